@@ -1,0 +1,43 @@
+/**
+ * Jest 30 in CommonJS mode. NestJS 12 ships ESM only, so @nestjs (and the few
+ * ESM-only packages it pulls in) are transformed to CommonJS by swc; our own
+ * TypeScript goes through swc with decorator metadata for Nest DI.
+ * `tsc --noEmit` (npm run typecheck) is the type gate.
+ */
+const swcTs = [
+  '@swc/jest',
+  {
+    jsc: {
+      parser: { syntax: 'typescript', decorators: true },
+      transform: { legacyDecorator: true, decoratorMetadata: true },
+      target: 'es2022',
+      keepClassNames: true,
+    },
+    module: { type: 'commonjs' },
+    sourceMaps: 'inline',
+  },
+];
+const swcJs = [
+  '@swc/jest',
+  { jsc: { parser: { syntax: 'ecmascript' }, target: 'es2022' }, module: { type: 'commonjs' } },
+];
+
+module.exports = {
+  testEnvironment: 'node',
+  rootDir: __dirname,
+  roots: ['<rootDir>/libs', '<rootDir>/apps', '<rootDir>/test'],
+  testMatch: ['**/*.spec.ts', '**/*.test.ts'],
+  transform: {
+    '^.+\\.ts$': swcTs,
+    '^.+\\.(mjs|js)$': swcJs,
+  },
+  transformIgnorePatterns: ['/node_modules/(?!(@nestjs|file-type|strtok3|token-types|peek-readable|@tokenizer|uint8array-extras)/)'],
+  moduleNameMapper: {
+    '^nest-dapr$': '<rootDir>/libs/dapr/src/index.ts',
+    '^nest-dapr/testing$': '<rootDir>/libs/dapr/src/testing/index.ts',
+  },
+  moduleFileExtensions: ['ts', 'js', 'mjs', 'json'],
+  testTimeout: 30000,
+  // Broker tests open sockets; fail loudly rather than hang on a leaked handle.
+  forceExit: false,
+};

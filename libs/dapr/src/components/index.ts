@@ -1,0 +1,6 @@
+/**
+ * Importing this file registers every built-in driver with the component
+ * registry. Each vendor folder registers its own types; none of them loads its
+ * npm client until a component of that type is initialised.
+ */
+import './local';

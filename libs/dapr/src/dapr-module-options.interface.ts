@@ -1,0 +1,55 @@
+import type { ComponentDefinition } from './runtime/component-definition';
+
+/** Dapr Configuration `spec.accessControl`. */
+export interface AccessControlSpec {
+  defaultAction?: 'allow' | 'deny';
+  trustDomain?: string;
+  policies?: {
+    appId: string;
+    defaultAction?: 'allow' | 'deny';
+    trustDomain?: string;
+    namespace?: string;
+    operations?: { name: string; httpVerb?: string[]; action: 'allow' | 'deny' }[];
+  }[];
+}
+
+/** Dapr Resiliency `spec` (policies + targets); the resiliency block interprets it. */
+export interface ResiliencySpec {
+  policies?: {
+    timeouts?: Record<string, string>;
+    retries?: Record<string, Record<string, unknown>>;
+    circuitBreakers?: Record<string, Record<string, unknown>>;
+  };
+  targets?: {
+    apps?: Record<string, { timeout?: string; retry?: string; circuitBreaker?: string }>;
+    components?: Record<
+      string,
+      {
+        outbound?: { timeout?: string; retry?: string; circuitBreaker?: string };
+        inbound?: { timeout?: string; retry?: string; circuitBreaker?: string };
+      }
+    >;
+  };
+}
+
+export interface NameResolutionOptions {
+  component: 'sqlite' | 'static' | 'kubernetes';
+  configuration?: Record<string, unknown>;
+}
+
+export interface DaprModuleOptions {
+  /** Required; falls back to env APP_ID. */
+  appId?: string;
+  /** A folder of Dapr YAML: Component, Subscription, Resiliency, Configuration. */
+  componentsPath?: string;
+  /** Inline components; same fields as the YAML. */
+  components?: ComponentDefinition[];
+  resiliency?: ResiliencySpec;
+  namespace?: string;
+  nameResolution?: NameResolutionOptions;
+  /** Where this app is reachable; default: the port the Nest HTTP server listens on. */
+  appPort?: number;
+  accessControl?: AccessControlSpec;
+  /** Shared secret that proves a caller's app id; default env APP_API_TOKEN. */
+  apiToken?: string;
+}

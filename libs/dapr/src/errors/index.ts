@@ -1,0 +1,4 @@
+export * from './dapr.error';
+export * from './component-config.error';
+export * from './component-init.error';
+export * from './secret.errors';
