@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Local single-node Apache Kafka (KRaft, broker+controller) for development and CI.
 #
-#   bash scripts/kafka.sh start    # fetch jars (once), format a fresh data dir, start, wait until ready
+#   bash scripts/kafka.sh start    # fetch jars (once), format storage if new, start, wait until ready (KAFKA_FRESH=1: wipe data first)
 #   bash scripts/kafka.sh stop     # stop the broker started by `start` (exit 0 if not running)
 #   bash scripts/kafka.sh status   # exit 0 if 127.0.0.1:9092 accepts connections
 #   bash scripts/kafka.sh logs     # print the tail of the broker log
@@ -32,6 +32,7 @@ DATA_DIR="$STATE_DIR/data"
 LOG_DIR="$STATE_DIR/logs"
 LOG_FILE="$LOG_DIR/kafka.log"
 FORMAT_LOG="$LOG_DIR/format.log"
+MVN_LOG="$LOG_DIR/mvn.log"
 PID_FILE="$STATE_DIR/kafka.pid"
 PROPS="$STATE_DIR/server.properties"
 LOCK_FILE="$STATE_DIR/.lock"
@@ -113,11 +114,13 @@ fetch_libs() {
   local tmp="$STATE_DIR/libs.tmp.$$"
   rm -rf "$tmp"
   mkdir -p "$tmp"
-  if ! mvn -B -q -f "$POM" \
+  mkdir -p "$LOG_DIR"
+  if ! mvn -B -q -Dstyle.color=never -f "$POM" \
       org.apache.maven.plugins:maven-dependency-plugin:3.8.1:copy-dependencies \
-      -DincludeScope=runtime -DoutputDirectory="$tmp"; then
+      -DincludeScope=runtime -DoutputDirectory="$tmp" >"$MVN_LOG" 2>&1; then
     rm -rf "$tmp"
-    err "maven failed to fetch the Kafka jars"
+    err "maven failed to fetch the Kafka jars; output follows"
+    tail -n 80 "$MVN_LOG" >&2 || true
     return 1
   fi
   if ! compgen -G "$tmp/kafka_2.13-$KAFKA_VERSION.jar" >/dev/null; then
@@ -198,8 +201,9 @@ cmd_start() {
 
   mkdir -p "$LOG_DIR"
   rm -f "$PID_FILE"
-  # Fresh data dir on every start: tests get a clean broker and no cluster-id mismatches.
-  rm -rf "$DATA_DIR"
+  # Data survives stop/start (a broker restart must not lose acknowledged messages);
+  # KAFKA_FRESH=1 wipes it for a clean broker.
+  if [[ "${KAFKA_FRESH:-0}" == "1" ]]; then rm -rf "$DATA_DIR"; fi
   mkdir -p "$DATA_DIR"
   local esc_data
   esc_data="$(printf '%s' "$DATA_DIR" | sed -e 's/[\/&|]/\\&/g')"
@@ -210,16 +214,21 @@ cmd_start() {
   jvm_opts=($HEAP_OPTS -XX:+UseSerialGC -XX:TieredStopAtLevel=1 -Djava.awt.headless=true
     "-Dlog4j2.configurationFile=$LOG4J_CONF")
 
-  local cluster_id
-  cluster_id="$(new_cluster_id)"
-  log "formatting storage in $DATA_DIR (cluster id $cluster_id) ..."
-  if ! "$java" -Xms64m -Xmx256m -XX:+UseSerialGC -XX:TieredStopAtLevel=1 -Djava.awt.headless=true \
-      "-Dlog4j2.configurationFile=$LOG4J_CONF" -cp "$LIBS_DIR/*" \
-      kafka.tools.StorageTool format --config "$PROPS" --cluster-id "$cluster_id" \
-      --standalone --ignore-formatted >"$FORMAT_LOG" 2>&1; then
-    err "kafka.tools.StorageTool format failed"
-    print_log_tail
-    return 1
+  if [[ -f "$DATA_DIR/meta.properties" ]]; then
+    # Already formatted: keep the data and its cluster id.
+    log "reusing formatted storage in $DATA_DIR"
+  else
+    local cluster_id
+    cluster_id="$(new_cluster_id)"
+    log "formatting storage in $DATA_DIR (cluster id $cluster_id) ..."
+    if ! "$java" -Xms64m -Xmx256m -XX:+UseSerialGC -XX:TieredStopAtLevel=1 -Djava.awt.headless=true \
+        "-Dlog4j2.configurationFile=$LOG4J_CONF" -cp "$LIBS_DIR/*" \
+        kafka.tools.StorageTool format --config "$PROPS" --cluster-id "$cluster_id" \
+        --standalone >"$FORMAT_LOG" 2>&1; then
+      err "kafka.tools.StorageTool format failed"
+      print_log_tail
+      return 1
+    fi
   fi
 
   [[ -f "$LOG_FILE" ]] && mv -f "$LOG_FILE" "$LOG_FILE.1"
