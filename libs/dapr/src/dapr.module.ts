@@ -3,6 +3,7 @@ import { DiscoveryModule } from '@nestjs/core';
 import { DaprConfigurableModuleClass } from './dapr-module.definition';
 import { ComponentRuntime } from './runtime/component-runtime';
 import { SecretsService } from './secrets/secrets.service';
+import { observabilityExports, observabilityProviders } from './observability/observability.providers';
 
 /**
  * Resolved once all components are initialised. Nest awaits async factories
@@ -24,9 +25,9 @@ const runtimeReady: Provider = {
  * Providers of the building blocks. Each block adds its own line here; keep
  * them in dependency order (runtime first).
  */
-const blockProviders: Provider[] = [ComponentRuntime, runtimeReady, SecretsService];
+const blockProviders: Provider[] = [ComponentRuntime, runtimeReady, SecretsService, ...observabilityProviders];
 
-const blockExports = [ComponentRuntime, SecretsService];
+const blockExports = [ComponentRuntime, SecretsService, ...observabilityExports];
 
 @Module({
   imports: [DiscoveryModule],

@@ -14,4 +14,5 @@ export { loadPackage } from './runtime/load-package';
 export { parseDuration } from './runtime/duration';
 export { SecretsService } from './secrets/secrets.service';
 export * from './errors';
+export * from './observability';
 export * from './components/spi';

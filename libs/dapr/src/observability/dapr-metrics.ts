@@ -1,0 +1,245 @@
+import { metrics, type Attributes, type Counter, type Histogram, type Gauge, type MeterProvider } from '@opentelemetry/api';
+
+/** Instrumentation scope of every metric the library records. */
+export const DAPR_METER_NAME = 'nest-dapr';
+
+// Latency buckets in ms, Dapr's default distribution (pkg/diagnostics/utils).
+const LATENCY_BUCKETS_MS = [
+  1, 2, 3, 4, 5, 6, 8, 10, 13, 16, 20, 25, 30, 40, 50, 65, 80, 100, 130, 160, 200, 250, 300, 400, 500, 650, 800,
+  1000, 2000, 5000, 10000, 20000, 50000, 100000,
+];
+
+interface Instruments {
+  pubsubIngressCount: Counter;
+  pubsubIngressLatencies: Histogram;
+  pubsubEgressCount: Counter;
+  pubsubEgressLatencies: Histogram;
+  stateCount: Counter;
+  stateLatencies: Histogram;
+  outputBindingCount: Counter;
+  outputBindingLatencies: Histogram;
+  inputBindingCount: Counter;
+  inputBindingLatencies: Histogram;
+  invReqSent: Counter;
+  invReqRecv: Counter;
+  invResSent: Counter;
+  invResRecv: Counter;
+  invResRecvLatency: Histogram;
+  resiliencyLoaded: Counter;
+  resiliencyCount: Counter;
+  resiliencyActivations: Counter;
+  resiliencyCbState: Gauge;
+}
+
+let cachedProvider: MeterProvider | undefined;
+let cachedInstruments: Instruments | undefined;
+
+/**
+ * Instruments of the current global meter provider, or undefined when the app
+ * registered none. The metrics API has no proxy provider (unlike tracing), so
+ * instruments are created lazily and re-created when the provider changes.
+ */
+function instruments(): Instruments | undefined {
+  const provider = metrics.getMeterProvider();
+  if (provider === cachedProvider) return cachedInstruments;
+  cachedProvider = provider;
+  cachedInstruments = provider.constructor.name === 'NoopMeterProvider' ? undefined : createInstruments(provider);
+  return cachedInstruments;
+}
+
+function createInstruments(provider: MeterProvider): Instruments {
+  const m = provider.getMeter(DAPR_METER_NAME);
+  const latency = (name: string, description: string) =>
+    m.createHistogram(name, { description, unit: 'ms', advice: { explicitBucketBoundaries: LATENCY_BUCKETS_MS } });
+  return {
+    pubsubIngressCount: m.createCounter('dapr_component_pubsub_ingress_count', {
+      description: 'The number of incoming messages arriving from the pub/sub component.',
+    }),
+    pubsubIngressLatencies: latency(
+      'dapr_component_pubsub_ingress_latencies',
+      'The consuming app event processing latency.',
+    ),
+    pubsubEgressCount: m.createCounter('dapr_component_pubsub_egress_count', {
+      description: 'The number of outgoing messages published to the pub/sub component.',
+    }),
+    pubsubEgressLatencies: latency('dapr_component_pubsub_egress_latencies', 'The latency of the response from the pub/sub component.'),
+    stateCount: m.createCounter('dapr_component_state_count', { description: 'The number of operations performed on the state component.' }),
+    stateLatencies: latency('dapr_component_state_latencies', 'The latency of the operations performed on the state component.'),
+    outputBindingCount: m.createCounter('dapr_component_output_binding_count', {
+      description: 'The number of operations invoked on the output binding component.',
+    }),
+    outputBindingLatencies: latency('dapr_component_output_binding_latencies', 'The latency of the output binding component.'),
+    inputBindingCount: m.createCounter('dapr_component_input_binding_count', {
+      description: 'The number of incoming events arriving from the input binding component.',
+    }),
+    inputBindingLatencies: latency('dapr_component_input_binding_latencies', 'The triggering app event processing latency.'),
+    invReqSent: m.createCounter('dapr_runtime_service_invocation_req_sent_total', {
+      description: 'The number of requests sent via service invocation.',
+    }),
+    invReqRecv: m.createCounter('dapr_runtime_service_invocation_req_recv_total', {
+      description: 'The number of requests received via service invocation.',
+    }),
+    invResSent: m.createCounter('dapr_runtime_service_invocation_res_sent_total', {
+      description: 'The number of responses sent via service invocation.',
+    }),
+    invResRecv: m.createCounter('dapr_runtime_service_invocation_res_recv_total', {
+      description: 'The number of responses received via service invocation.',
+    }),
+    invResRecvLatency: latency(
+      'dapr_runtime_service_invocation_res_recv_latency_ms',
+      'The latency of service invocation responses.',
+    ),
+    resiliencyLoaded: m.createCounter('dapr_resiliency_loaded', { description: 'Number of resiliency policies loaded.' }),
+    resiliencyCount: m.createCounter('dapr_resiliency_count', { description: 'Number of times a resiliency policy has been applied.' }),
+    resiliencyActivations: m.createCounter('dapr_resiliency_activations_total', {
+      description: 'Number of times a resiliency policy has been activated in a building block after a failure or timeout.',
+    }),
+    resiliencyCbState: m.createGauge('dapr_resiliency_cb_state', {
+      description: "A resiliency policy's circuit breaker state: 1 on the series whose status label is the current state, 0 on the others.",
+    }),
+  };
+}
+
+export type PubSubProcessStatus = 'success' | 'retry' | 'drop';
+export type ResiliencyPolicyKind = 'retry' | 'timeout' | 'circuitbreaker';
+export type ResiliencyFlowDirection = 'inbound' | 'outbound';
+export type CircuitBreakerState = 'closed' | 'half-open' | 'open' | 'unknown';
+
+/**
+ * Records Dapr's metrics (names and labels of `dapr/pkg/diagnostics`) through
+ * the OpenTelemetry metrics API for one app. Every method is a no-op until the
+ * application registers a MeterProvider. Latencies are in milliseconds.
+ */
+export class DaprMetrics {
+  constructor(
+    readonly appId: string,
+    readonly namespace = '',
+  ) {}
+
+  private base(component: string): Attributes {
+    return { app_id: this.appId, component, namespace: this.namespace };
+  }
+
+  /** A delivery settled: `process_status` success | retry | drop; `status` is the HTTP-like status Dapr tags. */
+  pubsubIngress(component: string, topic: string, processStatus: PubSubProcessStatus, elapsedMs: number): void {
+    const i = instruments();
+    if (!i) return;
+    const attrs = { ...this.base(component), topic, process_status: processStatus, status: processStatus };
+    i.pubsubIngressCount.add(1, attrs);
+    i.pubsubIngressLatencies.record(elapsedMs, attrs);
+  }
+
+  pubsubEgress(component: string, topic: string, success: boolean, elapsedMs: number): void {
+    const i = instruments();
+    if (!i) return;
+    const attrs = { ...this.base(component), topic, success: String(success) };
+    i.pubsubEgressCount.add(1, attrs);
+    i.pubsubEgressLatencies.record(elapsedMs, attrs);
+  }
+
+  /** `operation`: get | set | delete | bulk_get | bulk_set | bulk_delete | transaction | query. */
+  stateOperation(component: string, operation: string, success: boolean, elapsedMs: number): void {
+    const i = instruments();
+    if (!i) return;
+    const attrs = { ...this.base(component), operation, success: String(success) };
+    i.stateCount.add(1, attrs);
+    i.stateLatencies.record(elapsedMs, attrs);
+  }
+
+  outputBinding(component: string, operation: string, success: boolean, elapsedMs: number): void {
+    const i = instruments();
+    if (!i) return;
+    const attrs = { ...this.base(component), operation, success: String(success) };
+    i.outputBindingCount.add(1, attrs);
+    i.outputBindingLatencies.record(elapsedMs, attrs);
+  }
+
+  inputBinding(component: string, success: boolean, elapsedMs: number): void {
+    const i = instruments();
+    if (!i) return;
+    const attrs = { ...this.base(component), success: String(success) };
+    i.inputBindingCount.add(1, attrs);
+    i.inputBindingLatencies.record(elapsedMs, attrs);
+  }
+
+  /** Client side: a request left for `destinationAppId`. */
+  invocationRequestSent(destinationAppId: string, method: string): void {
+    instruments()?.invReqSent.add(1, { app_id: this.appId, destination_app_id: destinationAppId, method, type: 'http' });
+  }
+
+  /** Client side: the response came back (status is the HTTP status, or -1 for a transport error). */
+  invocationResponseReceived(destinationAppId: string, method: string, status: number, elapsedMs: number): void {
+    const i = instruments();
+    if (!i) return;
+    const attrs = { app_id: this.appId, destination_app_id: destinationAppId, method, status: String(status), type: 'http' };
+    i.invResRecv.add(1, attrs);
+    i.invResRecvLatency.record(elapsedMs, attrs);
+  }
+
+  /** Server side: a request from `sourceAppId` arrived. */
+  invocationRequestReceived(sourceAppId: string, method: string): void {
+    instruments()?.invReqRecv.add(1, { app_id: this.appId, source_app_id: sourceAppId, method, type: 'http' });
+  }
+
+  invocationResponseSent(sourceAppId: string, method: string, status: number): void {
+    instruments()?.invResSent.add(1, {
+      app_id: this.appId,
+      source_app_id: sourceAppId,
+      method,
+      status: String(status),
+      type: 'http',
+    });
+  }
+
+  resiliencyLoaded(name: string): void {
+    instruments()?.resiliencyLoaded.add(1, { app_id: this.appId, name, namespace: this.namespace });
+  }
+
+  /** A policy ran for a target (`target` like Dapr's `app_<id>` / `component_<name>_<direction>`). */
+  resiliencyApplied(name: string, policy: ResiliencyPolicyKind, direction: ResiliencyFlowDirection, target: string, status = ''): void {
+    instruments()?.resiliencyCount.add(1, {
+      app_id: this.appId,
+      name,
+      namespace: this.namespace,
+      policy,
+      flow_direction: direction,
+      target,
+      status,
+    });
+  }
+
+  /** A policy kicked in after a failure (retry attempt, timeout fired, breaker opened). */
+  resiliencyActivated(name: string, policy: ResiliencyPolicyKind, direction: ResiliencyFlowDirection, target: string, status = ''): void {
+    instruments()?.resiliencyActivations.add(1, {
+      app_id: this.appId,
+      name,
+      namespace: this.namespace,
+      policy,
+      flow_direction: direction,
+      target,
+      status,
+    });
+  }
+
+  /** Dapr reports 1 for the current state of a breaker (label `status`). */
+  circuitBreakerState(name: string, direction: ResiliencyFlowDirection, target: string, state: CircuitBreakerState): void {
+    const i = instruments();
+    if (!i) return;
+    for (const s of ['closed', 'half-open', 'open', 'unknown'] as const) {
+      i.resiliencyCbState.record(s === state ? 1 : 0, {
+        app_id: this.appId,
+        name,
+        namespace: this.namespace,
+        policy: 'circuitbreaker',
+        flow_direction: direction,
+        target,
+        status: s,
+      });
+    }
+  }
+}
+
+/** Milliseconds since `start` (a `performance.now()` reading). */
+export function elapsedMs(start: number): number {
+  return performance.now() - start;
+}

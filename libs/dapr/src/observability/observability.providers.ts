@@ -1,0 +1,16 @@
+import type { Provider } from '@nestjs/common';
+import { ComponentRuntime } from '../runtime/component-runtime';
+import { DaprMetrics } from './dapr-metrics';
+import { DaprTracer, daprTracer } from './dapr-tracer';
+
+/** DI access to the shared tracer and to this app's metrics recorder. */
+export const observabilityProviders: Provider[] = [
+  { provide: DaprTracer, useValue: daprTracer },
+  {
+    provide: DaprMetrics,
+    inject: [ComponentRuntime],
+    useFactory: (runtime: ComponentRuntime) => new DaprMetrics(runtime.appId, runtime.options.namespace ?? ''),
+  },
+];
+
+export const observabilityExports = [DaprTracer, DaprMetrics];

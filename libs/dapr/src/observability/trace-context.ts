@@ -1,0 +1,75 @@
+import {
+  createTraceState,
+  isSpanContextValid,
+  ROOT_CONTEXT,
+  trace,
+  TraceFlags,
+  type Context,
+  type SpanContext,
+} from '@opentelemetry/api';
+
+/** The W3C trace headers Dapr carries in CloudEvents, invocation headers and binding metadata. */
+export interface TraceHeaders {
+  traceparent?: string;
+  tracestate?: string;
+}
+
+/** Anything header-like: a plain record, Node's IncomingHttpHeaders, CloudEvent extensions. */
+export type TraceCarrier = Record<string, unknown>;
+
+const TRACEPARENT = /^([0-9a-f]{2})-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})(?:-.*)?$/;
+
+/**
+ * Formats a span context as a W3C `traceparent`. Done by hand rather than through
+ * the global propagator so that the trace context still travels when the app
+ * registered no SDK (Dapr passes `traceparent` through in that case too).
+ */
+export function formatTraceparent(sc: SpanContext): string | undefined {
+  if (!isSpanContextValid(sc)) return undefined;
+  const flags = (sc.traceFlags & TraceFlags.SAMPLED) === TraceFlags.SAMPLED ? '01' : '00';
+  return `00-${sc.traceId}-${sc.spanId}-${flags}`;
+}
+
+/** Parses a W3C `traceparent` (+ optional `tracestate`) into a remote span context. */
+export function parseTraceparent(traceparent: unknown, tracestate?: unknown): SpanContext | undefined {
+  const raw = firstString(traceparent);
+  if (!raw) return undefined;
+  const m = TRACEPARENT.exec(raw.trim());
+  if (!m || m[1] === 'ff') return undefined;
+  // Version 00 forbids trailing fields; later versions may add them.
+  if (m[1] === '00' && raw.trim().length !== 55) return undefined;
+  const sc: SpanContext = {
+    traceId: m[2],
+    spanId: m[3],
+    traceFlags: parseInt(m[4], 16) & TraceFlags.SAMPLED,
+    isRemote: true,
+  };
+  if (!isSpanContextValid(sc)) return undefined;
+  const state = firstString(tracestate);
+  if (state) sc.traceState = createTraceState(state);
+  return sc;
+}
+
+/** Reads `traceparent`/`tracestate` from a carrier into a context (root context when absent). */
+export function extractTraceContext(carrier: TraceCarrier | undefined, base: Context = ROOT_CONTEXT): Context {
+  if (!carrier) return base;
+  const sc = parseTraceparent(carrier.traceparent ?? carrier.Traceparent, carrier.tracestate ?? carrier.Tracestate);
+  return sc ? trace.setSpanContext(base, sc) : base;
+}
+
+/** Writes `traceparent` (and `tracestate` when set) of a span context into a carrier. */
+export function writeTraceHeaders<C extends Record<string, string>>(carrier: C, sc: SpanContext | undefined): C {
+  if (!sc) return carrier;
+  const traceparent = formatTraceparent(sc);
+  if (!traceparent) return carrier;
+  (carrier as Record<string, string>).traceparent = traceparent;
+  const state = sc.traceState?.serialize();
+  if (state) (carrier as Record<string, string>).tracestate = state;
+  return carrier;
+}
+
+function firstString(v: unknown): string | undefined {
+  if (typeof v === 'string') return v;
+  if (Array.isArray(v) && typeof v[0] === 'string') return v[0];
+  return undefined;
+}
