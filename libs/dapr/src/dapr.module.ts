@@ -4,6 +4,7 @@ import { DaprConfigurableModuleClass } from './dapr-module.definition';
 import { ComponentRuntime } from './runtime/component-runtime';
 import { SecretsService } from './secrets/secrets.service';
 import { observabilityExports, observabilityProviders } from './observability/observability.providers';
+import { bindingsExports, bindingsProviders } from './bindings/bindings.providers';
 
 /**
  * Resolved once all components are initialised. Nest awaits async factories
@@ -25,9 +26,9 @@ const runtimeReady: Provider = {
  * Providers of the building blocks. Each block adds its own line here; keep
  * them in dependency order (runtime first).
  */
-const blockProviders: Provider[] = [ComponentRuntime, runtimeReady, SecretsService, ...observabilityProviders];
+const blockProviders: Provider[] = [ComponentRuntime, runtimeReady, SecretsService, ...observabilityProviders, ...bindingsProviders];
 
-const blockExports = [ComponentRuntime, SecretsService, ...observabilityExports];
+const blockExports = [ComponentRuntime, SecretsService, ...observabilityExports, ...bindingsExports];
 
 @Module({
   imports: [DiscoveryModule],

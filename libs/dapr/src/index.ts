@@ -15,4 +15,5 @@ export { parseDuration } from './runtime/duration';
 export { SecretsService } from './secrets/secrets.service';
 export * from './errors';
 export * from './observability';
+export * from './bindings';
 export * from './components/spi';

@@ -2,3 +2,4 @@ export * from './dapr.error';
 export * from './component-config.error';
 export * from './component-init.error';
 export * from './secret.errors';
+export * from './bindings.errors';

@@ -1,0 +1,15 @@
+import { SetMetadata } from '@nestjs/common';
+import { DAPR_BINDING_METADATA } from './bindings.constants';
+
+export interface OnBindingMetadata {
+  /** Name of the input binding component. */
+  name: string;
+}
+
+/**
+ * Marks a method of a provider or controller as the handler of the input
+ * binding `name`. It is called with `(data, metadata)` for every event; throw
+ * to leave the event for the binding's own redelivery.
+ */
+export const OnBinding = (name: string): MethodDecorator =>
+  SetMetadata<string, OnBindingMetadata>(DAPR_BINDING_METADATA, { name });
