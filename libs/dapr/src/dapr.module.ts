@@ -4,6 +4,7 @@ import { DaprConfigurableModuleClass } from './dapr-module.definition';
 import { ComponentRuntime } from './runtime/component-runtime';
 import { SecretsService } from './secrets/secrets.service';
 import { observabilityExports, observabilityProviders } from './observability/observability.providers';
+import { resiliencyExports, resiliencyProviders } from './resiliency/resiliency.providers';
 import { bindingsExports, bindingsProviders } from './bindings/bindings.providers';
 
 /**
@@ -26,9 +27,9 @@ const runtimeReady: Provider = {
  * Providers of the building blocks. Each block adds its own line here; keep
  * them in dependency order (runtime first).
  */
-const blockProviders: Provider[] = [ComponentRuntime, runtimeReady, SecretsService, ...observabilityProviders, ...bindingsProviders];
+const blockProviders: Provider[] = [ComponentRuntime, runtimeReady, SecretsService, ...observabilityProviders, ...resiliencyProviders, ...bindingsProviders];
 
-const blockExports = [ComponentRuntime, SecretsService, ...observabilityExports, ...bindingsExports];
+const blockExports = [ComponentRuntime, SecretsService, ...observabilityExports, ...resiliencyExports, ...bindingsExports];
 
 @Module({
   imports: [DiscoveryModule],

@@ -14,6 +14,7 @@ export { loadPackage } from './runtime/load-package';
 export { parseDuration } from './runtime/duration';
 export { SecretsService } from './secrets/secrets.service';
 export * from './errors';
+export * from './resiliency';
 export * from './observability';
 export * from './bindings';
 export * from './components/spi';

@@ -3,3 +3,4 @@ export * from './component-config.error';
 export * from './component-init.error';
 export * from './secret.errors';
 export * from './bindings.errors';
+export * from './resiliency.errors';
