@@ -6,6 +6,7 @@ import { SecretsService } from './secrets/secrets.service';
 import { observabilityExports, observabilityProviders } from './observability/observability.providers';
 import { resiliencyExports, resiliencyProviders } from './resiliency/resiliency.providers';
 import { bindingsExports, bindingsProviders } from './bindings/bindings.providers';
+import { pubsubExports, pubsubProviders } from './pubsub/pubsub.providers';
 
 /**
  * Resolved once all components are initialised. Nest awaits async factories
@@ -27,9 +28,9 @@ const runtimeReady: Provider = {
  * Providers of the building blocks. Each block adds its own line here; keep
  * them in dependency order (runtime first).
  */
-const blockProviders: Provider[] = [ComponentRuntime, runtimeReady, SecretsService, ...observabilityProviders, ...resiliencyProviders, ...bindingsProviders];
+const blockProviders: Provider[] = [ComponentRuntime, runtimeReady, SecretsService, ...observabilityProviders, ...resiliencyProviders, ...bindingsProviders, ...pubsubProviders];
 
-const blockExports = [ComponentRuntime, SecretsService, ...observabilityExports, ...resiliencyExports, ...bindingsExports];
+const blockExports = [ComponentRuntime, SecretsService, ...observabilityExports, ...resiliencyExports, ...bindingsExports, ...pubsubExports];
 
 @Module({
   imports: [DiscoveryModule],

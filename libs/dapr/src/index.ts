@@ -17,4 +17,5 @@ export * from './errors';
 export * from './resiliency';
 export * from './observability';
 export * from './bindings';
+export * from './pubsub';
 export * from './components/spi';

@@ -4,3 +4,5 @@
  * npm client until a component of that type is initialised.
  */
 import './local';
+import './in-memory';
+import './sqlite';

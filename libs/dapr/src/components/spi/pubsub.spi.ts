@@ -35,6 +35,8 @@ export interface PubSubMessage {
   /** Broker metadata (`__key`, `__offset`, `__partition`, headers, `metadata.*`). */
   metadata: Record<string, string>;
   contentType?: string;
+  /** The broker's id of the message (offset, stream id, sequence...), used in log lines. */
+  id?: string;
 }
 
 /**

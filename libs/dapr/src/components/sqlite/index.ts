@@ -1,0 +1,4 @@
+import { registerComponent } from '../../runtime/component-registry';
+import { SqlitePubSub } from './sqlite.pubsub';
+
+registerComponent({ type: 'pubsub.sqlite', create: () => new SqlitePubSub() });

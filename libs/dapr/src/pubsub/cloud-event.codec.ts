@@ -1,0 +1,326 @@
+import { randomUUID } from 'node:crypto';
+import { context, trace } from '@opentelemetry/api';
+import { PubSubCloudEventError, PubSubMetadataError } from '../errors/pubsub.errors';
+import { parseDuration } from '../runtime/duration';
+import { CLOUD_EVENT_SPEC_VERSION, CLOUD_EVENT_TYPE, CLOUDEVENTS_CONTENT_TYPE } from './pubsub.constants';
+import type { CloudEvent, PublishOptions } from './pubsub.interfaces';
+
+/** What one publish turns into on the wire. */
+export interface EncodedEvent {
+  bytes: Uint8Array;
+  contentType: string;
+}
+
+/** Everything the envelope needs besides the payload, resolved once per call. */
+export interface EnvelopeContext {
+  pubsub: string;
+  topic: string;
+  appId: string;
+  /** False when the driver enforces TTL natively (feature MESSAGE_TTL). */
+  addExpiration: boolean;
+}
+
+const NO_METADATA: Record<string, string> = Object.freeze({}) as Record<string, string>;
+
+/** Go's strconv.ParseBool, which Dapr uses for `rawPayload`. */
+export function parseBoolMetadata(key: string, value: string | undefined): boolean {
+  if (value === undefined || value === '') return false;
+  switch (value) {
+    case '1': case 't': case 'T': case 'true': case 'TRUE': case 'True':
+      return true;
+    case '0': case 'f': case 'F': case 'false': case 'FALSE': case 'False':
+      return false;
+  }
+  throw new PubSubMetadataError(`metadata ${key}="${value}" is not a boolean`);
+}
+
+export function isJsonContentType(ct: string): boolean {
+  const semi = ct.indexOf(';');
+  const base = (semi < 0 ? ct : ct.slice(0, semi)).trim().toLowerCase();
+  return base === 'application/json' || base.endsWith('+json');
+}
+
+function isBinaryContentType(ct: string): boolean {
+  const base = ct.toLowerCase();
+  return (
+    base.startsWith('application/octet-stream') ||
+    base.startsWith('application/cloudevents+protobuf') ||
+    base.startsWith('application/x-protobuf')
+  );
+}
+
+function isCloudEventsContentType(ct: string): boolean {
+  return ct.toLowerCase().startsWith(CLOUDEVENTS_CONTENT_TYPE);
+}
+
+export function defaultContentType(data: unknown): string {
+  if (typeof data === 'string') return 'text/plain';
+  if (data instanceof Uint8Array) return 'application/octet-stream';
+  return 'application/json';
+}
+
+export function toBytes(data: unknown): Uint8Array {
+  if (data instanceof Uint8Array) return data;
+  if (typeof data === 'string') return Buffer.from(data, 'utf8');
+  return Buffer.from(JSON.stringify(data ?? null), 'utf8');
+}
+
+export function bytesToString(data: Uint8Array): string {
+  // A view over the same memory: no copy of the payload.
+  return (Buffer.isBuffer(data) ? data : Buffer.from(data.buffer, data.byteOffset, data.byteLength)).toString('utf8');
+}
+
+// `time` is second-precision RFC 3339 (Go's time.RFC3339); format once per second.
+let cachedSecond = -1;
+let cachedTime = '';
+function nowRfc3339(nowMs: number): string {
+  const second = Math.floor(nowMs / 1000);
+  if (second !== cachedSecond) {
+    cachedSecond = second;
+    cachedTime = new Date(second * 1000).toISOString().slice(0, 19) + 'Z';
+  }
+  return cachedTime;
+}
+
+function rfc3339(ms: number): string {
+  return new Date(Math.floor(ms / 1000) * 1000).toISOString().slice(0, 19) + 'Z';
+}
+
+/** Reads `ttlInSeconds` (integer) or `ttl` (Go duration or integer seconds); undefined when absent. */
+export function ttlMsOf(metadata: Record<string, string>): number | undefined {
+  const secs = metadata.ttlInSeconds;
+  if (secs !== undefined && secs !== '') {
+    if (!/^-?\d+$/.test(secs)) throw new PubSubMetadataError(`ttlInSeconds value must be a valid integer, got "${secs}"`);
+    return Math.max(0, parseInt(secs, 10)) * 1000;
+  }
+  const ttl = metadata.ttl;
+  if (ttl !== undefined && ttl !== '') {
+    if (/^\d+$/.test(ttl)) return parseInt(ttl, 10) * 1000;
+    const ms = parseDuration(ttl);
+    if (ms === undefined || ms <= 0) throw new PubSubMetadataError(`ttl value must be a positive duration, got "${ttl}"`);
+    return ms;
+  }
+  return undefined;
+}
+
+interface TraceFields {
+  traceparent: string;
+  tracestate: string;
+}
+
+/**
+ * W3C trace context of the publish: the active span when the app traces,
+ * otherwise a fresh unsampled context, as daprd always stamps one.
+ */
+function currentTrace(): TraceFields {
+  const sc = trace.getSpanContext(context.active());
+  if (sc && trace.isSpanContextValid(sc)) {
+    const flags = sc.traceFlags.toString(16).padStart(2, '0');
+    return { traceparent: `00-${sc.traceId}-${sc.spanId}-${flags}`, tracestate: sc.traceState?.serialize() ?? '' };
+  }
+  const a = randomUUID();
+  const b = randomUUID();
+  const traceId = a.slice(0, 8) + a.slice(9, 13) + a.slice(14, 18) + a.slice(19, 23) + a.slice(24);
+  const spanId = b.slice(0, 8) + b.slice(9, 13) + b.slice(14, 18);
+  return { traceparent: `00-${traceId}-${spanId}-00`, tracestate: '' };
+}
+
+/** `cloudevent.<field>` publish metadata overrides (case-insensitive), Dapr's second override channel. */
+function metadataOverrides(metadata: Record<string, string>): Record<string, string> | undefined {
+  let out: Record<string, string> | undefined;
+  for (const key in metadata) {
+    if (key.length > 11 && key.charCodeAt(10) === 46 /* . */ && key.slice(0, 10).toLowerCase() === 'cloudevent') {
+      (out ??= {})[key.slice(11).toLowerCase()] = metadata[key];
+    }
+  }
+  return out;
+}
+
+function dataFields(data: unknown, contentType: string): { data?: unknown; data_base64?: string } {
+  if (isBinaryContentType(contentType)) {
+    return { data_base64: Buffer.from(toBytes(data)).toString('base64') };
+  }
+  if (isJsonContentType(contentType)) {
+    if (typeof data === 'string' || data instanceof Uint8Array) {
+      const text = typeof data === 'string' ? data : bytesToString(data);
+      try {
+        return { data: JSON.parse(text) };
+      } catch {
+        // Dapr keeps a body that is not JSON as the raw string.
+        return { data: text };
+      }
+    }
+    return { data };
+  }
+  if (typeof data === 'string') return { data };
+  if (data instanceof Uint8Array) return { data: bytesToString(data) };
+  return { data: JSON.stringify(data) };
+}
+
+/**
+ * Builds what goes on the wire for one publish: the raw payload, Dapr's
+ * CloudEvents 1.0 envelope, or an app-supplied CloudEvent completed the way
+ * daprd completes it.
+ */
+export function encodeEvent(ctx: EnvelopeContext, data: unknown, options: PublishOptions | undefined): EncodedEvent {
+  const metadata = options?.metadata ?? NO_METADATA;
+  const contentType = options?.contentType || defaultContentType(data);
+  if (parseBoolMetadata('rawPayload', metadata.rawPayload)) {
+    return { bytes: toBytes(data), contentType };
+  }
+  const ttlMs = ctx.addExpiration ? ttlMsOf(metadata) : undefined;
+  const nowMs = Date.now();
+  let event: Record<string, unknown>;
+  if (isCloudEventsContentType(contentType)) {
+    event = appCloudEvent(ctx, data, nowMs);
+  } else {
+    const overrides = metadataOverrides(metadata);
+    const ce = options?.cloudEvent;
+    const tr = overrides?.traceparent || overrides?.traceid ? undefined : currentTrace();
+    const traceparent = overrides?.traceparent ?? overrides?.traceid ?? tr!.traceparent;
+    event = {
+      id: ce?.id ?? overrides?.id ?? randomUUID(),
+      source: ce?.source ?? overrides?.source ?? (ctx.appId || 'Dapr'),
+      type: ce?.type ?? overrides?.type ?? CLOUD_EVENT_TYPE,
+      specversion: CLOUD_EVENT_SPEC_VERSION,
+      datacontenttype: contentType,
+      ...dataFields(data, contentType),
+      topic: ctx.topic,
+      pubsubname: ctx.pubsub,
+      traceid: overrides?.traceparent ?? overrides?.traceid ?? traceparent,
+      traceparent,
+      tracestate: overrides?.tracestate ?? tr?.tracestate ?? '',
+      time: nowRfc3339(nowMs),
+    };
+    const subject = ce?.subject ?? overrides?.subject;
+    if (subject !== undefined) event.subject = subject;
+  }
+  if (ttlMs !== undefined) event.expiration = rfc3339(nowMs + ttlMs);
+  return { bytes: Buffer.from(JSON.stringify(event), 'utf8'), contentType: CLOUDEVENTS_CONTENT_TYPE };
+}
+
+function appCloudEvent(ctx: EnvelopeContext, data: unknown, nowMs: number): Record<string, unknown> {
+  let event: unknown = data;
+  if (typeof data === 'string' || data instanceof Uint8Array) {
+    try {
+      event = JSON.parse(typeof data === 'string' ? data : bytesToString(data));
+    } catch (err) {
+      throw new PubSubCloudEventError(`cannot parse the application/cloudevents+json body: ${(err as Error).message}`, {
+        cause: err,
+      });
+    }
+  }
+  if (!event || typeof event !== 'object' || Array.isArray(event)) {
+    throw new PubSubCloudEventError('an application/cloudevents+json body must be a JSON object');
+  }
+  const out: Record<string, unknown> = { ...(event as Record<string, unknown>) };
+  out.topic = ctx.topic;
+  out.pubsubname = ctx.pubsub;
+  if (out.time == null) out.time = nowRfc3339(nowMs);
+  if (out.traceid == null) {
+    const tr = currentTrace();
+    out.traceid = tr.traceparent;
+    out.traceparent = tr.traceparent;
+    if (out.tracestate == null) out.tracestate = tr.tracestate;
+  } else if (out.tracestate == null) {
+    out.tracestate = '';
+  }
+  if (out.source == null) out.source = 'Dapr';
+  if (out.type == null) out.type = CLOUD_EVENT_TYPE;
+  if (out.specversion == null) out.specversion = CLOUD_EVENT_SPEC_VERSION;
+  return out;
+}
+
+/** Why an incoming message could not be read as a CloudEvent. */
+export class MalformedCloudEventError extends Error {}
+
+/**
+ * Reads a delivered message as a CloudEvent: parses a structured CE, rebuilds a
+ * binary-mode one from `ce_` metadata, or synthesises one for raw payloads.
+ * The returned object is the parsed JSON itself (no copy); broker metadata is
+ * attached as `metadata`.
+ */
+export function decodeDelivery(
+  data: Uint8Array,
+  metadata: Record<string, string>,
+  contentType: string | undefined,
+  topic: string,
+  pubsub: string,
+  rawPayload: boolean,
+): CloudEvent {
+  let event: CloudEvent;
+  if (rawPayload) {
+    event = {
+      id: randomUUID(),
+      specversion: CLOUD_EVENT_SPEC_VERSION,
+      datacontenttype: 'application/octet-stream',
+      source: 'Dapr',
+      type: CLOUD_EVENT_TYPE,
+      topic,
+      pubsubname: pubsub,
+      data_base64: Buffer.from(data.buffer, data.byteOffset, data.byteLength).toString('base64'),
+    };
+  } else if (contentType !== undefined && contentType.toLowerCase().startsWith('application/octet-stream')) {
+    event = binaryModeEvent(data, metadata, contentType, topic, pubsub);
+  } else {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(bytesToString(data));
+    } catch (err) {
+      throw new MalformedCloudEventError(`not a JSON CloudEvent: ${(err as Error).message}`);
+    }
+    if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) {
+      throw new MalformedCloudEventError('not a JSON CloudEvent: the body is not a JSON object');
+    }
+    event = parsed as CloudEvent;
+  }
+  if (event.traceid === undefined && metadata.traceid !== undefined) event.traceid = metadata.traceid;
+  if (event.traceparent === undefined && metadata.traceparent !== undefined) event.traceparent = metadata.traceparent;
+  if (event.tracestate === undefined && metadata.tracestate !== undefined) event.tracestate = metadata.tracestate;
+  event.metadata = metadata;
+  return event;
+}
+
+function binaryModeEvent(
+  data: Uint8Array,
+  metadata: Record<string, string>,
+  contentType: string,
+  topic: string,
+  pubsub: string,
+): CloudEvent {
+  const event: Record<string, unknown> = {};
+  for (const key in metadata) {
+    if (key.length > 3 && key.slice(0, 3).toLowerCase() === 'ce_') event[key.slice(3).toLowerCase()] = metadata[key];
+  }
+  event.datacontenttype = contentType;
+  event.data_base64 = Buffer.from(data.buffer, data.byteOffset, data.byteLength).toString('base64');
+  event.topic ??= topic;
+  event.pubsubname ??= pubsub;
+  event.specversion ??= CLOUD_EVENT_SPEC_VERSION;
+  event.type ??= CLOUD_EVENT_TYPE;
+  event.source ??= 'Dapr';
+  event.id ??= randomUUID();
+  return event as CloudEvent;
+}
+
+/** The handler's first argument: `data`, or the decoded bytes of `data_base64` (JSON when they parse). */
+export function payloadOf(event: CloudEvent, rawPayload: boolean): unknown {
+  if (event.data !== undefined || event.data_base64 === undefined) return event.data;
+  const bytes = Buffer.from(event.data_base64, 'base64');
+  if (rawPayload) {
+    try {
+      return JSON.parse(bytes.toString('utf8'));
+    } catch {
+      return bytes;
+    }
+  }
+  return bytes;
+}
+
+/** True when `expiration` (RFC 3339) lies in the past; an unparseable one never expires (Dapr). */
+export function isExpired(event: CloudEvent, nowMs: number): boolean {
+  const exp = event.expiration;
+  if (typeof exp !== 'string') return false;
+  const at = Date.parse(exp);
+  return !Number.isNaN(at) && at < nowMs;
+}

@@ -1,0 +1,119 @@
+import { Injectable, Logger } from '@nestjs/common';
+import { DiscoveryService, MetadataScanner } from '@nestjs/core';
+import { ExternalContextCreator } from '@nestjs/core/helpers/external-context-creator.js';
+import type { InstanceWrapper } from '@nestjs/core/injector/instance-wrapper.js';
+import { payloadValidatorFor, type PayloadValidator } from './payload-validator';
+import { DAPR_CONTEXT_TYPE, DAPR_SUBSCRIBE_ARGS_METADATA, DAPR_SUBSCRIBE_METADATA } from './pubsub.constants';
+import type { CloudEvent, SubscribeOptions } from './pubsub.interfaces';
+
+/** One `@Subscribe` found on a method, bound to its instance through Nest's context machinery. */
+export interface SubscriptionHandler {
+  options: SubscribeOptions;
+  /** `Class.method`, for logs and errors. */
+  describe: string;
+  /** Runs the method through guards, interceptors, pipes and exception filters. */
+  invoke: (data: unknown, event: CloudEvent) => Promise<unknown>;
+  /** Set when the first parameter is a class with class-validator rules. */
+  validate?: PayloadValidator;
+}
+
+// Arguments 0 and 1 of a handler are the payload and the CloudEvent.
+const paramsFactory = {
+  exchangeKeyForValue: (type: number, _data: unknown, args: unknown[]) => args[type],
+};
+
+/**
+ * Finds `@Subscribe` methods on controllers and providers (the nestjs/bull
+ * explorer pattern: DiscoveryService + MetadataScanner) and wraps each with
+ * ExternalContextCreator, so guards, interceptors, pipes and exception filters
+ * apply to deliveries as they do to HTTP requests (context type `dapr`).
+ */
+@Injectable()
+export class PubSubExplorer {
+  private readonly logger = new Logger('Dapr');
+
+  constructor(
+    private readonly discovery: DiscoveryService,
+    private readonly scanner: MetadataScanner,
+    private readonly contextCreator: ExternalContextCreator,
+  ) {}
+
+  private creatorFor(wrapper: InstanceWrapper): ExternalContextCreator {
+    const key = moduleKeyOf(wrapper);
+    if (!key) return this.contextCreator;
+    const creator = Object.create(this.contextCreator) as { getHostModuleKey: () => string };
+    creator.getHostModuleKey = () => key;
+    return creator as unknown as ExternalContextCreator;
+  }
+
+  explore(): SubscriptionHandler[] {
+    const out: SubscriptionHandler[] = [];
+    const seen = new Set<object>();
+    for (const wrapper of [...this.discovery.getControllers(), ...this.discovery.getProviders()]) {
+      const instance = wrapper.instance as Record<string, unknown> | undefined;
+      if (!instance || typeof instance !== 'object' || seen.has(instance)) continue;
+      const proto = Object.getPrototypeOf(instance) as object | null;
+      if (!proto || proto === Object.prototype) continue;
+      const methods = this.scanner.getAllMethodNames(proto).filter((name) => {
+        const fn = (proto as Record<string, unknown>)[name];
+        return typeof fn === 'function' && Reflect.hasMetadata(DAPR_SUBSCRIBE_METADATA, fn);
+      });
+      if (methods.length === 0) continue;
+      seen.add(instance);
+      if (!isStatic(wrapper)) {
+        this.logger.warn(`${wrapper.name}: @Subscribe on a request-scoped provider is not supported; skipped`);
+        continue;
+      }
+      for (const method of methods) out.push(...this.bind(wrapper, instance, proto, method));
+    }
+    return out;
+  }
+
+  private bind(
+    wrapper: InstanceWrapper,
+    instance: Record<string, unknown>,
+    proto: object,
+    method: string,
+  ): SubscriptionHandler[] {
+    const fn = (proto as Record<string, (...args: unknown[]) => unknown>)[method];
+    const list = Reflect.getMetadata(DAPR_SUBSCRIBE_METADATA, fn) as SubscribeOptions[];
+    const host = (proto as { constructor: object }).constructor;
+    if (!Reflect.hasOwnMetadata(DAPR_SUBSCRIBE_ARGS_METADATA, host, method)) {
+      Reflect.defineMetadata(
+        DAPR_SUBSCRIBE_ARGS_METADATA,
+        { '0:0': { index: 0, data: undefined, pipes: [] }, '1:1': { index: 1, data: undefined, pipes: [] } },
+        host,
+        method,
+      );
+    }
+    const invoke = this.creatorFor(wrapper).create(
+      instance,
+      fn,
+      method,
+      DAPR_SUBSCRIBE_ARGS_METADATA,
+      paramsFactory,
+      undefined,
+      undefined,
+      { guards: true, interceptors: true, filters: true },
+      DAPR_CONTEXT_TYPE,
+    ) as (data: unknown, event: CloudEvent) => Promise<unknown>;
+    const paramTypes = Reflect.getMetadata('design:paramtypes', proto, method) as unknown[] | undefined;
+    const validate = payloadValidatorFor(paramTypes?.[0]);
+    const describe = `${(host as { name?: string }).name ?? 'handler'}.${method}`;
+    return list.map((options) => ({ options, describe, invoke, validate }));
+  }
+}
+
+/**
+ * ExternalContextCreator finds a host's module (where its class-referenced
+ * guards, interceptors and pipes live) among module providers only, so a
+ * controller's enhancers would be missed. Point it at the module the
+ * discovery wrapper comes from.
+ */
+function moduleKeyOf(wrapper: InstanceWrapper): string | undefined {
+  return (wrapper.host as { token?: string } | undefined)?.token;
+}
+
+function isStatic(wrapper: InstanceWrapper): boolean {
+  return typeof wrapper.isDependencyTreeStatic !== 'function' || wrapper.isDependencyTreeStatic();
+}
