@@ -8,6 +8,8 @@ import {
 } from '../errors/bindings.errors';
 import { DaprMetrics } from '../observability/dapr-metrics';
 import { daprTracer } from '../observability/dapr-tracer';
+import type { ResiliencyPolicy } from '../resiliency/resiliency-policy';
+import { ResiliencyService } from '../resiliency/resiliency.service';
 import { ComponentRuntime, type LoadedComponent } from '../runtime/component-runtime';
 import { decodeBindingData, encodeBindingData } from './binding-codec';
 
@@ -23,11 +25,15 @@ export interface BindingResponse<T> {
  */
 @Injectable()
 export class BindingsService {
-  private readonly outputs = new Map<string, { loaded: LoadedComponent<OutputBindingDriver>; ops: Set<string>; list: readonly string[] }>();
+  private readonly outputs = new Map<
+    string,
+    { loaded: LoadedComponent<OutputBindingDriver>; ops: Set<string>; list: readonly string[]; policy?: ResiliencyPolicy }
+  >();
 
   constructor(
     private readonly runtime: ComponentRuntime,
     @Optional() private readonly metrics?: DaprMetrics,
+    @Optional() private readonly resiliency?: ResiliencyService,
   ) {}
 
   async invoke<T = unknown>(
@@ -36,14 +42,16 @@ export class BindingsService {
     data?: unknown,
     metadata: Record<string, string> = {},
   ): Promise<BindingResponse<T>> {
-    const { loaded, ops, list } = this.output(name);
+    const { loaded, ops, list, policy } = this.output(name);
     if (!ops.has(operation.toLowerCase())) throw new BindingOperationNotSupportedError(name, operation, list);
 
     const start = performance.now();
     const span = daprTracer.startOutputBindingSpan(name, operation, loaded.type);
     const reqMetadata = daprTracer.injectTraceContext({ ...metadata }, span);
     try {
-      const res = await loaded.driver.invoke({ operation, data: encodeBindingData(data), metadata: reqMetadata });
+      const req = { operation, data: encodeBindingData(data), metadata: reqMetadata };
+      // Dapr runs output bindings under the component's outbound policy.
+      const res = policy ? await policy.execute(() => loaded.driver.invoke(req)) : await loaded.driver.invoke(req);
       daprTracer.endSpan(span);
       this.metrics?.outputBinding(name, operation, true, performance.now() - start);
       return { data: decodeBindingData(res.data, res.contentType) as T, metadata: res.metadata ?? {} };
@@ -64,7 +72,12 @@ export class BindingsService {
       throw new BindingNotFoundError(name, known, 'output');
     }
     const list = loaded.driver.operations();
-    entry = { loaded, ops: new Set(list.map((o) => o.toLowerCase())), list };
+    entry = {
+      loaded,
+      ops: new Set(list.map((o) => o.toLowerCase())),
+      list,
+      policy: this.resiliency?.policyFor({ kind: 'component', name, direction: 'outbound' }),
+    };
     this.outputs.set(name, entry);
     return entry;
   }

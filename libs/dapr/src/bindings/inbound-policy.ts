@@ -1,23 +1,15 @@
-import type { ModuleRef } from '@nestjs/core';
 import { ConstantBackoff, handleWhen, retry } from 'cockatiel';
-import { isNonRetriable, type PolicyTarget, type ResiliencyPolicy } from '../resiliency/resiliency-policy';
+import { isNonRetriable, type ResiliencyPolicy } from '../resiliency/resiliency-policy';
+import type { ResiliencyService } from '../resiliency/resiliency.service';
 
 /**
  * Input binding deliveries run under the component's inbound resiliency policy
- * (Dapr: `targets.components.<name>.inbound`). The resiliency block is looked up
- * at run time so that bindings work with or without it; without one, a short
- * built-in retry absorbs blips before the event goes back to the source for its
- * own redelivery.
+ * (Dapr: `targets.components.<name>.inbound`). Without one, a short built-in
+ * retry absorbs blips before the event goes back to the source for its own
+ * redelivery (Kafka) or is given up (a cron tick).
  */
 export const FALLBACK_INBOUND_ATTEMPTS = 3;
 const FALLBACK_BACKOFF_MS = 100;
-
-interface PolicySource {
-  [method: string]: unknown;
-}
-
-/** Method names a resiliency service may use to hand out a policy for a target. */
-const POLICY_METHODS = ['policyFor', 'getPolicy', 'forTarget', 'policy'] as const;
 
 export function fallbackInboundPolicy(): ResiliencyPolicy {
   const policy = retry(
@@ -29,28 +21,6 @@ export function fallbackInboundPolicy(): ResiliencyPolicy {
   };
 }
 
-export function resolveInboundPolicy(moduleRef: ModuleRef, component: string): ResiliencyPolicy {
-  const service = findResiliencyService(moduleRef);
-  const target: PolicyTarget = { kind: 'component', name: component, direction: 'inbound' };
-  if (service) {
-    for (const m of POLICY_METHODS) {
-      const getter: unknown = service[m];
-      if (typeof getter !== 'function') continue;
-      const policy: ResiliencyPolicy | undefined = (getter as (t: PolicyTarget) => ResiliencyPolicy | undefined).call(service, target);
-      if (policy && typeof policy.execute === 'function') return policy;
-    }
-  }
-  return fallbackInboundPolicy();
-}
-
-function findResiliencyService(moduleRef: ModuleRef): PolicySource | undefined {
-  try {
-    // Resolved lazily: the resiliency block may not be part of this build.
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const mod = require('../resiliency/resiliency.service') as { ResiliencyService?: abstract new (...a: never[]) => unknown };
-    if (!mod.ResiliencyService) return undefined;
-    return moduleRef.get(mod.ResiliencyService, { strict: false }) as PolicySource;
-  } catch {
-    return undefined;
-  }
+export function resolveInboundPolicy(resiliency: ResiliencyService | undefined, component: string): ResiliencyPolicy {
+  return resiliency?.policyFor({ kind: 'component', name: component, direction: 'inbound' }) ?? fallbackInboundPolicy();
 }

@@ -5,12 +5,13 @@ import {
   type BeforeApplicationShutdown,
   type OnApplicationBootstrap,
 } from '@nestjs/common';
-import { ExternalContextCreator, ModuleRef } from '@nestjs/core';
+import { ExternalContextCreator } from '@nestjs/core';
 import { isInputBinding, type InputBindingDriver, type ReadResponse } from '../components/spi/bindings.spi';
 import { BindingNotFoundError } from '../errors/bindings.errors';
 import { DaprMetrics } from '../observability/dapr-metrics';
 import { daprTracer } from '../observability/dapr-tracer';
 import type { ResiliencyPolicy } from '../resiliency/resiliency-policy';
+import { ResiliencyService } from '../resiliency/resiliency.service';
 import { ComponentRuntime, type LoadedComponent } from '../runtime/component-runtime';
 import { decodeBindingData, encodeBindingData } from './binding-codec';
 import { BindingHandlersExplorer, type DiscoveredBindingHandler } from './binding-handlers.explorer';
@@ -37,8 +38,8 @@ export class InputBindingsManager implements OnApplicationBootstrap, BeforeAppli
     private readonly runtime: ComponentRuntime,
     private readonly explorer: BindingHandlersExplorer,
     private readonly contextCreator: ExternalContextCreator,
-    private readonly moduleRef: ModuleRef,
     @Optional() private readonly metrics?: DaprMetrics,
+    @Optional() private readonly resiliency?: ResiliencyService,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
@@ -58,7 +59,7 @@ export class InputBindingsManager implements OnApplicationBootstrap, BeforeAppli
         this.logger.debug(`input binding "${name}" has no @OnBinding handler; not reading it`);
         continue;
       }
-      const policy = resolveInboundPolicy(this.moduleRef, name);
+      const policy = resolveInboundPolicy(this.resiliency, name);
       const stop = await loaded.driver.read((event) => this.deliver(loaded, this.bind(h), policy, event));
       this.stops.push({ name, stop });
       this.logger.log(`input binding "${name}" (${loaded.type}) → ${h.label}`);

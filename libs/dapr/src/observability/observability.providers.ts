@@ -2,6 +2,8 @@ import type { Provider } from '@nestjs/common';
 import { ComponentRuntime } from '../runtime/component-runtime';
 import { DaprMetrics } from './dapr-metrics';
 import { DaprTracer, daprTracer } from './dapr-tracer';
+import { DaprHealthService } from './dapr-health.service';
+import { DaprHealthIndicator } from './dapr-health.indicator';
 
 /** DI access to the shared tracer and to this app's metrics recorder. */
 export const observabilityProviders: Provider[] = [
@@ -11,6 +13,8 @@ export const observabilityProviders: Provider[] = [
     inject: [ComponentRuntime],
     useFactory: (runtime: ComponentRuntime) => new DaprMetrics(runtime.appId, runtime.options.namespace ?? ''),
   },
+  DaprHealthService,
+  DaprHealthIndicator,
 ];
 
-export const observabilityExports = [DaprTracer, DaprMetrics];
+export const observabilityExports = [DaprTracer, DaprMetrics, DaprHealthService, DaprHealthIndicator];
