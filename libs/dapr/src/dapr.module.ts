@@ -7,6 +7,7 @@ import { observabilityExports, observabilityProviders } from './observability/ob
 import { resiliencyExports, resiliencyProviders } from './resiliency/resiliency.providers';
 import { bindingsExports, bindingsProviders } from './bindings/bindings.providers';
 import { pubsubExports, pubsubProviders } from './pubsub/pubsub.providers';
+import { bindStateStoreHandles, stateExports, stateProviders } from './state/state.providers';
 
 /**
  * Resolved once all components are initialised. Nest awaits async factories
@@ -28,9 +29,12 @@ const runtimeReady: Provider = {
  * Providers of the building blocks. Each block adds its own line here; keep
  * them in dependency order (runtime first).
  */
-const blockProviders: Provider[] = [ComponentRuntime, runtimeReady, SecretsService, ...observabilityProviders, ...resiliencyProviders, ...bindingsProviders, ...pubsubProviders];
+const blockProviders: Provider[] = [ComponentRuntime, runtimeReady, SecretsService, ...observabilityProviders, ...resiliencyProviders, ...bindingsProviders, ...pubsubProviders, ...stateProviders];
 
-const blockExports = [ComponentRuntime, SecretsService, ...observabilityExports, ...resiliencyExports, ...bindingsExports, ...pubsubExports];
+const blockExports = [ComponentRuntime, SecretsService, ...observabilityExports, ...resiliencyExports, ...bindingsExports, ...pubsubExports, ...stateExports];
+
+// One `StateStore` handle provider per `@StateStore(name)` in the app, added as classes are declared.
+bindStateStoreHandles(blockProviders, blockExports);
 
 @Module({
   imports: [DiscoveryModule],

@@ -18,4 +18,5 @@ export * from './resiliency';
 export * from './observability';
 export * from './bindings';
 export * from './pubsub';
+export * from './state';
 export * from './components/spi';

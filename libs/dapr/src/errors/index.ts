@@ -5,3 +5,4 @@ export * from './secret.errors';
 export * from './pubsub.errors';
 export * from './bindings.errors';
 export * from './resiliency.errors';
+export * from './state.errors';

@@ -1,4 +1,5 @@
 import type { Component } from './component.spi';
+import type { ParsedStateQuery } from '../../state/query/state-query.filter';
 
 /** Feature strings reported in Dapr's metadata API (`capabilities`). */
 export type StateFeature =
@@ -45,6 +46,12 @@ export interface StateSetRequest {
   metadata: Record<string, string>;
   options?: StateRequestOptions;
   contentType?: string;
+  /**
+   * TTL parsed and validated by the block from `metadata.ttlInSeconds` (or the
+   * component's default): undefined = none given, > 0 = expire after that many
+   * seconds, <= 0 (e.g. -1) = never expire / remove an existing TTL.
+   */
+  ttlInSeconds?: number;
 }
 
 export interface StateDeleteRequest {
@@ -73,17 +80,24 @@ export interface StateQueryRequest {
     sort?: { key: string; order?: 'ASC' | 'DESC' }[];
     page?: { limit: number; token?: string };
   };
+  /** The query validated by the block: filter tree, sort, limit and the offset from the token. */
+  parsed: ParsedStateQuery;
   metadata: Record<string, string>;
   /** Only keys starting with this storage prefix belong to the caller (key scheme). */
   keyPrefix?: string;
 }
 
-export interface StateQueryResponse {
+export interface StateQueryDriverResponse {
   results: { key: string; data: Uint8Array; isBinary?: boolean; etag?: string; error?: string }[];
   token?: string;
 }
 
 /**
+ * A state store driver. Drivers throw `ETagMismatchError` / `ETagInvalidError`
+ * (errors/state.errors.ts) for ETag conflicts, including a `first-write` save
+ * that finds an existing item; any other error is wrapped by the block.
+ * `etag` in requests is never the empty string (the block drops it).
+ *
  * A state store driver. Encoding, key prefixes, validation and typed errors live
  * in the state block; the driver only stores bytes under keys with ETags.
  */
@@ -98,5 +112,5 @@ export interface StateStoreDriver extends Component {
   /** Present iff the store lists `TRANSACTIONAL`. Operations apply in order. */
   multi?(operations: StateTransactionOperation[], metadata: Record<string, string>): Promise<void>;
   /** Present iff the store lists `QUERY_API`. */
-  query?(req: StateQueryRequest): Promise<StateQueryResponse>;
+  query?(req: StateQueryRequest): Promise<StateQueryDriverResponse>;
 }

@@ -1,0 +1,333 @@
+import { Inject, Injectable, Optional } from '@nestjs/common';
+import { ModuleRef } from '@nestjs/core';
+import type {
+  StateDeleteRequest,
+  StateFeature,
+  StateGetRequest,
+  StateSetRequest,
+  StateStoreDriver,
+  StateTransactionOperation,
+} from '../components/spi/state.spi';
+import { ComponentConfigError } from '../errors/component-config.error';
+import { DaprError } from '../errors/dapr.error';
+import {
+  etagErrorFor,
+  isETagError,
+  StateRequestInvalidError,
+  StateStoreError,
+  StateStoreFeatureNotSupportedError,
+  StateStoreNotFoundError,
+  type StateOperationKind,
+} from '../errors/state.errors';
+import type { ResiliencyPolicy } from '../resiliency/resiliency-policy';
+import { ComponentRuntime } from '../runtime/component-runtime';
+import { parseStateQuery } from './query/state-query.filter';
+import { DAPR_STATE_POLICY_RESOLVER, findStatePolicy, type StatePolicyResolver } from './state-policy';
+import { StateKeyScheme } from './state-key.scheme';
+import { checkOptions, normalizeEtag, parseTtl, stringifyMetadata } from './state-request.validator';
+import { decodeStateValue, encodeStateValue } from './state-value.codec';
+import type {
+  StateBulkItem,
+  StateDeleteItem,
+  StateDeleteOptions,
+  StateGetBulkOptions,
+  StateGetOptions,
+  StateItem,
+  StateOperation,
+  StateQuery,
+  StateQueryResponse,
+  StateSaveItem,
+  StateSaveOptions,
+} from './state.interfaces';
+
+/** One state component as the block sees it, resolved once. */
+interface StateTarget {
+  name: string;
+  driver: StateStoreDriver;
+  keys: StateKeyScheme;
+  features: ReadonlySet<StateFeature>;
+  /** Component-level `ttlInSeconds`, applied when a request has none. */
+  defaultTtl?: number;
+  policy?: ResiliencyPolicy;
+}
+
+const EMPTY: Record<string, string> = Object.freeze({}) as Record<string, string>;
+
+/**
+ * Dapr's state API in-process (API.md "State"): key scheme, value encoding,
+ * ETag/concurrency/consistency and TTL validation, bulk operations,
+ * transactions and queries, with typed errors. Drivers only store bytes.
+ * @publicApi
+ */
+@Injectable()
+export class StateService {
+  private readonly targets = new Map<string, StateTarget>();
+
+  constructor(
+    private readonly runtime: ComponentRuntime,
+    @Optional() private readonly moduleRef?: ModuleRef,
+    @Optional() @Inject(DAPR_STATE_POLICY_RESOLVER) private readonly policyResolver?: StatePolicyResolver,
+  ) {}
+
+  async get<T = unknown>(store: string, key: string, options?: StateGetOptions): Promise<T | undefined> {
+    const item = await this.getItem<T>(store, key, options);
+    return item?.value;
+  }
+
+  async getItem<T = unknown>(store: string, key: string, options?: StateGetOptions): Promise<StateItem<T> | undefined> {
+    const t = this.targets.get(store) ?? (await this.resolve(store));
+    const req = this.getRequest(t, key, options);
+    const res = await this.run(t, 'get', () => t.driver.get(req));
+    if (!res || !res.data) return undefined;
+    const item: StateItem<T> = { key, value: decodeStateValue<T>(res.data, res.isBinary) };
+    if (res.etag !== undefined) item.etag = res.etag;
+    if (res.metadata && Object.keys(res.metadata).length) item.metadata = res.metadata;
+    return item;
+  }
+
+  async getBulk<T = unknown>(store: string, keys: string[], options?: StateGetBulkOptions): Promise<StateBulkItem<T>[]> {
+    const t = this.targets.get(store) ?? (await this.resolve(store));
+    if (!Array.isArray(keys)) throw new StateRequestInvalidError('getBulk needs an array of keys');
+    if (keys.length === 0) return [];
+    const reqs = keys.map((k) => this.getRequest(t, k, { metadata: options?.metadata }));
+    const toItem = (key: string, data?: Uint8Array, isBinary?: boolean, etag?: string, error?: string) => {
+      const item: StateBulkItem<T> = { key };
+      if (error) item.error = error;
+      else if (data) {
+        item.value = decodeStateValue<T>(data, isBinary);
+        if (etag !== undefined) item.etag = etag;
+      }
+      return item;
+    };
+    if (t.driver.bulkGet) {
+      const res = await this.run(t, 'bulkGet', () => t.driver.bulkGet!(reqs, { parallelism: options?.parallelism }));
+      const byStorage = new Map(reqs.map((r, i) => [r.key, keys[i]] as const));
+      return res.map((r) => toItem(byStorage.get(r.key) ?? t.keys.fromStorage(r.key), r.data, r.isBinary, r.etag, r.error));
+    }
+    // Dapr's default BulkGet: parallel Gets, per-key errors in `error`.
+    return mapLimit(reqs, options?.parallelism, async (req, i) => {
+      try {
+        const r = await this.run(t, 'get', () => t.driver.get(req));
+        return toItem(keys[i], r?.data, r?.isBinary, r?.etag);
+      } catch (err) {
+        return toItem(keys[i], undefined, undefined, undefined, (err as Error).message ?? String(err));
+      }
+    });
+  }
+
+  async save<T = unknown>(
+    store: string,
+    items: StateSaveItem<T> | StateSaveItem<T>[],
+    options?: StateSaveOptions,
+  ): Promise<void> {
+    const t = this.targets.get(store) ?? (await this.resolve(store));
+    const requestMetadata = options?.metadata ? stringifyMetadata(options.metadata) : undefined;
+    if (!Array.isArray(items)) {
+      const req = this.setRequest(t, items, requestMetadata);
+      await this.run(t, 'save', () => t.driver.set(req), req.key);
+      return;
+    }
+    if (items.length === 0) return;
+    const reqs = items.map((i) => this.setRequest(t, i, requestMetadata));
+    if (reqs.length === 1) {
+      await this.run(t, 'save', () => t.driver.set(reqs[0]), reqs[0].key);
+      return;
+    }
+    // Dapr's BulkSet: parallel Sets, not atomic; successful items stay applied.
+    await this.bulk(t, 'save', reqs, (r) => t.driver.set(r), items.map((i) => i.key));
+  }
+
+  async delete(store: string, key: string, options?: StateDeleteOptions): Promise<void> {
+    const t = this.targets.get(store) ?? (await this.resolve(store));
+    const req = this.deleteRequest(t, key, options);
+    await this.run(t, 'delete', () => t.driver.delete(req), req.key);
+  }
+
+  /** Deletes several keys in parallel (Dapr's BulkDelete); failed keys are reported together. */
+  async deleteBulk(store: string, items: (string | StateDeleteItem)[]): Promise<void> {
+    const t = this.targets.get(store) ?? (await this.resolve(store));
+    if (!Array.isArray(items)) throw new StateRequestInvalidError('deleteBulk needs an array of keys');
+    if (items.length === 0) return;
+    const normalized = items.map((i) => (typeof i === 'string' ? { key: i } : i));
+    const reqs = normalized.map((i) => this.deleteRequest(t, i.key, i));
+    await this.bulk(t, 'delete', reqs, (r) => t.driver.delete(r), normalized.map((i) => i.key));
+  }
+
+  async transaction(store: string, operations: StateOperation[], metadata?: Record<string, string>): Promise<void> {
+    const t = this.targets.get(store) ?? (await this.resolve(store));
+    if (!t.features.has('TRANSACTIONAL') || !t.driver.multi) {
+      throw new StateStoreFeatureNotSupportedError(store, 'transactions');
+    }
+    if (!Array.isArray(operations)) throw new StateRequestInvalidError('transaction needs an array of operations');
+    if (operations.length === 0) return;
+    // Validate everything before the store sees anything.
+    const ops: StateTransactionOperation[] = operations.map((op) => {
+      const raw: unknown = op?.operation;
+      const kind = typeof raw === 'string' ? raw.toLowerCase() : raw;
+      if (!op?.request) throw new StateRequestInvalidError('transaction operation needs a request');
+      if (kind === 'upsert') return { operation: 'upsert', request: this.setRequest(t, op.request as StateSaveItem<unknown>) };
+      if (kind === 'delete') {
+        const r = op.request as StateDeleteItem;
+        return { operation: 'delete', request: this.deleteRequest(t, r.key, r) };
+      }
+      throw new StateRequestInvalidError(
+        `operation type ${String(raw)} not supported (upsert or delete)`,
+      );
+    });
+    const md = stringifyMetadata(metadata);
+    await this.run(t, 'transaction', () => t.driver.multi!(ops, md));
+  }
+
+  async query<T = unknown>(store: string, query: StateQuery): Promise<StateQueryResponse<T>> {
+    const t = this.targets.get(store) ?? (await this.resolve(store));
+    if (!t.features.has('QUERY_API') || !t.driver.query) {
+      throw new StateStoreFeatureNotSupportedError(store, 'the query API');
+    }
+    const parsed = parseStateQuery(query);
+    const res = await this.run(t, 'query', () =>
+      t.driver.query!({ query: query as never, parsed, metadata: EMPTY, keyPrefix: t.keys.prefix }),
+    );
+    const results = res.results.map((r) => {
+      const item: { key: string; value: T; etag?: string } = {
+        key: t.keys.fromStorage(r.key),
+        value: decodeStateValue<T>(r.data, r.isBinary),
+      };
+      if (r.etag !== undefined) item.etag = r.etag;
+      return item;
+    });
+    return res.token ? { results, token: res.token } : { results };
+  }
+
+  /** The features a store reports (Dapr's metadata API `capabilities`). */
+  async features(store: string): Promise<StateFeature[]> {
+    const t = this.targets.get(store) ?? (await this.resolve(store));
+    return [...t.features];
+  }
+
+  private getRequest(t: StateTarget, key: string, options?: StateGetOptions): StateGetRequest {
+    const req: StateGetRequest = {
+      key: t.keys.toStorage(key),
+      metadata: options?.metadata ? stringifyMetadata(options.metadata) : EMPTY,
+    };
+    if (options?.consistency) req.options = { consistency: checkOptions({ consistency: options.consistency })?.consistency };
+    return req;
+  }
+
+  private setRequest(t: StateTarget, item: StateSaveItem<unknown>, requestMetadata?: Record<string, string>): StateSetRequest {
+    if (!item || typeof item !== 'object') throw new StateRequestInvalidError('a state item must be an object with a key');
+    const key = t.keys.toStorage(item.key);
+    const metadata = requestMetadata
+      ? { ...requestMetadata, ...stringifyMetadata(item.metadata) }
+      : item.metadata
+        ? stringifyMetadata(item.metadata)
+        : EMPTY;
+    const { bytes, isBinary } = encodeStateValue(item.value);
+    const req: StateSetRequest = { key, value: bytes, isBinary, metadata };
+    const etag = normalizeEtag(item.etag);
+    if (etag !== undefined) req.etag = etag;
+    const options = checkOptions(item.options);
+    if (options) req.options = options;
+    const ttl = metadata === EMPTY ? t.defaultTtl : (parseTtl(metadata) ?? t.defaultTtl);
+    if (ttl !== undefined) req.ttlInSeconds = ttl;
+    const contentType = metadata.contentType;
+    if (contentType) req.contentType = contentType;
+    return req;
+  }
+
+  private deleteRequest(t: StateTarget, key: string, options?: StateDeleteOptions): StateDeleteRequest {
+    const req: StateDeleteRequest = {
+      key: t.keys.toStorage(key),
+      metadata: options?.metadata ? stringifyMetadata(options.metadata) : EMPTY,
+    };
+    const etag = normalizeEtag(options?.etag);
+    if (etag !== undefined) req.etag = etag;
+    const checked = checkOptions(options);
+    if (checked) req.options = checked;
+    return req;
+  }
+
+  /** Runs one driver call under the store's policy and turns failures into typed errors. */
+  private async run<R>(t: StateTarget, op: StateOperationKind, fn: () => Promise<R>, storageKey?: string): Promise<R> {
+    try {
+      return t.policy ? await t.policy.execute(() => fn()) : await fn();
+    } catch (err) {
+      throw wrapError(t, op, err, storageKey);
+    }
+  }
+
+  private async bulk<R extends { key: string }>(
+    t: StateTarget,
+    op: 'save' | 'delete',
+    reqs: R[],
+    call: (r: R) => Promise<void>,
+    keys: string[],
+  ): Promise<void> {
+    const settled = await Promise.allSettled(reqs.map((r) => this.run(t, op, () => call(r), r.key)));
+    const failures: { key: string; error: Error }[] = [];
+    settled.forEach((s, i) => {
+      if (s.status === 'rejected') failures.push({ key: keys[i], error: s.reason as Error });
+    });
+    if (failures.length === 0) return;
+    if (failures.length === 1) throw failures[0].error;
+    throw new StateStoreError(
+      t.name,
+      op,
+      `${failures.length} of ${reqs.length} items failed: ${failures.map((f) => `${f.key}: ${f.error.message}`).join('; ')}`,
+      { cause: failures[0].error },
+      failures,
+    );
+  }
+
+  private async resolve(store: string): Promise<StateTarget> {
+    if (!store) throw new StateStoreNotFoundError(String(store), this.runtime.names('state'));
+    await this.runtime.start();
+    const existing = this.targets.get(store);
+    if (existing) return existing;
+    const loaded = this.runtime.find<StateStoreDriver>('state', store);
+    if (!loaded) throw new StateStoreNotFoundError(store, this.runtime.names('state'));
+    const props = loaded.metadata.properties;
+    let defaultTtl: number | undefined;
+    try {
+      defaultTtl = parseTtl(pick(props, 'ttlInSeconds'));
+    } catch (err) {
+      throw new ComponentConfigError(`component "${store}": metadata "ttlInSeconds" ${(err as Error).message}`, undefined, store, 'ttlInSeconds');
+    }
+    const target: StateTarget = {
+      name: loaded.name,
+      driver: loaded.driver,
+      keys: StateKeyScheme.fromMetadata(loaded.name, props, this.runtime.appId, this.runtime.options.namespace),
+      features: new Set(loaded.driver.features()),
+      defaultTtl,
+      policy: this.policyResolver?.(loaded.name) ?? (this.moduleRef ? findStatePolicy(this.moduleRef, loaded.name) : undefined),
+    };
+    this.targets.set(store, target);
+    return target;
+  }
+}
+
+function wrapError(t: StateTarget, op: StateOperationKind, err: unknown, storageKey?: string): Error {
+  const key = storageKey !== undefined ? t.keys.fromStorage(storageKey) : undefined;
+  if (isETagError(err)) return etagErrorFor(err, op, key ?? (err.key !== undefined ? t.keys.fromStorage(err.key) : undefined));
+  if (err instanceof DaprError) return err;
+  const message = (err as Error)?.message ?? String(err);
+  return new StateStoreError(t.name, op, key !== undefined ? `key "${key}": ${message}` : message, { cause: err });
+}
+
+function pick(props: Record<string, string>, name: string): Record<string, string> | undefined {
+  for (const k in props) if (k.toLowerCase() === name.toLowerCase()) return { [name]: props[k] };
+  return undefined;
+}
+
+async function mapLimit<I, O>(items: I[], limit: number | undefined, fn: (item: I, i: number) => Promise<O>): Promise<O[]> {
+  if (!limit || limit <= 0 || limit >= items.length) return Promise.all(items.map(fn));
+  const out = new Array<O>(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const i = next++;
+      out[i] = await fn(items[i], i);
+    }
+  };
+  await Promise.all(Array.from({ length: limit }, worker));
+  return out;
+}
