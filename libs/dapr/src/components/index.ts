@@ -4,5 +4,6 @@
  * npm client until a component of that type is initialised.
  */
 import './local';
+import './kafka';
 import './in-memory';
 import './sqlite';

@@ -6,3 +6,4 @@ export * from './pubsub.errors';
 export * from './bindings.errors';
 export * from './resiliency.errors';
 export * from './state.errors';
+export * from './message-too-large.error';

@@ -1,0 +1,263 @@
+import type { Admin, CompressionTypes, IHeaders, Kafka, Message, Producer } from 'kafkajs';
+import { Logger } from '@nestjs/common';
+import { MessageTooLargeError } from '../../errors/message-too-large.error';
+import { loadPackage } from '../../runtime/load-package';
+import type { ComponentMetadata } from '../spi/component.spi';
+import type {
+  BulkPublishDriverResponse,
+  BulkPublishRequest,
+  PubSubDriver,
+  PubSubFeature,
+  PubSubHandler,
+  PublishRequest,
+  SubscribeRequest,
+  SubscriptionHandle,
+} from '../spi/pubsub.spi';
+import { MetadataReader } from '../metadata-reader';
+import { Fnv1aPartitioner } from './fnv1a.partitioner';
+import { kafkaClientConfig, parseKafkaConnection, type KafkaConnectionSettings } from './kafka-connection';
+import { createRangeAssigner } from './range.assigner';
+import { KafkaTopicSubscription, type RedeliveryBackoff } from './kafka.subscription';
+
+type KafkaJs = typeof import('kafkajs');
+
+const FEATURES: readonly PubSubFeature[] = ['BULK_PUBSUB'];
+
+/** Bytes a record adds around key, value and headers on the wire (record batch v2, worst case). */
+const RECORD_OVERHEAD = 64;
+
+/**
+ * `pubsub.kafka` on kafkajs, wire-compatible with Dapr's sarama component:
+ * `partitionKey`/`__key` become the record key placed with sarama's FNV-1a
+ * partitioner, every publish metadata entry becomes a record header, and the
+ * consumer delivers `__key`, `__offset`, `__topic`, `__timestamp`,
+ * `__partition` plus the headers. Delivery is at-least-once and never skips a
+ * record (see KafkaTopicSubscription).
+ */
+export class KafkaPubSub implements PubSubDriver {
+  private kafkajs!: KafkaJs;
+  private kafka!: Kafka;
+  private producer!: Producer;
+  private admin?: Promise<Admin>;
+  private settings!: KafkaConnectionSettings;
+  private md!: ComponentMetadata;
+  private logger!: Logger;
+  private readonly subscriptions = new Set<KafkaTopicSubscription>();
+  private readonly ensuredTopics = new Map<string, Promise<void>>();
+  private closed = false;
+
+  async init(md: ComponentMetadata): Promise<void> {
+    this.md = md;
+    this.settings = parseKafkaConnection(md);
+    this.logger = new Logger(`pubsub.kafka/${md.name}`);
+    this.kafkajs = await loadPackage<KafkaJs>(md.type, 'kafkajs');
+    this.kafka = new this.kafkajs.Kafka(kafkaClientConfig(this.settings, this.kafkajs.logLevel.WARN));
+    this.producer = this.kafka.producer({
+      createPartitioner: Fnv1aPartitioner,
+      allowAutoTopicCreation: true,
+      // One in-flight request per broker keeps records of one key in publish order across retries.
+      maxInFlightRequests: 1,
+      retry: { initialRetryTime: 200, maxRetryTime: 5_000, retries: 5 },
+    });
+    await this.producer.connect();
+  }
+
+  features(): readonly PubSubFeature[] {
+    return FEATURES;
+  }
+
+  async ping(): Promise<void> {
+    const admin = await this.adminClient();
+    await admin.describeCluster();
+  }
+
+  async publish(req: PublishRequest): Promise<void> {
+    this.assertOpen();
+    const record = this.toRecord(req.topic, req.data, req.metadata);
+    await this.ensureTopic(req.topic);
+    try {
+      await this.producer.send({
+        topic: req.topic,
+        messages: [record],
+        acks: this.settings.acks,
+        compression: this.compression(),
+      });
+    } catch (err) {
+      throw this.publishError(req.topic, record, err);
+    }
+  }
+
+  async bulkPublish(req: BulkPublishRequest): Promise<BulkPublishDriverResponse> {
+    this.assertOpen();
+    const failedEntries: BulkPublishDriverResponse['failedEntries'] = [];
+    const records: Message[] = [];
+    const ids: string[] = [];
+    for (const entry of req.entries) {
+      try {
+        records.push(this.toRecord(req.topic, entry.event, { ...req.metadata, ...entry.metadata }));
+        ids.push(entry.entryId);
+      } catch (err) {
+        // An oversize entry fails alone; the others are still sent.
+        failedEntries.push({ entryId: entry.entryId, error: (err as Error).message });
+      }
+    }
+    if (records.length === 0) return { failedEntries };
+    await this.ensureTopic(req.topic);
+    try {
+      await this.producer.send({ topic: req.topic, messages: records, acks: this.settings.acks, compression: this.compression() });
+    } catch (err) {
+      const message = this.publishError(req.topic, records[0], err).message;
+      for (const entryId of ids) failedEntries.push({ entryId, error: message });
+    }
+    return { failedEntries };
+  }
+
+  async subscribe(req: SubscribeRequest, handler: PubSubHandler): Promise<SubscriptionHandle> {
+    this.assertOpen();
+    const r = new MetadataReader(this.md.name, this.md.properties, req.metadata);
+    // Dapr: `consumerGroup`, else `consumerID` (which the runtime defaults to the app id).
+    const groupId = r.string('consumerGroup') ?? r.string('consumerID') ?? this.md.appId;
+    const initialOffset = r.oneOf('initialOffset', ['newest', 'oldest'] as const, 'newest');
+    await this.ensureTopic(req.topic);
+    const sub = new KafkaTopicSubscription({
+      kafka: this.kafka,
+      settings: this.settings,
+      topic: req.topic,
+      groupId,
+      fromBeginning: initialOffset === 'oldest',
+      partitionsConsumedConcurrently: r.int('partitionsConsumedConcurrently', 32, 1),
+      backoff: readBackoff(r),
+      assigner: createRangeAssigner(this.kafkajs.AssignerProtocol),
+      handler,
+      logger: this.logger,
+      joinTimeoutMs: Math.max(15_000, this.settings.sessionTimeoutMs),
+    });
+    this.subscriptions.add(sub);
+    try {
+      await sub.start();
+    } catch (err) {
+      this.subscriptions.delete(sub);
+      await sub.stop().catch(() => undefined);
+      throw err;
+    }
+    return {
+      stop: async () => {
+        await sub.stop();
+        this.subscriptions.delete(sub);
+      },
+    };
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await Promise.allSettled([...this.subscriptions].map((s) => s.stop()));
+    this.subscriptions.clear();
+    const admin = this.admin;
+    this.admin = undefined;
+    await Promise.allSettled([
+      this.producer?.disconnect(),
+      admin?.then((a) => a.disconnect()),
+    ]);
+  }
+
+  /** Builds the record Dapr's component would write; refuses it when over `maxMessageBytes`. */
+  private toRecord(topic: string, data: Uint8Array, metadata: Record<string, string>): Message {
+    const headers: IHeaders = {};
+    let key: string | undefined;
+    let partition: number | undefined;
+    let size = RECORD_OVERHEAD;
+    const exclude = this.settings.excludeHeaderMetaRegex;
+    for (const name of Object.keys(metadata)) {
+      const value = metadata[name];
+      if (name === 'partitionKey' || name === '__key') key = value;
+      else if (name === 'partitionNumber') partition = parsePartitionNumber(value, this.md.name);
+      if (exclude?.test(name)) continue;
+      headers[name] = value;
+      size += Buffer.byteLength(name) + Buffer.byteLength(value);
+    }
+    const value = isJsonNull(data) ? null : toBuffer(data);
+    size += (value?.length ?? 0) + (key ? Buffer.byteLength(key) : 0);
+    if (size > this.settings.maxMessageBytes) {
+      throw new MessageTooLargeError(this.md.name, topic, size, this.settings.maxMessageBytes);
+    }
+    return { key, value, headers, partition };
+  }
+
+  private publishError(topic: string, record: Message, err: unknown): Error {
+    const type = (err as { type?: string })?.type;
+    if (type === 'MESSAGE_TOO_LARGE' || type === 'RECORD_LIST_TOO_LARGE') {
+      const size = (record.value?.length ?? 0) as number;
+      return new MessageTooLargeError(this.md.name, topic, size, undefined, { cause: err });
+    }
+    if (err instanceof Error) {
+      err.message = `pubsub "${this.md.name}": publish to "${topic}" failed: ${err.message}`;
+      return err;
+    }
+    return new Error(`pubsub "${this.md.name}": publish to "${topic}" failed: ${String(err)}`);
+  }
+
+  /** Creates the topic once per process when auto-creation is configured. */
+  private ensureTopic(topic: string): Promise<void> {
+    if (!this.settings.autoCreateTopics) return Promise.resolve();
+    let pending = this.ensuredTopics.get(topic);
+    if (!pending) {
+      pending = (async () => {
+        const admin = await this.adminClient();
+        // createTopics resolves false (no error) when the topic already exists.
+        await admin.createTopics({
+          waitForLeaders: true,
+          topics: [{ topic, numPartitions: this.settings.numPartitions, replicationFactor: this.settings.replicationFactor }],
+        });
+      })();
+      pending.catch(() => this.ensuredTopics.delete(topic));
+      this.ensuredTopics.set(topic, pending);
+    }
+    return pending;
+  }
+
+  private adminClient(): Promise<Admin> {
+    if (!this.admin) {
+      const admin = this.kafka.admin();
+      this.admin = admin.connect().then(() => admin);
+      this.admin.catch(() => (this.admin = undefined));
+    }
+    return this.admin;
+  }
+
+  private compression(): CompressionTypes | undefined {
+    return this.settings.compression === 'gzip' ? this.kafkajs.CompressionTypes.GZIP : undefined;
+  }
+
+  private assertOpen(): void {
+    if (this.closed) throw new Error(`pubsub "${this.md?.name}" is closed`);
+  }
+}
+
+function readBackoff(r: MetadataReader): RedeliveryBackoff {
+  return {
+    policy: r.oneOf('backOffPolicy', ['constant', 'exponential'] as const, 'constant'),
+    // Dapr's defaults (kit/retry DefaultConfig): constant 5 s.
+    durationMs: r.durationMs('backOffDuration', 5_000),
+    initialIntervalMs: r.durationMs('backOffInitialInterval', 500),
+    maxIntervalMs: r.durationMs('backOffMaxInterval', 60_000),
+    multiplier: Number(r.string('backOffMultiplier') ?? 1.5),
+  };
+}
+
+function parsePartitionNumber(value: string, component: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0) {
+    throw new MetadataReader(component).error('partitionNumber', `"${value}" is not a partition number`);
+  }
+  return n;
+}
+
+function toBuffer(data: Uint8Array): Buffer {
+  return Buffer.isBuffer(data) ? data : Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+}
+
+function isJsonNull(data: Uint8Array): boolean {
+  // Dapr writes a tombstone (null record value) for the payload `null`.
+  return data.length === 4 && data[0] === 0x6e && data[1] === 0x75 && data[2] === 0x6c && data[3] === 0x6c;
+}
