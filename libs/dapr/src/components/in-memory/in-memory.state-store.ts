@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { ETagMismatchError } from '../../errors/state.errors';
 import { evaluateStateQuery, type QueryCandidate } from '../../state/query/state-query.evaluator';
-import { MetadataReader } from '../metadata-reader';
+import { ComponentConfigError } from '../../errors/component-config.error';
+import { parseDuration } from '../../runtime/duration';
 import type { ComponentMetadata } from '../spi/component.spi';
 import type {
   StateDeleteRequest,
@@ -37,8 +38,11 @@ export class InMemoryStateStore implements StateStoreDriver {
   private sweeper?: NodeJS.Timeout;
 
   async init(md: ComponentMetadata): Promise<void> {
-    const r = new MetadataReader(md.name, md.properties);
-    const every = r.durationMs('cleanupInterval', 10_000);
+    const raw = Object.entries(md.properties).find(([k]) => k.toLowerCase() === 'cleanupinterval')?.[1];
+    const every = raw === undefined || raw === '' ? 10_000 : /^\d+$/.test(raw) ? Number(raw) : parseDuration(raw);
+    if (every === undefined) {
+      throw new ComponentConfigError(`component "${md.name}": metadata "cleanupInterval" "${raw}" is not a duration`, undefined, md.name, 'cleanupInterval');
+    }
     if (every > 0) {
       this.sweeper = setInterval(() => this.sweep(), every);
       this.sweeper.unref();
