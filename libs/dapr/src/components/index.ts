@@ -7,3 +7,4 @@ import './local';
 import './kafka';
 import './in-memory';
 import './sqlite';
+import './azure-servicebus';

@@ -7,3 +7,4 @@ export * from './bindings.errors';
 export * from './resiliency.errors';
 export * from './state.errors';
 export * from './message-too-large.error';
+export * from './servicebus.errors';

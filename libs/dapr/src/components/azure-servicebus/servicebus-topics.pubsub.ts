@@ -1,0 +1,32 @@
+import { ComponentConfigError } from '../../errors/component-config.error';
+import type { ServiceBusMetadataReader } from './servicebus-metadata';
+import { ServiceBusPubSub, type ServiceBusSource } from './servicebus.pubsub';
+
+/**
+ * `pubsub.azure.servicebus.topics`: a Dapr topic is a Service Bus topic and
+ * each consumer group (`consumerID`, defaulting to the app id) is one
+ * subscription on it, so every app gets its copy and instances of one app
+ * compete for messages.
+ */
+export class ServiceBusTopicsPubSub extends ServiceBusPubSub {
+  protected ensureForPublish(topic: string): Promise<void> {
+    return this.connection.ensureTopic(topic);
+  }
+
+  protected async prepareSource(topic: string, r: ServiceBusMetadataReader): Promise<ServiceBusSource> {
+    const subscription = r.string('consumerID') ?? this.md.appId;
+    if (!subscription) {
+      throw new ComponentConfigError(
+        `component "${this.md.name}" needs metadata "consumerID" (the subscription name) or an app id`,
+        undefined,
+        this.md.name,
+        'consumerID',
+      );
+    }
+    if (r.bool('requireSessions', false)) {
+      throw r.error('requireSessions', 'is not supported by this driver yet (sessions need a session receiver per session)');
+    }
+    await this.connection.ensureSubscription(topic, subscription);
+    return { entity: topic, subscription };
+  }
+}

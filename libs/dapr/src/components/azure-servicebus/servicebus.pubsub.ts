@@ -1,0 +1,108 @@
+import { Logger } from '@nestjs/common';
+import type { ComponentMetadata } from '../spi/component.spi';
+import type {
+  BulkPublishDriverResponse,
+  BulkPublishRequest,
+  PubSubDriver,
+  PubSubFeature,
+  PubSubHandler,
+  PublishRequest,
+  SubscribeRequest,
+  SubscriptionHandle,
+} from '../spi/pubsub.spi';
+import { ServiceBusConnection } from './servicebus-connection';
+import { parseServiceBusSettings, ServiceBusMetadataReader, type ServiceBusSettings } from './servicebus-metadata';
+import { ServiceBusSubscription } from './servicebus.subscription';
+
+// Service Bus enforces TTL natively (so the block writes no CloudEvent `expiration`) and sends batches.
+const FEATURES: readonly PubSubFeature[] = ['MESSAGE_TTL', 'BULK_PUBSUB'];
+
+/** Where a subscription reads from: a queue, or a topic subscription. */
+export interface ServiceBusSource {
+  entity: string;
+  subscription?: string;
+}
+
+/**
+ * What the topics and queues drivers share: connection, publish (single and
+ * batched), peek-lock subscriptions. Subclasses only say which entity a Dapr
+ * topic maps to and how it is provisioned.
+ */
+export abstract class ServiceBusPubSub implements PubSubDriver {
+  protected md!: ComponentMetadata;
+  protected settings!: ServiceBusSettings;
+  protected connection!: ServiceBusConnection;
+  protected logger!: Logger;
+  private readonly subscriptions = new Set<ServiceBusSubscription>();
+  private closed = false;
+
+  async init(md: ComponentMetadata): Promise<void> {
+    this.md = md;
+    this.settings = parseServiceBusSettings(md);
+    this.logger = new Logger(`${md.type}/${md.name}`);
+    this.connection = new ServiceBusConnection(md.type, md.name, this.settings);
+    await this.connection.open();
+  }
+
+  features(): readonly PubSubFeature[] {
+    return FEATURES;
+  }
+
+  async publish(req: PublishRequest): Promise<void> {
+    this.assertOpen();
+    await this.ensureForPublish(req.topic);
+    await this.connection.publish(req.topic, req.data, req.metadata, req.contentType);
+  }
+
+  async bulkPublish(req: BulkPublishRequest): Promise<BulkPublishDriverResponse> {
+    this.assertOpen();
+    await this.ensureForPublish(req.topic);
+    return this.connection.publishBulk(req.topic, req.entries, req.metadata);
+  }
+
+  async subscribe(req: SubscribeRequest, handler: PubSubHandler): Promise<SubscriptionHandle> {
+    this.assertOpen();
+    const r = new ServiceBusMetadataReader(this.md.name, this.md.properties, req.metadata);
+    const source = await this.prepareSource(req.topic, r);
+    const s = this.settings;
+    // Subscription metadata may tune concurrency per subscription, like Dapr's subscribe options.
+    const maxActive = r.int('maxActiveMessages', s.maxActiveMessages, 1);
+    const maxHandlers = r.int('maxConcurrentHandlers', s.maxConcurrentHandlers, 0);
+    const sub = new ServiceBusSubscription({
+      receiver: this.connection.receiver(source.entity, source.subscription),
+      topic: req.topic,
+      handler,
+      logger: this.logger,
+      // In flight = link credit: maxActiveMessages, capped by maxConcurrentHandlers when set (0 = unlimited).
+      maxConcurrentCalls: maxHandlers > 0 ? Math.min(maxHandlers, maxActive) : maxActive,
+      lockRenewalMs: r.int('lockRenewalInSec', s.lockRenewalInSec, 0) * 1000,
+      handlerTimeoutMs: r.int('handlerTimeoutInSec', s.handlerTimeoutInSec, 0) * 1000,
+    });
+    this.subscriptions.add(sub);
+    sub.start();
+    return {
+      stop: async () => {
+        await sub.stop();
+        this.subscriptions.delete(sub);
+      },
+    };
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await Promise.allSettled([...this.subscriptions].map((s) => s.stop()));
+    this.subscriptions.clear();
+    await this.connection?.close();
+  }
+
+  /** Creates the entity a publish goes to, when entity management is on. */
+  protected abstract ensureForPublish(topic: string): Promise<void>;
+
+  /** Resolves (and, with entity management, creates) what a subscription reads. */
+  protected abstract prepareSource(topic: string, r: ServiceBusMetadataReader): Promise<ServiceBusSource>;
+
+  private assertOpen(): void {
+    if (this.closed) throw new Error(`pubsub "${this.md?.name}" is closed`);
+  }
+}

@@ -1,0 +1,2 @@
+export { ServiceBusTestPeer, type ServiceBusTestPeerOptions } from './servicebus-peer';
+export { PeerEntity, type PeerEntityOptions, type PeerEvent, type StoredMessage } from './peer-entity';
