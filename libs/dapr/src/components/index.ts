@@ -7,4 +7,5 @@ import './local';
 import './kafka';
 import './in-memory';
 import './sqlite';
+import './postgresql';
 import './azure-servicebus';
