@@ -17,6 +17,7 @@ export * from './errors';
 export * from './resiliency';
 export * from './observability';
 export * from './bindings';
+export { parseCronSchedule, type CronSchedule } from './components/cron/cron-schedule';
 export * from './pubsub';
 export * from './state';
 export * from './components/spi';

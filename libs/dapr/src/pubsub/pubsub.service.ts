@@ -1,5 +1,4 @@
 import { Injectable, Optional } from '@nestjs/common';
-import { ModuleRef } from '@nestjs/core';
 import type { PubSubDriver } from '../components/spi/pubsub.spi';
 import { DaprError } from '../errors/dapr.error';
 import {
@@ -12,7 +11,8 @@ import {
 import type { ResiliencyPolicy } from '../resiliency/resiliency-policy';
 import { ComponentRuntime } from '../runtime/component-runtime';
 import { encodeEvent, type EnvelopeContext } from './cloud-event.codec';
-import { resolveComponentPolicy } from './pubsub-policy';
+import { componentPolicy } from './pubsub-policy';
+import { ResiliencyService } from '../resiliency/resiliency.service';
 import type { BulkPublishEntry, BulkPublishResponse, PublishOptions } from './pubsub.interfaces';
 import { TopicScopes } from './topic-scopes';
 
@@ -44,7 +44,7 @@ export class PubSubService {
 
   constructor(
     private readonly runtime: ComponentRuntime,
-    @Optional() private readonly moduleRef?: ModuleRef,
+    @Optional() private readonly resiliency?: ResiliencyService,
   ) {}
 
   async publish(pubsub: string, topic: string, data: unknown, options?: PublishOptions): Promise<void> {
@@ -132,7 +132,7 @@ export class PubSubService {
       addExpiration: !features.includes('MESSAGE_TTL'),
       bulkNative: features.includes('BULK_PUBSUB'),
       properties: loaded.metadata.properties,
-      outbound: this.moduleRef ? resolveComponentPolicy(this.moduleRef, loaded.name, 'outbound') : undefined,
+      outbound: componentPolicy(this.resiliency, loaded.name, 'outbound'),
       topics: new Map(),
     };
     this.targets.set(pubsub, target);

@@ -5,10 +5,10 @@ import {
   type BeforeApplicationShutdown,
   type OnApplicationBootstrap,
 } from '@nestjs/common';
-import { ModuleRef } from '@nestjs/core';
 import { SubscriptionConfigError } from '../errors/pubsub.errors';
 import { ComponentRuntime } from '../runtime/component-runtime';
-import { builtinInboundPolicy, resolveComponentPolicy } from './pubsub-policy';
+import { ResiliencyService } from '../resiliency/resiliency.service';
+import { builtinInboundPolicy, componentPolicy } from './pubsub-policy';
 import { PubSubExplorer, type SubscriptionHandler } from './pubsub.explorer';
 import { PubSubService } from './pubsub.service';
 import { TopicSubscription } from './topic-subscription';
@@ -30,7 +30,7 @@ export class PubSubSubscriber implements OnApplicationBootstrap, BeforeApplicati
     private readonly explorer: PubSubExplorer,
     private readonly pubsub: PubSubService,
     private readonly runtime: ComponentRuntime,
-    @Optional() private readonly moduleRef?: ModuleRef,
+    @Optional() private readonly resiliency?: ResiliencyService,
   ) {}
 
   /** The running subscriptions (read-only view, for health and tests). */
@@ -88,7 +88,7 @@ export class PubSubSubscriber implements OnApplicationBootstrap, BeforeApplicati
       deadLetterTopic,
       metadata,
       driver: target.driver,
-      inbound: (this.moduleRef && resolveComponentPolicy(this.moduleRef, pubsub, 'inbound')) || builtinInboundPolicy(),
+      inbound: componentPolicy(this.resiliency, pubsub, 'inbound') ?? builtinInboundPolicy(),
     });
     for (const h of handlers) sub.router.add(h, h.options.match, h.describe);
     return sub;

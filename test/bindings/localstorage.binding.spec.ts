@@ -1,0 +1,104 @@
+import { Injectable } from '@nestjs/common';
+import { mkdtempSync, existsSync, readFileSync, writeFileSync, symlinkSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { TestingModule } from '@nestjs/testing';
+import {
+  BindingNotFoundError,
+  BindingOperationNotSupportedError,
+  BindingRequestError,
+  BindingsService,
+  DaprModule,
+  OnBinding,
+} from 'nest-dapr';
+import { Test } from '@nestjs/testing';
+import { bootBindingsApp } from './bindings-test-app';
+
+describe('bindings.localstorage + BindingsService', () => {
+  let root: string;
+  let outside: string;
+  let app: TestingModule;
+  let bindings: BindingsService;
+
+  beforeAll(async () => {
+    root = mkdtempSync(join(tmpdir(), 'dapr-ls-'));
+    outside = mkdtempSync(join(tmpdir(), 'dapr-ls-outside-'));
+    writeFileSync(join(outside, 'secret.txt'), 'top secret');
+    app = await bootBindingsApp([{ name: 'files', type: 'bindings.localstorage', metadata: { rootPath: root } }]);
+    bindings = app.get(BindingsService);
+  });
+  afterAll(() => app?.close());
+
+  it('create / get / list / delete round-trip values like Dapr', async () => {
+    const created = await bindings.invoke<{ fileName: string }>('files', 'create', { id: 1, items: ['a'] }, { fileName: 'orders/1.json' });
+    expect(created.data).toEqual({ fileName: 'orders/1.json' });
+    expect(readFileSync(join(root, 'orders/1.json'), 'utf8')).toBe('{"id":1,"items":["a"]}');
+
+    // A JSON string is unquoted before writing, as Dapr does.
+    await bindings.invoke('files', 'create', 'hello world', { fileName: 'greeting.txt' });
+    expect(readFileSync(join(root, 'greeting.txt'), 'utf8')).toBe('hello world');
+
+    const bytes = Buffer.from([0, 1, 2, 254, 255]);
+    await bindings.invoke('files', 'create', bytes, { fileName: 'blob.bin' });
+
+    await expect(bindings.invoke('files', 'get', undefined, { fileName: 'orders/1.json' })).resolves.toMatchObject({
+      data: { id: 1, items: ['a'] },
+    });
+    await expect(bindings.invoke('files', 'get', undefined, { fileName: 'greeting.txt' })).resolves.toMatchObject({ data: 'hello world' });
+    const blob = await bindings.invoke<Buffer>('files', 'get', undefined, { fileName: 'blob.bin' });
+    expect(Buffer.compare(blob.data, bytes)).toBe(0);
+
+    const list = await bindings.invoke<string[]>('files', 'list');
+    expect(list.data).toEqual([join(root, 'blob.bin'), join(root, 'greeting.txt'), join(root, 'orders/1.json')].sort());
+
+    await bindings.invoke('files', 'delete', undefined, { fileName: 'greeting.txt' });
+    expect(existsSync(join(root, 'greeting.txt'))).toBe(false);
+    await expect(bindings.invoke('files', 'get', undefined, { fileName: 'greeting.txt' })).rejects.toThrow(/file not found/);
+  });
+
+  it('create without fileName uses a UUID', async () => {
+    const res = await bindings.invoke<{ fileName: string }>('files', 'create', { x: 1 });
+    expect(res.data.fileName).toMatch(/^[0-9a-f-]{36}$/);
+    expect(existsSync(join(root, res.data.fileName))).toBe(true);
+  });
+
+  it('refuses paths that escape rootPath (../, absolute, symlinks)', async () => {
+    const escape = join('..', outside.split('/').pop()!, 'secret.txt');
+    for (const op of ['get', 'delete', 'create']) {
+      await expect(bindings.invoke('files', op, 'pwned', { fileName: escape })).rejects.toThrow(BindingRequestError);
+      await expect(bindings.invoke('files', op, 'pwned', { fileName: '../../../../etc/passwd' })).rejects.toThrow(/escapes rootPath/);
+      await expect(bindings.invoke('files', op, 'pwned', { fileName: join(outside, 'secret.txt') })).rejects.toThrow(
+        /must be relative/,
+      );
+    }
+    await expect(bindings.invoke('files', 'list', undefined, { fileName: '..' })).rejects.toThrow(/escapes rootPath/);
+    symlinkSync(outside, join(root, 'link'));
+    await expect(bindings.invoke('files', 'get', undefined, { fileName: 'link/secret.txt' })).rejects.toThrow(/outside rootPath/);
+    await expect(bindings.invoke('files', 'create', 'pwned', { fileName: 'link/new.txt' })).rejects.toThrow(/outside rootPath/);
+    expect(readFileSync(join(outside, 'secret.txt'), 'utf8')).toBe('top secret');
+    expect(existsSync(join(outside, 'new.txt'))).toBe(false);
+  });
+
+  it('throws typed errors for unknown bindings and unsupported operations', async () => {
+    const unknown = bindings.invoke('nope', 'get');
+    await expect(unknown).rejects.toThrow(BindingNotFoundError);
+    await expect(bindings.invoke('nope', 'get')).rejects.toThrow(/known output bindings: files/);
+    await expect(bindings.invoke('files', 'exec')).rejects.toThrow(BindingOperationNotSupportedError);
+    await expect(bindings.invoke('files', 'exec')).rejects.toThrow(/supported operations: create, get, list, delete/);
+    await expect(bindings.invoke('files', 'exec')).rejects.toMatchObject({ errorCode: 'ERR_INVOKE_OUTPUT_BINDING' });
+  });
+
+  it('fails start-up when @OnBinding names a binding that is not an input binding', async () => {
+    @Injectable()
+    class Handler {
+      @OnBinding('files')
+      handle() {}
+    }
+    const moduleRef = await Test.createTestingModule({
+      imports: [DaprModule.forRoot({ appId: 'x', components: [{ name: 'files', type: 'bindings.localstorage', metadata: { rootPath: root } }] })],
+      providers: [Handler],
+    }).compile();
+    await expect(moduleRef.init()).rejects.toThrow(/input binding "files" is not configured/);
+    await moduleRef.close();
+  });
+});
