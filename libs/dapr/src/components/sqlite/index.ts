@@ -1,4 +1,6 @@
 import { registerComponent } from '../../runtime/component-registry';
 import { SqlitePubSub } from './sqlite.pubsub';
+import { SqliteStateStore } from './sqlite.state-store';
 
 registerComponent({ type: 'pubsub.sqlite', create: () => new SqlitePubSub() });
+registerComponent({ type: 'state.sqlite', create: () => new SqliteStateStore() });
