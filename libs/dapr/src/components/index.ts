@@ -9,3 +9,7 @@ import './in-memory';
 import './sqlite';
 import './postgresql';
 import './azure-servicebus';
+import './cron';
+import './http';
+import './localstorage';
+import './redis';
