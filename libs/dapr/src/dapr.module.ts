@@ -5,6 +5,7 @@ import { ComponentRuntime } from './runtime/component-runtime';
 import { SecretsService } from './secrets/secrets.service';
 import { observabilityExports, observabilityProviders } from './observability/observability.providers';
 import { resiliencyExports, resiliencyProviders } from './resiliency/resiliency.providers';
+import { invocationExports, invocationProviders } from './invocation/invocation.providers';
 import { bindingsExports, bindingsProviders } from './bindings/bindings.providers';
 import { pubsubExports, pubsubProviders } from './pubsub/pubsub.providers';
 import { bindStateStoreHandles, stateExports, stateProviders } from './state/state.providers';
@@ -29,9 +30,9 @@ const runtimeReady: Provider = {
  * Providers of the building blocks. Each block adds its own line here; keep
  * them in dependency order (runtime first).
  */
-const blockProviders: Provider[] = [ComponentRuntime, runtimeReady, SecretsService, ...observabilityProviders, ...resiliencyProviders, ...bindingsProviders, ...pubsubProviders, ...stateProviders];
+const blockProviders: Provider[] = [ComponentRuntime, runtimeReady, SecretsService, ...observabilityProviders, ...resiliencyProviders, ...invocationProviders, ...bindingsProviders, ...pubsubProviders, ...stateProviders];
 
-const blockExports = [ComponentRuntime, SecretsService, ...observabilityExports, ...resiliencyExports, ...bindingsExports, ...pubsubExports, ...stateExports];
+const blockExports = [ComponentRuntime, SecretsService, ...observabilityExports, ...resiliencyExports, ...invocationExports, ...bindingsExports, ...pubsubExports, ...stateExports];
 
 // One `StateStore` handle provider per `@StateStore(name)` in the app, added as classes are declared.
 bindStateStoreHandles(blockProviders, blockExports);

@@ -15,6 +15,7 @@ export { parseDuration } from './runtime/duration';
 export { SecretsService } from './secrets/secrets.service';
 export * from './errors';
 export * from './resiliency';
+export * from './invocation';
 export * from './observability';
 export * from './bindings';
 export { parseCronSchedule, type CronSchedule } from './components/cron/cron-schedule';

@@ -13,3 +13,5 @@ import './cron';
 import './http';
 import './localstorage';
 import './redis';
+import './static';
+import './kubernetes';

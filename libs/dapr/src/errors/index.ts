@@ -5,6 +5,7 @@ export * from './secret.errors';
 export * from './pubsub.errors';
 export * from './bindings.errors';
 export * from './resiliency.errors';
+export * from './invocation.errors';
 export * from './state.errors';
 export * from './message-too-large.error';
 export * from './servicebus.errors';

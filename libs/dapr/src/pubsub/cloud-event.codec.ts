@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { randomFillSync, randomUUID } from 'node:crypto';
 import { context, trace } from '@opentelemetry/api';
 import { PubSubCloudEventError, PubSubMetadataError } from '../errors/pubsub.errors';
 import { parseDuration } from '../runtime/duration';
@@ -103,26 +103,37 @@ export function ttlMsOf(metadata: Record<string, string>): number | undefined {
   return undefined;
 }
 
-interface TraceFields {
-  traceparent: string;
-  tracestate: string;
+// Random trace ids come from a pooled buffer: one hex string per publish, no per-call RNG call.
+const RANDOM_POOL = Buffer.allocUnsafe(24 * 256);
+let randomOffset = RANDOM_POOL.length;
+function randomTraceparent(): string {
+  if (randomOffset + 24 > RANDOM_POOL.length) {
+    randomFillSync(RANDOM_POOL);
+    randomOffset = 0;
+  }
+  const hex = RANDOM_POOL.toString('hex', randomOffset, (randomOffset += 24));
+  return `00-${hex.slice(0, 32)}-${hex.slice(32)}-00`;
 }
 
 /**
- * W3C trace context of the publish: the active span when the app traces,
- * otherwise a fresh unsampled context, as daprd always stamps one.
+ * Stamps the W3C trace context of the publish: the active span when the app
+ * traces, otherwise a fresh unsampled context, as daprd always stamps one.
  */
-function currentTrace(): TraceFields {
-  const sc = trace.getSpanContext(context.active());
-  if (sc && trace.isSpanContextValid(sc)) {
-    const flags = sc.traceFlags.toString(16).padStart(2, '0');
-    return { traceparent: `00-${sc.traceId}-${sc.spanId}-${flags}`, tracestate: sc.traceState?.serialize() ?? '' };
+function stampTrace(event: Record<string, unknown>, overrides: Record<string, string> | undefined): void {
+  let traceparent = overrides?.traceparent ?? overrides?.traceid;
+  let tracestate = overrides?.tracestate;
+  if (traceparent === undefined) {
+    const sc = trace.getSpanContext(context.active());
+    if (sc && trace.isSpanContextValid(sc)) {
+      traceparent = `00-${sc.traceId}-${sc.spanId}-${sc.traceFlags & 1 ? '01' : '00'}`;
+      tracestate ??= sc.traceState?.serialize();
+    } else {
+      traceparent = randomTraceparent();
+    }
   }
-  const a = randomUUID();
-  const b = randomUUID();
-  const traceId = a.slice(0, 8) + a.slice(9, 13) + a.slice(14, 18) + a.slice(19, 23) + a.slice(24);
-  const spanId = b.slice(0, 8) + b.slice(9, 13) + b.slice(14, 18);
-  return { traceparent: `00-${traceId}-${spanId}-00`, tracestate: '' };
+  event.traceid = traceparent;
+  event.traceparent = traceparent;
+  event.tracestate = tracestate ?? '';
 }
 
 /** `cloudevent.<field>` publish metadata overrides (case-insensitive), Dapr's second override channel. */
@@ -136,25 +147,30 @@ function metadataOverrides(metadata: Record<string, string>): Record<string, str
   return out;
 }
 
-function dataFields(data: unknown, contentType: string): { data?: unknown; data_base64?: string } {
+/** Sets `data` or `data_base64` the way daprd fills them from the body and its content type. */
+function setData(event: Record<string, unknown>, data: unknown, contentType: string): void {
   if (isBinaryContentType(contentType)) {
-    return { data_base64: Buffer.from(toBytes(data)).toString('base64') };
-  }
-  if (isJsonContentType(contentType)) {
+    const bytes = toBytes(data);
+    event.data_base64 = (Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)).toString('base64');
+  } else if (isJsonContentType(contentType)) {
     if (typeof data === 'string' || data instanceof Uint8Array) {
       const text = typeof data === 'string' ? data : bytesToString(data);
       try {
-        return { data: JSON.parse(text) };
+        event.data = JSON.parse(text);
       } catch {
         // Dapr keeps a body that is not JSON as the raw string.
-        return { data: text };
+        event.data = text;
       }
+    } else {
+      event.data = data;
     }
-    return { data };
+  } else if (typeof data === 'string') {
+    event.data = data;
+  } else if (data instanceof Uint8Array) {
+    event.data = bytesToString(data);
+  } else {
+    event.data = JSON.stringify(data);
   }
-  if (typeof data === 'string') return { data };
-  if (data instanceof Uint8Array) return { data: bytesToString(data) };
-  return { data: JSON.stringify(data) };
 }
 
 /**
@@ -174,24 +190,20 @@ export function encodeEvent(ctx: EnvelopeContext, data: unknown, options: Publis
   if (isCloudEventsContentType(contentType)) {
     event = appCloudEvent(ctx, data, nowMs);
   } else {
-    const overrides = metadataOverrides(metadata);
+    const overrides = metadata === NO_METADATA ? undefined : metadataOverrides(metadata);
     const ce = options?.cloudEvent;
-    const tr = overrides?.traceparent || overrides?.traceid ? undefined : currentTrace();
-    const traceparent = overrides?.traceparent ?? overrides?.traceid ?? tr!.traceparent;
     event = {
       id: ce?.id ?? overrides?.id ?? randomUUID(),
       source: ce?.source ?? overrides?.source ?? (ctx.appId || 'Dapr'),
       type: ce?.type ?? overrides?.type ?? CLOUD_EVENT_TYPE,
       specversion: CLOUD_EVENT_SPEC_VERSION,
       datacontenttype: contentType,
-      ...dataFields(data, contentType),
       topic: ctx.topic,
       pubsubname: ctx.pubsub,
-      traceid: overrides?.traceparent ?? overrides?.traceid ?? traceparent,
-      traceparent,
-      tracestate: overrides?.tracestate ?? tr?.tracestate ?? '',
       time: nowRfc3339(nowMs),
     };
+    setData(event, data, contentType);
+    stampTrace(event, overrides);
     const subject = ce?.subject ?? overrides?.subject;
     if (subject !== undefined) event.subject = subject;
   }
@@ -218,10 +230,7 @@ function appCloudEvent(ctx: EnvelopeContext, data: unknown, nowMs: number): Reco
   out.pubsubname = ctx.pubsub;
   if (out.time == null) out.time = nowRfc3339(nowMs);
   if (out.traceid == null) {
-    const tr = currentTrace();
-    out.traceid = tr.traceparent;
-    out.traceparent = tr.traceparent;
-    if (out.tracestate == null) out.tracestate = tr.tracestate;
+    stampTrace(out, out.tracestate == null ? undefined : { tracestate: String(out.tracestate) });
   } else if (out.tracestate == null) {
     out.tracestate = '';
   }

@@ -1,0 +1,4 @@
+import { registerComponent } from '../../runtime/component-registry';
+import { KubernetesNameResolver } from './kubernetes.name-resolver';
+
+registerComponent({ type: 'nameresolution.kubernetes', create: () => new KubernetesNameResolver() });

@@ -1,0 +1,44 @@
+import { ExponentialBackoff, handleWhen, retry } from 'cockatiel';
+import { InvocationError, InvocationTransportError } from '../errors/invocation.errors';
+import { isNonRetriable, type ResiliencyPolicy } from '../resiliency/resiliency-policy';
+
+/**
+ * Used when the app's Resiliency spec has no policy (named or default) for the
+ * target app. It only retries what cannot have run the method twice:
+ * connections that never opened and gateway statuses (502/503/504) for every
+ * verb; a reset socket or a lost response only for idempotent verbs. So a POST
+ * is never duplicated by a retry unless the user's policy asks for it.
+ */
+export const BUILTIN_INVOKE_RETRIES = 3;
+
+const CONNECT_FAILURES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'UND_ERR_CONNECT_TIMEOUT']);
+const MID_REQUEST_FAILURES = new Set(['ECONNRESET', 'EPIPE', 'UND_ERR_SOCKET', 'UND_ERR_CLOSED']);
+const GATEWAY_STATUSES = new Set([502, 503, 504]);
+const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE']);
+
+export function builtinRetriable(err: unknown, httpMethod: string): boolean {
+  if (isNonRetriable(err)) return false;
+  if (err instanceof InvocationError) return GATEWAY_STATUSES.has(err.status);
+  if (err instanceof InvocationTransportError && err.code) {
+    if (CONNECT_FAILURES.has(err.code)) return true;
+    return IDEMPOTENT.has(httpMethod) && MID_REQUEST_FAILURES.has(err.code);
+  }
+  return false;
+}
+
+function build(httpMethod: string): ResiliencyPolicy {
+  const policy = retry(
+    handleWhen((err) => builtinRetriable(err, httpMethod)),
+    { maxAttempts: BUILTIN_INVOKE_RETRIES, backoff: new ExponentialBackoff({ initialDelay: 100, maxDelay: 1000, exponent: 2 }) },
+  );
+  return { execute: (fn) => policy.execute(({ signal }) => fn(signal)) };
+}
+
+const byVerb = new Map<string, ResiliencyPolicy>();
+
+/** One shared policy per verb: it holds no per-call state. */
+export function builtinInvokePolicy(httpMethod: string): ResiliencyPolicy {
+  let p = byVerb.get(httpMethod);
+  if (!p) byVerb.set(httpMethod, (p = build(httpMethod)));
+  return p;
+}

@@ -1,0 +1,22 @@
+/** Service invocation: InvocationService, declarative clients, name resolution and access control. */
+export { InvocationService } from './invocation.service';
+export type { InvokeOptions, InvokeHttpMethod } from './invocation.interfaces';
+export {
+  InvokeService,
+  InvokeGet,
+  InvokePost,
+  InvokePut,
+  InvokePatch,
+  InvokeDelete,
+  PathParam,
+  InvokeQuery,
+  InvokeBody,
+  InvokeHeader,
+  remoteCall,
+  type InvokeMethodOptions,
+} from './invoke-client.decorators';
+export { NameResolutionService } from './name-resolution.service';
+export { InvocationAccessGuard } from './invocation-access.guard';
+export { AccessControlPolicy, type CallerInfo, type AclDecision } from './access-control.policy';
+export { CallerIdentity } from './caller-identity';
+export * from './invocation.constants';

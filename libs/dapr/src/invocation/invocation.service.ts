@@ -1,0 +1,199 @@
+import { Injectable, type OnApplicationShutdown } from '@nestjs/common';
+import type { Span } from '@opentelemetry/api';
+import { Pool } from 'undici';
+import type Dispatcher from 'undici/types/dispatcher';
+import { InvocationError, InvocationTransportError } from '../errors/invocation.errors';
+import { DaprMetrics } from '../observability/dapr-metrics';
+import { DaprTracer } from '../observability/dapr-tracer';
+import type { ResiliencyPolicy } from '../resiliency/resiliency-policy';
+import { ResiliencyService } from '../resiliency/resiliency.service';
+import { ComponentRuntime } from '../runtime/component-runtime';
+import { builtinInvokePolicy } from './builtin-invoke-policy';
+import { CallerIdentity } from './caller-identity';
+import {
+  API_TOKEN_HEADER,
+  CALLEE_APP_ID_HEADER,
+  CALLER_APP_ID_HEADER,
+  CALLER_NAMESPACE_HEADER,
+  CALLER_SIGNATURE_HEADER,
+} from './invocation.constants';
+import type { InvokeHttpMethod, InvokeOptions } from './invocation.interfaces';
+import { BodyDecodeError, decodeBody, decodeErrorBody, encodeBody, type EncodedBody } from './invoke-body.codec';
+import { NameResolutionService } from './name-resolution.service';
+
+/** Per-call state shared by the attempts of one invocation. */
+interface Call {
+  appId: string;
+  method: string;
+  httpMethod: InvokeHttpMethod;
+  path: string;
+  body: EncodedBody;
+  userHeaders?: Record<string, string>;
+  deadline?: AbortSignal;
+  timeoutMs?: number;
+}
+
+/**
+ * Service invocation (API.md): resolves the app id, calls its route over a
+ * pooled keep-alive undici `Pool` per target origin, adds Dapr's headers
+ * (caller/callee app id, namespace, W3C trace context, API token and a signed
+ * caller identity), runs under the target app's resiliency policy (or the
+ * built-in one that never duplicates a POST), and decodes the answer by
+ * content type. Non-2xx answers throw `InvocationError`.
+ */
+@Injectable()
+export class InvocationService implements OnApplicationShutdown {
+  private readonly pools = new Map<string, Pool>();
+  private readonly policies = new Map<string, ResiliencyPolicy | null>();
+  private readonly identity?: CallerIdentity;
+  private readonly appId: string;
+  private readonly namespace: string;
+  private readonly apiToken?: string;
+  private closed = false;
+
+  constructor(
+    runtime: ComponentRuntime,
+    private readonly names: NameResolutionService,
+    private readonly resiliency: ResiliencyService,
+    private readonly tracer: DaprTracer,
+    private readonly metrics: DaprMetrics,
+  ) {
+    this.appId = runtime.appId;
+    this.namespace = runtime.options.namespace ?? '';
+    this.apiToken = runtime.options.apiToken;
+    if (this.apiToken) this.identity = new CallerIdentity(this.apiToken);
+  }
+
+  async invoke<T = unknown>(appId: string, method: string, options: InvokeOptions = {}): Promise<T> {
+    const httpMethod = (options.httpMethod?.toUpperCase() ?? (options.body === undefined ? 'GET' : 'POST')) as InvokeHttpMethod;
+    const call: Call = {
+      appId,
+      method,
+      httpMethod,
+      path: buildPath(method, options.query),
+      body: encodeBody(options.body),
+      userHeaders: options.headers,
+    };
+    if (options.timeoutMs !== undefined) {
+      call.timeoutMs = options.timeoutMs;
+      call.deadline = AbortSignal.timeout(options.timeoutMs);
+    }
+    const span = this.tracer.startInvocationSpan(appId, method, httpMethod);
+    const started = performance.now();
+    this.metrics.invocationRequestSent(appId, method);
+    try {
+      const result = (await this.policyFor(appId, httpMethod).execute((signal) => this.attempt(call, signal, span))) as T;
+      this.metrics.invocationResponseReceived(appId, method, 200, performance.now() - started);
+      this.tracer.endSpan(span);
+      return result;
+    } catch (err) {
+      const status = err instanceof InvocationError ? err.status : -1;
+      this.metrics.invocationResponseReceived(appId, method, status, performance.now() - started);
+      this.tracer.endSpan(span, err);
+      throw err;
+    }
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    this.closed = true;
+    const pools = [...this.pools.values()];
+    this.pools.clear();
+    await Promise.all(pools.map((p) => p.close().catch(() => p.destroy())));
+  }
+
+  private policyFor(appId: string, httpMethod: string): ResiliencyPolicy {
+    let p = this.policies.get(appId);
+    if (p === undefined) {
+      p = this.resiliency.policyFor({ kind: 'app', appId }) ?? null;
+      this.policies.set(appId, p);
+    }
+    return p ?? builtinInvokePolicy(httpMethod);
+  }
+
+  private async attempt(call: Call, policySignal: AbortSignal, span: Span): Promise<unknown> {
+    // Resolved per attempt: a retry may land on another live instance.
+    const origin = await this.names.resolve(call.appId);
+    const headers = this.headersFor(call, span);
+    const signal = call.deadline ? AbortSignal.any([policySignal, call.deadline]) : policySignal;
+    let res: Dispatcher.ResponseData;
+    try {
+      res = await this.pool(origin).request({
+        path: call.path,
+        method: call.httpMethod,
+        headers,
+        body: call.body.payload,
+        signal,
+      });
+    } catch (err) {
+      throw this.transportError(call, origin, err);
+    }
+    if (res.statusCode < 200 || res.statusCode > 299) {
+      const body = await decodeErrorBody(res);
+      throw new InvocationError(call.appId, call.method, res.statusCode, body, res.headers);
+    }
+    try {
+      return await decodeBody(res);
+    } catch (err) {
+      if (err instanceof BodyDecodeError) {
+        throw new InvocationError(call.appId, call.method, res.statusCode, err.raw, res.headers, `invoke ${call.appId}/${call.method}: ${err.message}`, {
+          cause: err,
+        });
+      }
+      throw this.transportError(call, origin, err);
+    }
+  }
+
+  private headersFor(call: Call, span: Span): Record<string, string> {
+    const headers: Record<string, string> = {};
+    if (call.body.contentType) headers['content-type'] = call.body.contentType;
+    if (call.userHeaders) for (const k in call.userHeaders) headers[k.toLowerCase()] = call.userHeaders[k];
+    headers[CALLER_APP_ID_HEADER] = this.appId;
+    headers[CALLEE_APP_ID_HEADER] = call.appId;
+    if (this.namespace) headers[CALLER_NAMESPACE_HEADER] = this.namespace;
+    if (this.identity) {
+      headers[API_TOKEN_HEADER] = this.apiToken!;
+      headers[CALLER_SIGNATURE_HEADER] = this.identity.sign({
+        caller: this.appId,
+        callee: call.appId,
+        namespace: this.namespace,
+        method: call.httpMethod,
+        path: call.path,
+      });
+    }
+    // The invocation span (or, with no SDK, the caller's own context) travels as traceparent/tracestate.
+    this.tracer.injectTraceContext(headers, span);
+    return headers;
+  }
+
+  private pool(origin: string): Pool {
+    let pool = this.pools.get(origin);
+    if (!pool) {
+      if (this.closed) throw new Error('InvocationService is shut down');
+      pool = new Pool(origin, { keepAliveTimeout: 10_000, connect: { timeout: 5_000 } });
+      this.pools.set(origin, pool);
+    }
+    return pool;
+  }
+
+  private transportError(call: Call, origin: string, err: unknown): Error {
+    if (err instanceof InvocationError || err instanceof InvocationTransportError) return err;
+    const e = err as { code?: string; message?: string; cause?: { code?: string } };
+    if (call.deadline?.aborted) {
+      const timedOut = new InvocationTransportError(call.appId, call.method, origin, 'ETIMEDOUT', `timed out after ${call.timeoutMs} ms`, {
+        cause: err,
+      });
+      // The caller's whole budget is spent: another attempt could only fail the same way.
+      return Object.assign(timedOut, { nonRetriable: true });
+    }
+    return new InvocationTransportError(call.appId, call.method, origin, e?.code ?? e?.cause?.code, e?.message ?? String(err), { cause: err });
+  }
+}
+
+function buildPath(method: string, query?: Record<string, string>): string {
+  let path = method.charCodeAt(0) === 47 /* / */ ? method : `/${method}`;
+  if (query) {
+    const qs = new URLSearchParams(query).toString();
+    if (qs) path += (path.includes('?') ? '&' : '?') + qs;
+  }
+  return path;
+}

@@ -1,0 +1,179 @@
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import {
+  Injectable,
+  Logger,
+  Optional,
+  type BeforeApplicationShutdown,
+  type OnApplicationBootstrap,
+  type OnApplicationShutdown,
+  type OnModuleInit,
+} from '@nestjs/common';
+import { HttpAdapterHost } from '@nestjs/core';
+import type { NameResolutionOptions } from '../dapr-module-options.interface';
+import { ComponentConfigError } from '../errors/component-config.error';
+import type { NameResolverDriver } from '../components/spi/name-resolver.spi';
+import { KubernetesNameResolver } from '../components/kubernetes/kubernetes.name-resolver';
+import { SqliteNameResolver } from '../components/sqlite/sqlite.name-resolver';
+import { StaticNameResolver } from '../components/static/static.name-resolver';
+import { ComponentRuntime } from '../runtime/component-runtime';
+
+const RESOLVERS: Record<string, (configuration: Record<string, unknown>) => NameResolverDriver> = {
+  sqlite: (c) => new SqliteNameResolver(c),
+  static: (c) => new StaticNameResolver(c),
+  kubernetes: (c) => new KubernetesNameResolver(c),
+};
+
+/**
+ * Owns the app's name resolver. Chosen, as in Dapr, by `nameResolution`
+ * (module option, else a Configuration resource's `spec.nameResolution`,
+ * else a `nameresolution.*` component, else the embedded SQLite default).
+ * Once the HTTP server listens, the app registers its address (appPort option,
+ * else the port Nest listens on) and deregisters before shutdown.
+ */
+@Injectable()
+export class NameResolutionService implements OnModuleInit, OnApplicationBootstrap, BeforeApplicationShutdown, OnApplicationShutdown {
+  private readonly logger = new Logger('DaprNameResolution');
+  private driver?: NameResolverDriver;
+  private ready?: Promise<NameResolverDriver>;
+  private owned = false;
+  private registeredAt?: string;
+  private onListening?: () => void;
+  private server?: Server;
+  private spec!: NameResolutionOptions;
+  private stopped = false;
+
+  constructor(
+    private readonly runtime: ComponentRuntime,
+    @Optional() private readonly adapterHost?: HttpAdapterHost,
+  ) {}
+
+  /** The resolver in use: `sqlite`, `static`, `kubernetes` or a component's type. */
+  get resolverName(): string {
+    return this.spec.component;
+  }
+
+  async onModuleInit(): Promise<void> {
+    await this.runtime.start();
+    this.spec = this.chooseSpec();
+    // The SQLite default opens its file lazily (first lookup or registration), so
+    // an app that neither listens nor invokes leaves no trace in .dapr/.
+    if (this.spec.component !== 'sqlite') await this.resolver();
+  }
+
+  onApplicationBootstrap(): void {
+    const port = this.runtime.options.appPort;
+    if (port !== undefined) {
+      void this.register(port);
+      return;
+    }
+    const server = this.adapterHost?.httpAdapter?.getHttpServer?.() as Server | undefined;
+    if (!server || typeof server.once !== 'function') return;
+    this.server = server;
+    const fromServer = () => {
+      const addr = server.address() as AddressInfo | string | null;
+      if (addr && typeof addr === 'object') void this.register(addr.port);
+    };
+    if (server.listening) fromServer();
+    else {
+      // Nest runs bootstrap hooks inside app.init(), before app.listen() binds the port.
+      this.onListening = fromServer;
+      server.once('listening', fromServer);
+    }
+  }
+
+  /** One live base URL (`http://host:port`) for the app id; AppNotFoundError otherwise. */
+  async resolve(appId: string): Promise<string> {
+    const driver = this.driver ?? (await this.resolver());
+    return driver.resolve({ appId, namespace: this.runtime.options.namespace });
+  }
+
+  /** The address this app registered, once it has. */
+  get address(): string | undefined {
+    return this.registeredAt;
+  }
+
+  async beforeApplicationShutdown(): Promise<void> {
+    this.stopped = true;
+    if (this.onListening) this.server?.off('listening', this.onListening);
+    if (this.registeredAt && this.driver?.deregister) await this.driver.deregister().catch(() => undefined);
+    this.registeredAt = undefined;
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    this.stopped = true;
+    if (this.owned && this.driver) await this.driver.close?.().catch(() => undefined);
+    this.driver = undefined;
+  }
+
+  private async register(port: number): Promise<void> {
+    if (this.stopped) return;
+    const host = String(this.spec.configuration?.host ?? '127.0.0.1');
+    const address = `http://${host}:${port}`;
+    try {
+      const driver = await this.resolver();
+      if (!driver.register || this.stopped) return;
+      await driver.register({ appId: this.runtime.appId, namespace: this.runtime.options.namespace, address });
+      this.registeredAt = address;
+      this.logger.log(`registered ${this.runtime.appId} at ${address} (nameresolution.${this.spec.component})`);
+    } catch (err) {
+      this.logger.error(`could not register ${this.runtime.appId} at ${address}: ${(err as Error).message}`);
+    }
+  }
+
+  private resolver(): Promise<NameResolverDriver> {
+    this.ready ??= this.create().then((d) => (this.driver = d));
+    return this.ready;
+  }
+
+  private async create(): Promise<NameResolverDriver> {
+    const component = this.runtime.list('nameresolution')[0];
+    if (component && !this.fromOptionsOrConfig()) return component.driver as NameResolverDriver;
+    const factory = RESOLVERS[this.spec.component];
+    const driver = factory(this.spec.configuration ?? {});
+    await driver.init({
+      name: `nameresolution.${this.spec.component}`,
+      type: `nameresolution.${this.spec.component}`,
+      version: 'v1',
+      properties: {},
+      appId: this.runtime.appId,
+      namespace: this.runtime.options.namespace,
+    });
+    this.owned = true;
+    return driver;
+  }
+
+  private fromOptionsOrConfig(): boolean {
+    return !!this.runtime.options.nameResolution || !!this.configurationSpec();
+  }
+
+  private configurationSpec(): { spec: NameResolutionOptions; source?: import('../errors/component-config.error').ConfigSource } | undefined {
+    for (const r of this.runtime.resourcesOf('Configuration')) {
+      const nr = r.spec.nameResolution as NameResolutionOptions | undefined;
+      if (nr !== undefined) return { spec: nr, source: r.source };
+    }
+    return undefined;
+  }
+
+  private chooseSpec(): NameResolutionOptions {
+    const fromConfig = this.configurationSpec();
+    const spec = this.runtime.options.nameResolution ?? fromConfig?.spec;
+    if (!spec) {
+      const component = this.runtime.list('nameresolution')[0];
+      return { component: (component?.type.slice('nameresolution.'.length) ?? 'sqlite') as NameResolutionOptions['component'] };
+    }
+    const source = this.runtime.options.nameResolution ? undefined : fromConfig?.source;
+    if (typeof spec !== 'object' || typeof spec.component !== 'string' || !RESOLVERS[spec.component]) {
+      throw new ComponentConfigError(
+        `nameResolution.component "${String((spec as { component?: unknown })?.component)}" is not one of ${Object.keys(RESOLVERS).join(', ')}`,
+        source,
+        undefined,
+        'spec.nameResolution.component',
+      );
+    }
+    if (spec.configuration !== undefined && (typeof spec.configuration !== 'object' || spec.configuration === null)) {
+      throw new ComponentConfigError('nameResolution.configuration must be a mapping', source, undefined, 'spec.nameResolution.configuration');
+    }
+    return spec;
+  }
+}
