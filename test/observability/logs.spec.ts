@@ -3,7 +3,7 @@ import { context, trace } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { Test } from '@nestjs/testing';
-import { BindingsService, DaprLogger, DaprModule, OnBinding, redactSecrets } from 'nest-dapr';
+import { BindingsService, DaprLogger, DaprModule, OnBinding, redactSecrets, type ComponentDefinition } from 'nest-dapr';
 
 /** Captures everything Nest loggers write to stdout/stderr. */
 function captureOutput() {
@@ -83,11 +83,12 @@ describe('logs: trace ids inside handlers, no secrets anywhere', () => {
     const out = captureOutput();
     const errors: string[] = [];
     try {
-      for (const component of [
+      const failing: ComponentDefinition[] = [
         { name: 'cache', type: 'bindings.redis', metadata: { redisHost: '127.0.0.1:1', redisPassword: secrets[0] } },
         { name: 'db', type: 'bindings.postgresql', metadata: { connectionString: `postgres://postgres:${secrets[1]}@127.0.0.1:1/test` } },
         { name: 'db2', type: 'bindings.postgresql', metadata: { connectionString: `host=127.0.0.1 port=1 user=postgres password=${secrets[1]}` } },
-      ]) {
+      ];
+      for (const component of failing) {
         const err = await Test.createTestingModule({ imports: [DaprModule.forRoot({ appId: 'secrets', components: [component] })] })
           .compile()
           .then(
