@@ -67,6 +67,11 @@ export interface PubSubConformanceOptions {
   settleMs?: number;
   /** Instances of one app must both receive a share of a topic (false for a 1-partition Kafka topic). Default true. */
   competingSplit?: boolean;
+  /**
+   * Different apps each receive all of a topic. False for queue-backed pubsubs
+   * (pubsub.azure.servicebus.queues), where every subscriber competes. Default true.
+   */
+  fanOut?: boolean;
   /** The broker enforces TTL natively (MESSAGE_TTL): the CloudEvent carries no `expiration`. */
   nativeTtl?: boolean;
   /** How long a negative assertion ("never redelivered") waits. Default 1500 ms. */
@@ -728,6 +733,14 @@ export function describePubSubConformance(
         const expected = Array.from({ length: n }, (_, i) => `fan-${run}-${i}`);
         for (const m of expected) await publisher.get(PubSubService).publish(ps, t, m);
         const workers = () => new Set([...rec.get('worker-1'), ...rec.get('worker-2')]);
+        if (options.fanOut === false) {
+          // A queue: every subscriber, whatever its app id, competes for each message.
+          const all = () => new Set([...workers(), ...rec.get('audit')]);
+          await waitFor(() => all().size === n, () => `all subscribers ${all().size}/${n}`, timeoutMs);
+          expect([...all()].sort()).toEqual([...expected].sort());
+          expect(rec.count('worker-1') + rec.count('worker-2') + rec.count('audit')).toBeLessThan(2 * n);
+          return;
+        }
         await waitFor(
           () => workers().size === n && new Set(rec.get('audit')).size === n,
           () => `workers ${workers().size}/${n}, audit ${new Set(rec.get('audit')).size}/${n}`,

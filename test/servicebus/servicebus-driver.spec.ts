@@ -282,6 +282,11 @@ describe('pubsub.azure.servicebus.* drivers against the AMQP test peer (real SDK
     expect(peer.entity(`${topic}/Subscriptions/sb-app`)).toBeUndefined();
   });
 
+  it('with disableEntityManagement, subscribing to a missing queue fails instead of retrying forever', async () => {
+    const d = await queues();
+    await expect(d.subscribe({ topic: uniq('noqueue'), metadata: {} }, async () => 'SUCCESS')).rejects.toThrow(/could not be found/);
+  });
+
   it('queues: competing consumers, redelivery on RETRY', async () => {
     const queue = uniq('jobs');
     peer.createQueue(queue, { maxDeliveryCount: 5 });

@@ -77,9 +77,10 @@ export abstract class ServiceBusPubSub implements PubSubDriver {
       maxConcurrentCalls: maxHandlers > 0 ? Math.min(maxHandlers, maxActive) : maxActive,
       lockRenewalMs: r.int('lockRenewalInSec', s.lockRenewalInSec, 0) * 1000,
       handlerTimeoutMs: r.int('handlerTimeoutInSec', s.handlerTimeoutInSec, 0) * 1000,
+      attachTimeoutMs: s.timeoutInSec * 1000,
     });
+    await sub.start();
     this.subscriptions.add(sub);
-    sub.start();
     return {
       stop: async () => {
         await sub.stop();

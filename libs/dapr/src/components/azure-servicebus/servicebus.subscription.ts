@@ -14,7 +14,13 @@ export interface ServiceBusSubscriptionOptions {
   lockRenewalMs: number;
   /** 0 = no timeout. */
   handlerTimeoutMs: number;
+  /** How long `start` waits for the receiver link before returning anyway. */
+  attachTimeoutMs: number;
 }
+
+/** Errors that retrying the attach cannot fix: subscribing fails with them instead of retrying forever. */
+const ATTACH_CONFIRMATIONS = 5;
+const FATAL_ATTACH_CODES = new Set(['MessagingEntityNotFound', 'UnauthorizedAccess', 'MessagingEntityDisabled']);
 
 const TIMED_OUT = Symbol('timed-out');
 
@@ -30,21 +36,53 @@ export class ServiceBusSubscription {
   private closer?: { close(): Promise<void> };
   private readonly inFlight = new Set<Promise<void>>();
   private stopped = false;
+  private attachError?: Error;
 
   constructor(private readonly o: ServiceBusSubscriptionOptions) {}
 
-  start(): void {
+  /**
+   * Subscribes and resolves once the receiver link is attached, so a publish
+   * right after `subscribe()` cannot race the link (a topic subscription only
+   * gets messages published after it exists). Rejects on errors a retry
+   * cannot fix, such as a missing entity with entity management disabled.
+   */
+  async start(): Promise<void> {
     const sub = this.o.receiver.subscribe(
       {
         processMessage: (msg) => this.track(this.process(msg)),
         processError: async (args) => {
           if (this.stopped) return;
+          const code = (args.error as { code?: string }).code;
+          if (code && FATAL_ATTACH_CODES.has(code) && !this.attachError) this.attachError = args.error;
           this.o.logger.warn(`receive error on "${this.o.topic}" (${args.errorSource}): ${args.error.message}`);
         },
       },
       { autoCompleteMessages: false, maxConcurrentCalls: this.o.maxConcurrentCalls },
     );
     this.closer = sub;
+    const deadline = Date.now() + this.o.attachTimeoutMs;
+    // The service answers an attach to a missing entity with an attach and then a
+    // detach carrying the error, so an open link is confirmed once more a moment later.
+    let confirmations = 0;
+    while (Date.now() < deadline) {
+      if (this.attachError) {
+        const err = this.attachError;
+        await this.stop();
+        throw err;
+      }
+      if (this.linkOpen() && ++confirmations > ATTACH_CONFIRMATIONS) return;
+      await new Promise((r) => setTimeout(r, 10));
+    }
+  }
+
+  /**
+   * The SDK has no "receiver ready" event; its streaming receiver exposes
+   * `isOpen()`. If a future SDK renames it, this degrades to not waiting.
+   */
+  private linkOpen(): boolean {
+    const streaming = (this.o.receiver as unknown as { _streamingReceiver?: { isOpen?: () => boolean } })._streamingReceiver;
+    if (!streaming || typeof streaming.isOpen !== 'function') return true;
+    return streaming.isOpen();
   }
 
   /** Stops intake (drains link credit), waits for in-flight handlers and their settlement, closes the link. */
