@@ -1,0 +1,231 @@
+import type { ChainableCommander } from 'ioredis';
+import { ETagInvalidError, ETagMismatchError } from '../../errors/state.errors';
+import type { ComponentMetadata } from '../spi/component.spi';
+import type {
+  StateDeleteRequest,
+  StateFeature,
+  StateGetRequest,
+  StateGetResponse,
+  StateSetRequest,
+  StateStoreDriver,
+  StateTransactionOperation,
+} from '../spi/state.spi';
+import { closeRedis, connectRedis, parseRedisSettings, type RedisClient } from './redis-connection';
+
+const TYPE = 'state.redis';
+const FEATURES: readonly StateFeature[] = ['ETAG', 'TRANSACTIONAL', 'TTL'];
+
+/**
+ * Hash field marking a value saved from bytes, so it reads back byte-exact even
+ * when the bytes happen to be valid JSON. Only present on binary values; Dapr
+ * reads `data` and `version` and ignores it.
+ */
+export const REDIS_BINARY_FIELD = 'nest-dapr-binary';
+
+/**
+ * Dapr's `setDefaultQuery` (components-contrib `state/redis`), plus two
+ * arguments of ours: ARGV[4] the binary marker and ARGV[5] the TTL, applied in
+ * the same script instead of a separate EXPIRE/PERSIST round trip ("" = leave
+ * the TTL alone, > 0 = EXPIRE, <= 0 = PERSIST).
+ */
+const SET_SCRIPT = `
+local etag = redis.pcall("HGET", KEYS[1], "version");
+if type(etag) == "table" then redis.call("DEL", KEYS[1]); end;
+local fwr = redis.pcall("HGET", KEYS[1], "first-write");
+if type(fwr) == "table" then fwr = false; end;
+if not etag or type(etag) == "table" or etag == "" or etag == ARGV[1] or (not fwr and ARGV[1] == "0") then
+  redis.call("HSET", KEYS[1], "data", ARGV[2]);
+  if ARGV[3] == "0" then redis.call("HSET", KEYS[1], "first-write", 0); end;
+  if ARGV[4] == "1" then redis.call("HSET", KEYS[1], "${REDIS_BINARY_FIELD}", 1);
+  else redis.call("HDEL", KEYS[1], "${REDIS_BINARY_FIELD}"); end;
+  local version = redis.call("HINCRBY", KEYS[1], "version", 1);
+  if ARGV[5] ~= "" then
+    local ttl = tonumber(ARGV[5]);
+    if ttl > 0 then redis.call("EXPIRE", KEYS[1], ttl); else redis.call("PERSIST", KEYS[1]); end;
+  end;
+  return version;
+else
+  return redis.error_reply("failed to set key " .. KEYS[1]);
+end`;
+
+/** Dapr's `delDefaultQuery`. */
+const DEL_SCRIPT = `
+local etag = redis.pcall("HGET", KEYS[1], "version");
+if not etag or type(etag) == "table" or etag == ARGV[1] or etag == "" or ARGV[1] == "0" then
+  return redis.call("DEL", KEYS[1]);
+else
+  return redis.error_reply("failed to delete " .. KEYS[1]);
+end`;
+
+interface ScriptCommands {
+  daprStateSet(key: string, version: string, data: Buffer, firstWrite: string, binary: string, ttl: string): Promise<number>;
+  daprStateDel(key: string, etag: string): Promise<number>;
+}
+
+/**
+ * `state.redis` in Dapr's storage format, so a Dapr sidecar app and a
+ * nest-dapr app share the same data: one hash per key with `data` (raw bytes,
+ * or JSON text) and `version` (the integer ETag), `first-write` when created
+ * with that concurrency mode; set/delete through Dapr's Lua semantics; TTL via
+ * EXPIRE/PERSIST (a save without `ttlInSeconds` keeps an existing TTL, as in
+ * Dapr); transactions as one MULTI/EXEC, which Redis does not roll back.
+ */
+export class RedisStateStore implements StateStoreDriver {
+  private client?: RedisClient;
+  private replicas = 0;
+
+  async init(md: ComponentMetadata): Promise<void> {
+    const settings = parseRedisSettings(md);
+    const client = await connectRedis(TYPE, settings);
+    this.client = client;
+    client.defineCommand('daprStateSet', { numberOfKeys: 1, lua: SET_SCRIPT });
+    client.defineCommand('daprStateDel', { numberOfKeys: 1, lua: DEL_SCRIPT });
+    if (settings.type === 'node') this.replicas = await connectedReplicas(client);
+  }
+
+  features(): readonly StateFeature[] {
+    return FEATURES;
+  }
+
+  async ping(): Promise<void> {
+    await this.redis().ping();
+  }
+
+  async close(): Promise<void> {
+    const c = this.client;
+    this.client = undefined;
+    await closeRedis(c);
+  }
+
+  async get(req: StateGetRequest): Promise<StateGetResponse | undefined> {
+    const client = this.redis();
+    let hash: Record<string, Buffer>;
+    try {
+      hash = await client.hgetallBuffer(req.key);
+    } catch (err) {
+      // A plain string key (written before Dapr used hashes): value without an ETag.
+      if (!isWrongType(err)) throw err;
+      const data = await client.getBuffer(req.key);
+      return data ? { data } : undefined;
+    }
+    if (!hash.data) {
+      if (Object.keys(hash).length === 0) return undefined;
+      throw new Error(`key "${req.key}" is a hash without a "data" field`);
+    }
+    const res: StateGetResponse = { data: hash.data };
+    if (hash.version) res.etag = hash.version.toString();
+    if (hash[REDIS_BINARY_FIELD]) res.isBinary = true;
+    return res;
+  }
+
+  async set(req: StateSetRequest): Promise<void> {
+    const version = parseVersion(req);
+    const hasEtag = version !== '0';
+    try {
+      await this.scripts().daprStateSet(
+        req.key,
+        version,
+        Buffer.from(req.value.buffer, req.value.byteOffset, req.value.byteLength),
+        req.options?.concurrency === 'first-write' ? '0' : '1',
+        req.isBinary ? '1' : '0',
+        req.ttlInSeconds === undefined ? '' : String(req.ttlInSeconds),
+      );
+    } catch (err) {
+      if (isScriptRejection(err)) {
+        throw new ETagMismatchError(req.key, hasEtag ? 'etag mismatch' : 'the key exists and was written with first-write', 'save', {
+          cause: err,
+        });
+      }
+      throw err;
+    }
+    await this.waitForReplicas(req.options?.consistency);
+  }
+
+  async delete(req: StateDeleteRequest): Promise<void> {
+    try {
+      await this.scripts().daprStateDel(req.key, req.etag ?? '0');
+    } catch (err) {
+      if (isScriptRejection(err)) throw new ETagMismatchError(req.key, 'etag mismatch', 'delete', { cause: err });
+      throw err;
+    }
+    await this.waitForReplicas(req.options?.consistency);
+  }
+
+  async multi(operations: StateTransactionOperation[]): Promise<void> {
+    // Parse every ETag before anything is sent, as Dapr does.
+    const versions = operations.map((op) => (op.operation === 'upsert' ? parseVersion(op.request) : undefined));
+    const tx = this.redis().multi() as ChainableCommander & {
+      daprStateSet: (...a: unknown[]) => ChainableCommander;
+      daprStateDel: (...a: unknown[]) => ChainableCommander;
+    };
+    operations.forEach((op, i) => {
+      if (op.operation === 'upsert') {
+        const r = op.request;
+        // Dapr's Multi passes no first-write argument, so first-write is ignored in transactions.
+        tx.daprStateSet(
+          r.key,
+          versions[i],
+          Buffer.from(r.value.buffer, r.value.byteOffset, r.value.byteLength),
+          '1',
+          r.isBinary ? '1' : '0',
+          r.ttlInSeconds === undefined ? '' : String(r.ttlInSeconds),
+        );
+      } else {
+        tx.daprStateDel(op.request.key, op.request.etag ?? '0');
+      }
+    });
+    const results = await tx.exec();
+    if (!results) throw new Error('redis transaction was aborted');
+    for (let i = 0; i < results.length; i++) {
+      const err = results[i][0];
+      if (!err) continue;
+      const key = operations[i].request.key;
+      if (isScriptRejection(err)) throw new ETagMismatchError(key, 'etag mismatch', 'transaction', { cause: err });
+      throw err;
+    }
+  }
+
+  /** Dapr: strong consistency waits for the write to reach the replicas (WAIT n 1000). */
+  private async waitForReplicas(consistency: string | undefined): Promise<void> {
+    if (consistency === 'strong' && this.replicas > 0) {
+      await (this.redis() as { wait?: (n: number, ms: number) => Promise<number> }).wait?.(this.replicas, 1000);
+    }
+  }
+
+  private scripts(): ScriptCommands {
+    return this.redis() as unknown as ScriptCommands;
+  }
+
+  private redis(): RedisClient {
+    if (!this.client) throw new Error(`state store ${TYPE} is closed`);
+    return this.client;
+  }
+}
+
+/** Dapr's parseETag: `0` without an ETag or with last-write; a non-integer ETag is invalid. */
+function parseVersion(req: StateSetRequest): string {
+  if (req.etag === undefined || req.options?.concurrency === 'last-write') return '0';
+  if (!/^-?\d+$/.test(req.etag)) {
+    throw new ETagInvalidError(req.key, `"${req.etag}" is not an integer version`);
+  }
+  return String(Number(req.etag));
+}
+
+function isScriptRejection(err: unknown): boolean {
+  const msg = (err as Error)?.message ?? '';
+  return msg.includes('failed to set key') || msg.includes('failed to delete');
+}
+
+function isWrongType(err: unknown): boolean {
+  return ((err as Error)?.message ?? '').startsWith('WRONGTYPE');
+}
+
+async function connectedReplicas(client: RedisClient): Promise<number> {
+  try {
+    const info = await client.info('replication');
+    const m = /connected_slaves:(\d+)/.exec(info);
+    return m ? Number(m[1]) : 0;
+  } catch {
+    return 0;
+  }
+}
