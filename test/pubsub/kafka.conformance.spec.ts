@@ -17,6 +17,8 @@ describePubSubConformance(
       autoCreateTopics: 'true',
       numPartitions: '1',
       backOffDuration: '100ms',
+      // Faster rebalances when the suite's apps join one group one after another.
+      heartbeatInterval: '300ms',
     },
   }),
   { checkInOrder: true, competingSplit: false, timeoutMs: 30_000 },
