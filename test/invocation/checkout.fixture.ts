@@ -1,5 +1,4 @@
 import { Body, Controller, Get, Headers, HttpCode, Param, Post, Query, Res } from '@nestjs/common';
-import type { Response } from 'express';
 import {
   InvokeBody,
   InvokeGet,
@@ -10,6 +9,15 @@ import {
   PathParam,
   remoteCall,
 } from 'nest-dapr';
+
+/** The slice of express's Response these routes use (no @types/express in the repo). */
+interface Response {
+  status(code: number): Response;
+  type(t: string): Response;
+  set(name: string, value: string): Response;
+  json(body: unknown): void;
+  send(body: unknown): void;
+}
 
 export interface Stock {
   sku: string;
