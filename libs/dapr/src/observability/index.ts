@@ -8,3 +8,4 @@ export * from './dapr-health.service';
 export * from './dapr-health.indicator';
 export * from './dapr-health.controller';
 export * from './dapr-health.module';
+export { setupTracing, type SetupTracingOptions, type TracingHandle } from './setup-tracing';
