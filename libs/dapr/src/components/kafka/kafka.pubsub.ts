@@ -204,7 +204,8 @@ export class KafkaPubSub implements PubSubDriver {
     if (!pending) {
       pending = (async () => {
         const admin = await this.adminClient();
-        // createTopics resolves false (no error) when the topic already exists.
+        // Look first: creating an existing topic succeeds but makes kafkajs log an error line.
+        if ((await admin.listTopics()).includes(topic)) return;
         await admin.createTopics({
           waitForLeaders: true,
           topics: [{ topic, numPartitions: this.settings.numPartitions, replicationFactor: this.settings.replicationFactor }],
