@@ -35,10 +35,10 @@ export interface TracingHandle {
  * patched. The SDK packages are dev/peer dependencies and are only loaded here.
  */
 export function setupTracing(options: SetupTracingOptions = {}): TracingHandle {
-  /* eslint-disable @typescript-eslint/no-require-imports */
+   
   const { NodeSDK: Sdk } = require('@opentelemetry/sdk-node') as typeof import('@opentelemetry/sdk-node');
   const base = require('@opentelemetry/sdk-trace-base') as typeof import('@opentelemetry/sdk-trace-base');
-  /* eslint-enable @typescript-eslint/no-require-imports */
+   
   const env = process.env;
   const otlpEndpoint = env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT ?? env.OTEL_EXPORTER_OTLP_ENDPOINT;
   const exporterKind = options.exporter ?? envExporter(env.OTEL_TRACES_EXPORTER) ?? (otlpEndpoint ? 'otlp' : 'console');
@@ -64,7 +64,7 @@ export function setupTracing(options: SetupTracingOptions = {}): TracingHandle {
 function createExporter(kind: string, base: typeof import('@opentelemetry/sdk-trace-base')): SpanExporter | undefined {
   if (kind === 'none') return undefined;
   if (kind === 'console') return new base.ConsoleSpanExporter();
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
+   
   const { OTLPTraceExporter } = require('@opentelemetry/exporter-trace-otlp-http') as {
     OTLPTraceExporter: new () => SpanExporter;
   };
@@ -72,10 +72,10 @@ function createExporter(kind: string, base: typeof import('@opentelemetry/sdk-tr
 }
 
 function loadInstrumentations() {
-  /* eslint-disable @typescript-eslint/no-require-imports */
+   
   const { HttpInstrumentation } = require('@opentelemetry/instrumentation-http') as typeof import('@opentelemetry/instrumentation-http');
   const { NestInstrumentation } = require('@opentelemetry/instrumentation-nestjs-core') as typeof import('@opentelemetry/instrumentation-nestjs-core');
-  /* eslint-enable @typescript-eslint/no-require-imports */
+   
   return [new HttpInstrumentation(), new NestInstrumentation()];
 }
 
