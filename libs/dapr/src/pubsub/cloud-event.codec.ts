@@ -1,5 +1,5 @@
 import { randomFillSync, randomUUID } from 'node:crypto';
-import { context, trace } from '@opentelemetry/api';
+import { context, trace, type SpanContext } from '@opentelemetry/api';
 import { PubSubCloudEventError, PubSubMetadataError } from '../errors/pubsub.errors';
 import { parseDuration } from '../runtime/duration';
 import { CLOUD_EVENT_SPEC_VERSION, CLOUD_EVENT_TYPE, CLOUDEVENTS_CONTENT_TYPE } from './pubsub.constants';
@@ -18,6 +18,8 @@ export interface EnvelopeContext {
   appId: string;
   /** False when the driver enforces TTL natively (feature MESSAGE_TTL). */
   addExpiration: boolean;
+  /** Component type, for span attributes. */
+  componentType?: string;
 }
 
 const NO_METADATA: Record<string, string> = Object.freeze({}) as Record<string, string>;
@@ -119,11 +121,15 @@ function randomTraceparent(): string {
  * Stamps the W3C trace context of the publish: the active span when the app
  * traces, otherwise a fresh unsampled context, as daprd always stamps one.
  */
-function stampTrace(event: Record<string, unknown>, overrides: Record<string, string> | undefined): void {
+function stampTrace(
+  event: Record<string, unknown>,
+  overrides: Record<string, string> | undefined,
+  span: SpanContext | undefined,
+): void {
   let traceparent = overrides?.traceparent ?? overrides?.traceid;
   let tracestate = overrides?.tracestate;
   if (traceparent === undefined) {
-    const sc = trace.getSpanContext(context.active());
+    const sc = span ?? trace.getSpanContext(context.active());
     if (sc && trace.isSpanContextValid(sc)) {
       traceparent = `00-${sc.traceId}-${sc.spanId}-${sc.traceFlags & 1 ? '01' : '00'}`;
       tracestate ??= sc.traceState?.serialize();
@@ -178,7 +184,12 @@ function setData(event: Record<string, unknown>, data: unknown, contentType: str
  * CloudEvents 1.0 envelope, or an app-supplied CloudEvent completed the way
  * daprd completes it.
  */
-export function encodeEvent(ctx: EnvelopeContext, data: unknown, options: PublishOptions | undefined): EncodedEvent {
+export function encodeEvent(
+  ctx: EnvelopeContext,
+  data: unknown,
+  options: PublishOptions | undefined,
+  span?: SpanContext,
+): EncodedEvent {
   const metadata = options?.metadata ?? NO_METADATA;
   const contentType = options?.contentType || defaultContentType(data);
   if (parseBoolMetadata('rawPayload', metadata.rawPayload)) {
@@ -188,7 +199,7 @@ export function encodeEvent(ctx: EnvelopeContext, data: unknown, options: Publis
   const nowMs = Date.now();
   let event: Record<string, unknown>;
   if (isCloudEventsContentType(contentType)) {
-    event = appCloudEvent(ctx, data, nowMs);
+    event = appCloudEvent(ctx, data, nowMs, span);
   } else {
     const overrides = metadata === NO_METADATA ? undefined : metadataOverrides(metadata);
     const ce = options?.cloudEvent;
@@ -203,7 +214,7 @@ export function encodeEvent(ctx: EnvelopeContext, data: unknown, options: Publis
       time: nowRfc3339(nowMs),
     };
     setData(event, data, contentType);
-    stampTrace(event, overrides);
+    stampTrace(event, overrides, span);
     const subject = ce?.subject ?? overrides?.subject;
     if (subject !== undefined) event.subject = subject;
   }
@@ -211,7 +222,7 @@ export function encodeEvent(ctx: EnvelopeContext, data: unknown, options: Publis
   return { bytes: Buffer.from(JSON.stringify(event), 'utf8'), contentType: CLOUDEVENTS_CONTENT_TYPE };
 }
 
-function appCloudEvent(ctx: EnvelopeContext, data: unknown, nowMs: number): Record<string, unknown> {
+function appCloudEvent(ctx: EnvelopeContext, data: unknown, nowMs: number, span?: SpanContext): Record<string, unknown> {
   let event: unknown = data;
   if (typeof data === 'string' || data instanceof Uint8Array) {
     try {
@@ -230,7 +241,7 @@ function appCloudEvent(ctx: EnvelopeContext, data: unknown, nowMs: number): Reco
   out.pubsubname = ctx.pubsub;
   if (out.time == null) out.time = nowRfc3339(nowMs);
   if (out.traceid == null) {
-    stampTrace(out, out.tracestate == null ? undefined : { tracestate: String(out.tracestate) });
+    stampTrace(out, out.tracestate == null ? undefined : { tracestate: String(out.tracestate) }, span);
   } else if (out.tracestate == null) {
     out.tracestate = '';
   }

@@ -10,6 +10,8 @@ import {
 } from '../errors/pubsub.errors';
 import type { ResiliencyPolicy } from '../resiliency/resiliency-policy';
 import { ComponentRuntime } from '../runtime/component-runtime';
+import { DaprMetrics } from '../observability/dapr-metrics';
+import { DaprTracer } from '../observability/dapr-tracer';
 import { encodeEvent, type EnvelopeContext } from './cloud-event.codec';
 import { componentPolicy } from './pubsub-policy';
 import { ResiliencyService } from '../resiliency/resiliency.service';
@@ -45,24 +47,29 @@ export class PubSubService {
   constructor(
     private readonly runtime: ComponentRuntime,
     @Optional() private readonly resiliency?: ResiliencyService,
+    @Optional() private readonly tracer?: DaprTracer,
+    @Optional() private readonly metrics?: DaprMetrics,
   ) {}
 
   async publish(pubsub: string, topic: string, data: unknown, options?: PublishOptions): Promise<void> {
     const target = this.targets.get(pubsub) ?? (await this.resolve(pubsub));
     const ctx = target.topics.get(topic) ?? this.topicContext(target, topic);
-    const encoded = encodeEvent(ctx, data, options);
-    const req = {
-      topic,
-      data: encoded.bytes,
-      metadata: options?.metadata ?? {},
-      contentType: encoded.contentType,
-    };
+    const start = performance.now();
+    // One producer span per publish; its context is the CloudEvent's traceparent.
+    const span = this.tracer?.startProducerSpan(ctx);
     try {
+      const encoded = encodeEvent(ctx, data, options, span?.spanContext());
+      const req = { topic, data: encoded.bytes, metadata: options?.metadata ?? {}, contentType: encoded.contentType };
       if (target.outbound) await target.outbound.execute(() => target.driver.publish(req));
       else await target.driver.publish(req);
     } catch (err) {
-      throw publishError(target.name, topic, err);
+      const error = publishError(target.name, topic, err);
+      if (span) this.tracer!.endSpan(span, error);
+      this.metrics?.pubsubEgress(target.name, topic, false, performance.now() - start);
+      throw error;
     }
+    span?.end();
+    this.metrics?.pubsubEgress(target.name, topic, true, performance.now() - start);
   }
 
   async publishBulk(
@@ -144,7 +151,13 @@ export class PubSubService {
     if (!target.scopes.canPublish(topic)) {
       throw new PubSubForbiddenError(target.name, topic, this.runtime.appId, 'publish');
     }
-    const ctx: EnvelopeContext = { pubsub: target.name, topic, appId: this.runtime.appId, addExpiration: target.addExpiration };
+    const ctx: EnvelopeContext = {
+      pubsub: target.name,
+      topic,
+      appId: this.runtime.appId,
+      addExpiration: target.addExpiration,
+      componentType: target.type,
+    };
     target.topics.set(topic, ctx);
     return ctx;
   }

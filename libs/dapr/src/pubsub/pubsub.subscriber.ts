@@ -7,6 +7,8 @@ import {
 } from '@nestjs/common';
 import { SubscriptionConfigError } from '../errors/pubsub.errors';
 import { ComponentRuntime } from '../runtime/component-runtime';
+import { DaprMetrics } from '../observability/dapr-metrics';
+import { DaprTracer } from '../observability/dapr-tracer';
 import { ResiliencyService } from '../resiliency/resiliency.service';
 import { builtinInboundPolicy, componentPolicy } from './pubsub-policy';
 import { PubSubExplorer, type SubscriptionHandler } from './pubsub.explorer';
@@ -31,6 +33,8 @@ export class PubSubSubscriber implements OnApplicationBootstrap, BeforeApplicati
     private readonly pubsub: PubSubService,
     private readonly runtime: ComponentRuntime,
     @Optional() private readonly resiliency?: ResiliencyService,
+    @Optional() private readonly tracer?: DaprTracer,
+    @Optional() private readonly metrics?: DaprMetrics,
   ) {}
 
   /** The running subscriptions (read-only view, for health and tests). */
@@ -89,6 +93,9 @@ export class PubSubSubscriber implements OnApplicationBootstrap, BeforeApplicati
       metadata,
       driver: target.driver,
       inbound: componentPolicy(this.resiliency, pubsub, 'inbound') ?? builtinInboundPolicy(),
+      componentType: target.type,
+      tracer: this.tracer,
+      metrics: this.metrics,
     });
     for (const h of handlers) sub.router.add(h, h.options.match, h.describe);
     return sub;

@@ -1,4 +1,7 @@
 import { Logger } from '@nestjs/common';
+import { context } from '@opentelemetry/api';
+import type { DaprMetrics, PubSubProcessStatus } from '../observability/dapr-metrics';
+import type { DaprTracer, MessagingSpanTarget } from '../observability/dapr-tracer';
 import type { DeliveryOutcome, PubSubDriver, PubSubMessage, SubscriptionHandle } from '../components/spi/pubsub.spi';
 import type { ResiliencyPolicy } from '../resiliency/resiliency-policy';
 import { decodeDelivery, isExpired, MalformedCloudEventError, parseBoolMetadata, payloadOf } from './cloud-event.codec';
@@ -21,7 +24,12 @@ export interface TopicSubscriptionConfig {
   metadata: Record<string, string>;
   driver: PubSubDriver;
   inbound: ResiliencyPolicy;
+  componentType?: string;
+  tracer?: DaprTracer;
+  metrics?: DaprMetrics;
 }
+
+const PROCESS_STATUS: Record<DeliveryOutcome, PubSubProcessStatus> = { SUCCESS: 'success', RETRY: 'retry', DROP: 'drop' };
 
 /**
  * The delivery pipeline of one topic, shared by every driver: decode the
@@ -37,10 +45,12 @@ export class TopicSubscription {
   private inflight = 0;
   private idle?: () => void;
   private handle?: SubscriptionHandle;
+  private readonly spanTarget: MessagingSpanTarget;
 
   constructor(readonly config: TopicSubscriptionConfig) {
     this.router = new SubscriptionRouter(`subscription ${config.pubsub}/${config.topic}`);
     this.rawPayload = parseBoolMetadata('rawPayload', config.metadata.rawPayload);
+    this.spanTarget = { pubsub: config.pubsub, topic: config.topic, componentType: config.componentType };
   }
 
   get inFlight(): number {
@@ -78,8 +88,12 @@ export class TopicSubscription {
   /** The driver's handler (an arrow function so drivers can call it unbound). */
   readonly deliver = async (msg: PubSubMessage): Promise<DeliveryOutcome> => {
     this.inflight++;
+    const metrics = this.config.metrics;
+    const start = metrics ? performance.now() : 0;
     try {
-      return await this.process(msg);
+      const outcome = await this.process(msg);
+      metrics?.pubsubIngress(this.config.pubsub, this.config.topic, PROCESS_STATUS[outcome], performance.now() - start);
+      return outcome;
     } finally {
       if (--this.inflight === 0 && this.idle) this.idle();
     }
@@ -120,10 +134,16 @@ export class TopicSubscription {
       }
       data = result.value;
     }
+    // Consumer span parented on the CloudEvent's trace context; the handler runs inside it.
+    const tracer = this.config.tracer;
+    const active = tracer?.startConsumerSpan(this.spanTarget, event.traceparent ?? event.traceid, event.tracestate);
+    const run = () => this.config.inbound.execute(() => invokeOnce(handler, data, event));
     let outcome: DeliveryOutcome;
     try {
-      outcome = await this.config.inbound.execute(() => invokeOnce(handler, data, event));
+      outcome = await (active ? context.with(active.context, run) : run());
+      active?.span.end();
     } catch (err) {
+      if (active) tracer!.endSpan(active.span, err);
       this.logger.warn(
         `handler ${handler.describe} failed for event ${event.id} on topic ${topic}: ${(err as Error)?.message ?? err}`,
       );
