@@ -19,6 +19,7 @@ import { parsePostgresStateSettings, type PostgresStateSettings } from './postgr
 import { performMigrations, stateV1Migrations } from './postgresql-migrations';
 import { ETagInvalidError, ETagMismatchError, StateRequestInvalidError } from '../../errors/state.errors';
 import { compileStateQuery } from './postgresql-state-query';
+import { stateV1Statements, type PreparedStatement, type StateStatements } from './postgresql-state-sql';
 import { decodeStoredValue, encodeValue, expireTimeMetadata } from './postgresql-state-values';
 
 type Pg = typeof import('pg');
@@ -37,21 +38,6 @@ interface Row {
   expiredate: Date | null;
 }
 
-/** Prepared statements (named, so each pooled connection parses them once). */
-interface Statements {
-  get: string;
-  bulkGet: string;
-  upsert: string;
-  upsertTtl: string;
-  insertFirst: string;
-  insertFirstTtl: string;
-  update: string;
-  updateTtl: string;
-  delete: string;
-  deleteEtag: string;
-  keysLike: string;
-}
-
 /**
  * `state.postgresql` v1 on `pg`, storage-compatible with Dapr's component
  * (`cc:state/postgresql/v1`, `cc:common/component/postgresql/v1`): the same
@@ -65,7 +51,7 @@ export class PostgresStateStore implements StateStoreDriver {
   private pg!: Pg;
   private pool!: Pool;
   private settings!: PostgresStateSettings;
-  private sql!: Statements;
+  private sql!: StateStatements;
   private collector?: ExpiredRowCollector;
   private logger = new Logger('state.postgresql');
 
@@ -91,7 +77,7 @@ export class PostgresStateStore implements StateStoreDriver {
       await this.pool.end().catch(() => undefined);
       throw err;
     }
-    this.sql = statements(this.settings.tableName);
+    this.sql = stateV1Statements(this.settings.tableName);
     if (this.settings.cleanupIntervalMs) {
       const md = this.settings.metadataTableName;
       this.collector = new ExpiredRowCollector({
@@ -252,7 +238,7 @@ export class PostgresStateStore implements StateStoreDriver {
     const ttl = ttlOf(req);
     const value = encodeValue(req.value, req.isBinary);
     const withTtl = ttl !== undefined && ttl > 0;
-    let res: QueryResult;
+    let res: QueryResult<object>;
     if (req.etag) {
       const xmin = parseXmin(req.etag, req.key);
       const sql = withTtl ? this.sql.updateTtl : this.sql.update;
@@ -282,49 +268,9 @@ export class PostgresStateStore implements StateStoreDriver {
     if (res.rowCount !== 1) throw new ETagMismatchError(req.key, 'etag mismatch', 'delete');
   }
 
-  private run<R extends object = object>(db: Queryable, name: string, values: unknown[]): Promise<QueryResult<R>> {
-    const config: QueryConfig = { name, text: STATEMENT_TEXT.get(name)!, values };
-    return db.query<R>(config as QueryConfig<unknown[]>) as unknown as Promise<QueryResult<R>>;
+  private run<R extends object = object>(db: Queryable, stmt: PreparedStatement, values: unknown[]): Promise<QueryResult<R>> {
+    return db.query<R>({ name: stmt.name, text: stmt.text, values } as QueryConfig<unknown[]>) as unknown as Promise<QueryResult<R>>;
   }
-}
-
-/** Statement name → SQL text, filled by `statements()`; names embed the table so two stores never clash. */
-const STATEMENT_TEXT = new Map<string, string>();
-
-function statements(table: string): Statements {
-  const live = '(expiredate IS NULL OR expiredate >= CURRENT_TIMESTAMP)';
-  const ttl = (n: number) => `CURRENT_TIMESTAMP + make_interval(secs => $${n})`;
-  const upsert = (exp: string, firstWrite: boolean) =>
-    `INSERT INTO ${table} AS t (key, value, isbinary, expiredate) VALUES ($1, $2, $3, ${exp})
-     ON CONFLICT (key) DO UPDATE SET value = excluded.value, isbinary = excluded.isbinary,
-       updatedate = CURRENT_TIMESTAMP, expiredate = excluded.expiredate` +
-    // first-write may only replace a row that expired but was not collected yet.
-    (firstWrite ? ' WHERE (t.expiredate IS NOT NULL AND t.expiredate < CURRENT_TIMESTAMP)' : '');
-  const update = (exp: string) =>
-    `UPDATE ${table} SET value = $2, isbinary = $3, updatedate = CURRENT_TIMESTAMP, expiredate = ${exp}
-     WHERE key = $1 AND xmin = $4::xid AND (expiredate IS NULL OR expiredate > CURRENT_TIMESTAMP)`;
-  const text: Record<keyof Statements, string> = {
-    get: `SELECT key, value::text AS value, isbinary, xmin::text AS etag, expiredate FROM ${table} WHERE key = $1 AND ${live}`,
-    bulkGet: `SELECT key, value::text AS value, isbinary, xmin::text AS etag, expiredate FROM ${table} WHERE key = ANY($1::text[]) AND ${live}`,
-    upsert: upsert('NULL', false),
-    upsertTtl: upsert(ttl(4), false),
-    insertFirst: upsert('NULL', true),
-    insertFirstTtl: upsert(ttl(4), true),
-    update: update('NULL'),
-    updateTtl: update(ttl(5)),
-    delete: `DELETE FROM ${table} WHERE key = $1`,
-    deleteEtag: `DELETE FROM ${table} WHERE key = $1 AND xmin = $2::xid`,
-    keysLike:
-      `SELECT key, row_id::text AS row_id FROM ${table} WHERE key LIKE $1 AND row_id > $2::bigint AND ${live}` +
-      ' ORDER BY row_id LIMIT $3::bigint',
-  };
-  const names = {} as Statements;
-  for (const [k, sql] of Object.entries(text) as [keyof Statements, string][]) {
-    const name = `dapr_state_${k}_${table.toLowerCase()}`;
-    STATEMENT_TEXT.set(name, sql);
-    names[k] = name;
-  }
-  return names;
 }
 
 function toResponse(row: Row): StateGetResponse {
