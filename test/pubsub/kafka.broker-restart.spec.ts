@@ -1,0 +1,98 @@
+import { Injectable, type INestApplication, type Type } from '@nestjs/common';
+import { execFile } from 'node:child_process';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { PubSubService, Subscribe, type ComponentDefinition } from 'nest-dapr';
+import { startApp } from './pubsub-test-kit';
+import { KAFKA_BROKERS, sleep, uniqueName, waitFor } from './support/broker-test-utils';
+
+const run = promisify(execFile);
+const kafkaScript = join(__dirname, '..', '..', 'scripts', 'kafka.sh');
+
+/**
+ * Dapr's Kafka certification "broker restart" scenario on our single broker:
+ * publishing continues (retrying failed publishes) while the broker is
+ * stopped and started again with `scripts/kafka.sh` (which keeps its data).
+ * Every publish the broker acknowledged must reach the subscriber.
+ *
+ * The broker is shared with other suites, so the outage is kept as short as
+ * the script allows and the broker is always started again, even on failure.
+ */
+function consumerFor(topic: string, received: Set<string>): Type<unknown> {
+  @Injectable()
+  class RestartConsumer {
+    @Subscribe({ pubsub: 'kafkaps', topic })
+    handle(data: string): void {
+      received.add(data);
+    }
+  }
+  return RestartConsumer;
+}
+
+async function kafka(command: 'stop' | 'start' | 'status'): Promise<void> {
+  await run('bash', [kafkaScript, command], { timeout: 150_000 });
+}
+
+describe('pubsub.kafka across a broker restart', () => {
+  let app: INestApplication | undefined;
+
+  afterAll(async () => {
+    await app?.close();
+    // Never leave the shared broker down.
+    await kafka('start');
+  }, 180_000);
+
+  it('delivers every acknowledged publish while the broker is stopped and started', async () => {
+    const id = uniqueName('restart');
+    const topic = `${id}-events`;
+    const component: ComponentDefinition = {
+      name: 'kafkaps',
+      type: 'pubsub.kafka',
+      metadata: {
+        brokers: KAFKA_BROKERS,
+        initialOffset: 'oldest',
+        autoCreateTopics: 'true',
+        numPartitions: '2',
+        heartbeatInterval: '500ms',
+        sessionTimeout: '6s',
+      },
+    };
+    const received = new Set<string>();
+    app = await startApp({ appId: `${id}-app`, components: [component], providers: [consumerFor(topic, received)] });
+    const pubsub = app.get(PubSubService);
+
+    const acknowledged: string[] = [];
+    let failedAttempts = 0;
+    let restart: Promise<void> | undefined;
+    const total = 300;
+    for (let i = 0; i < total; i++) {
+      const msg = `m${i}`;
+      const deadline = Date.now() + 120_000;
+      for (;;) {
+        try {
+          await pubsub.publish('kafkaps', topic, msg);
+          acknowledged.push(msg);
+          break;
+        } catch (err) {
+          failedAttempts++;
+          if (Date.now() > deadline) throw err;
+          await sleep(250);
+        }
+      }
+      if (i === 100) {
+        restart = (async () => {
+          await kafka('stop');
+          await kafka('start');
+        })();
+        // Keep publishing into the outage.
+        await sleep(200);
+      }
+      if (i > 100 && i < total - 50) await sleep(20);
+    }
+    await restart;
+    // The outage really interrupted publishing, and the publisher recovered.
+    expect(failedAttempts).toBeGreaterThan(0);
+    await waitFor(() => acknowledged.every((m) => received.has(m)), `all ${acknowledged.length} acknowledged publishes delivered`, 90_000);
+    expect(acknowledged).toHaveLength(total);
+  }, 300_000);
+});
