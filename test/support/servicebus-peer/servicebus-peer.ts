@@ -307,7 +307,7 @@ export class ServiceBusTestPeer {
     this.reply(connection, request, {
       statusCode: 501,
       statusDescription: `operation ${operation} is not implemented by the Service Bus test peer`,
-      errorCondition: 'com.microsoft:not-implemented',
+      errorCondition: 'amqp:not-implemented',
     });
   }
 
