@@ -20,9 +20,10 @@ import {
   type StateOperationKind,
 } from '../errors/state.errors';
 import type { ResiliencyPolicy } from '../resiliency/resiliency-policy';
+import { ResiliencyService } from '../resiliency/resiliency.service';
 import { ComponentRuntime } from '../runtime/component-runtime';
 import { parseStateQuery } from './query/state-query.filter';
-import { DAPR_STATE_POLICY_RESOLVER, findStatePolicy, type StatePolicyResolver } from './state-policy';
+import { DAPR_STATE_POLICY_RESOLVER, findPolicyResolver, type StatePolicyResolver } from './state-policy';
 import { StateKeyScheme } from './state-key.scheme';
 import { checkOptions, normalizeEtag, parseTtl, stringifyMetadata } from './state-request.validator';
 import { decodeStateValue, encodeStateValue } from './state-value.codec';
@@ -67,6 +68,7 @@ export class StateService {
     private readonly runtime: ComponentRuntime,
     @Optional() private readonly moduleRef?: ModuleRef,
     @Optional() @Inject(DAPR_STATE_POLICY_RESOLVER) private readonly policyResolver?: StatePolicyResolver,
+    @Optional() private readonly resiliency?: ResiliencyService,
   ) {}
 
   async get<T = unknown>(store: string, key: string, options?: StateGetOptions): Promise<T | undefined> {
@@ -278,6 +280,17 @@ export class StateService {
     );
   }
 
+  /**
+   * An app-provided resolver (DAPR_STATE_POLICY_RESOLVER, from any module) wins;
+   * otherwise the Resiliency spec's outbound policy for the component.
+   */
+  private policyFor(store: string): ResiliencyPolicy | undefined {
+    const resolver = this.policyResolver ?? (this.moduleRef ? findPolicyResolver(this.moduleRef) : undefined);
+    const custom = resolver?.(store);
+    if (custom) return custom;
+    return this.resiliency?.policyFor({ kind: 'component', name: store, direction: 'outbound' });
+  }
+
   private async resolve(store: string): Promise<StateTarget> {
     if (!store) throw new StateStoreNotFoundError(String(store), this.runtime.names('state'));
     await this.runtime.start();
@@ -298,7 +311,7 @@ export class StateService {
       keys: StateKeyScheme.fromMetadata(loaded.name, props, this.runtime.appId, this.runtime.options.namespace),
       features: new Set(loaded.driver.features()),
       defaultTtl,
-      policy: this.policyResolver?.(loaded.name) ?? (this.moduleRef ? findStatePolicy(this.moduleRef, loaded.name) : undefined),
+      policy: this.policyFor(loaded.name),
     };
     this.targets.set(store, target);
     return target;
