@@ -1,0 +1,59 @@
+import { ComponentConfigError } from '../errors/component-config.error';
+import { AccessControlPolicy } from './access-control.policy';
+
+describe('AccessControlPolicy (Dapr accessControl)', () => {
+  const acl = new AccessControlPolicy({
+    defaultAction: 'deny',
+    trustDomain: 'public',
+    policies: [
+      {
+        appId: 'order',
+        defaultAction: 'allow',
+        namespace: 'default',
+        operations: [
+          { name: '/admin/**', httpVerb: ['*'], action: 'deny' },
+          { name: '/admin/public', httpVerb: ['GET'], action: 'allow' },
+          { name: '/items/*', httpVerb: ['PUT', 'POST'], action: 'deny' },
+        ],
+      },
+      { appId: 'reporter', operations: [{ name: '/reports/*/summary', httpVerb: ['GET'], action: 'allow' }] },
+    ],
+  });
+  const order = { appId: 'order', namespace: 'default' };
+
+  it('applies the most specific matching operation and its verbs', () => {
+    expect(acl.decide(order, 'GET', '/admin/users/1').action).toBe('deny');
+    expect(acl.decide(order, 'GET', '/admin').action).toBe('deny');
+    expect(acl.decide(order, 'GET', '/admin/public').action).toBe('allow');
+    expect(acl.decide(order, 'post', '/items/7').action).toBe('deny');
+    expect(acl.decide(order, 'GET', '/items/7')).toEqual({ action: 'allow', scope: 'app' });
+    expect(acl.decide(order, 'PUT', '/items/7/x?y=1')).toEqual({ action: 'allow', scope: 'app' });
+  });
+
+  it('falls back to the global default for unknown, unverified or mismatched callers', () => {
+    expect(acl.decide({}, 'GET', '/anything')).toEqual({ action: 'deny', scope: 'global' });
+    expect(acl.decide({ appId: 'stranger' }, 'GET', '/items/1').scope).toBe('global');
+    expect(acl.decide({ appId: 'order', namespace: 'other' }, 'GET', '/items/1').scope).toBe('global');
+    expect(acl.decide({ appId: 'order', namespace: 'default', trustDomain: 'evil' }, 'GET', '/items/1').scope).toBe('global');
+  });
+
+  it('uses * for one segment only and the app default (absent → global) otherwise', () => {
+    const reporter = { appId: 'reporter' };
+    expect(acl.decide(reporter, 'GET', '/reports/2024/summary').action).toBe('allow');
+    expect(acl.decide(reporter, 'GET', '/reports/2024/q1/summary')).toEqual({ action: 'deny', scope: 'global' });
+  });
+
+  it('allows everything without policies, and denies by default when only app policies exist', () => {
+    expect(new AccessControlPolicy({}).decide({}, 'GET', '/x').action).toBe('allow');
+    expect(new AccessControlPolicy({ policies: [{ appId: 'a' }] }).decide({ appId: 'b' }, 'GET', '/x').action).toBe('deny');
+  });
+
+  it('rejects malformed specs naming the field', () => {
+    expect(() => new AccessControlPolicy({ defaultAction: 'maybe' as 'allow' }, { file: 'config.yaml' })).toThrow(
+      /config\.yaml.*spec\.accessControl\.defaultAction/,
+    );
+    expect(() => new AccessControlPolicy({ policies: [{ appId: 'a', operations: [{ name: '/x', httpVerb: 'GET' as never, action: 'allow' }] }] })).toThrow(
+      ComponentConfigError,
+    );
+  });
+});
