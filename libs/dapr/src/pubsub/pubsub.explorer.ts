@@ -2,7 +2,10 @@ import { Injectable, Logger } from '@nestjs/common';
 import { DiscoveryService, MetadataScanner } from '@nestjs/core';
 import { ExternalContextCreator } from '@nestjs/core/helpers/external-context-creator.js';
 import type { InstanceWrapper } from '@nestjs/core/injector/instance-wrapper.js';
+import { SubscriptionConfigError } from '../errors/pubsub.errors';
+import type { DaprResource } from '../runtime/component-definition';
 import { payloadValidatorFor, type PayloadValidator } from './payload-validator';
+import { normalizePath, parseSubscriptionResource } from './subscription-resource';
 import { DAPR_CONTEXT_TYPE, DAPR_SUBSCRIBE_ARGS_METADATA, DAPR_SUBSCRIBE_METADATA } from './pubsub.constants';
 import type { CloudEvent, SubscribeOptions } from './pubsub.interfaces';
 
@@ -16,6 +19,29 @@ export interface SubscriptionHandler {
   /** Set when the first parameter is a class with class-validator rules. */
   validate?: PayloadValidator;
 }
+
+// Nest's own metadata keys and enums (@nestjs/common constants), read for declarative subscriptions.
+const PATH_METADATA = 'path';
+const METHOD_METADATA = 'method';
+const ROUTE_ARGS_METADATA = '__routeArguments__';
+const REQUEST_METHOD_POST = 1;
+const PARAM_BODY = 3;
+const PARAM_HEADERS = 6;
+
+/**
+ * A controller route invoked for a declarative Subscription receives what a
+ * Dapr sidecar would POST: the CloudEvent as `@Body()` and the broker metadata
+ * as `@Headers()`.
+ */
+const routeParamsFactory = {
+  exchangeKeyForValue: (type: number, data: unknown, args: unknown[]) => {
+    const event = args[1] as CloudEvent;
+    const key = typeof data === 'string' ? data : undefined;
+    if (type === PARAM_BODY) return key ? event[key] : event;
+    if (type === PARAM_HEADERS) return key ? event.metadata?.[key.toLowerCase()] : event.metadata;
+    return undefined;
+  },
+};
 
 // Arguments 0 and 1 of a handler are the payload and the CloudEvent.
 const paramsFactory = {
@@ -67,6 +93,75 @@ export class PubSubExplorer {
       for (const method of methods) out.push(...this.bind(wrapper, instance, proto, method));
     }
     return out;
+  }
+
+  /**
+   * Binds declarative `Subscription` resources to controller routes: each
+   * rule's `path` names a `@Post()` route, which is called with the CloudEvent
+   * as its body, as daprd would call it.
+   */
+  exploreDeclarative(resources: DaprResource[]): SubscriptionHandler[] {
+    if (resources.length === 0) return [];
+    const routes = this.postRoutes();
+    const out: SubscriptionHandler[] = [];
+    for (const res of resources) {
+      const sub = parseSubscriptionResource(res);
+      for (const route of sub.routes) {
+        const path = normalizePath(route.path);
+        const target = routes.get(path);
+        if (!target) {
+          throw new SubscriptionConfigError(
+            `${sub.where}: no POST route ${path} in the app's controllers (known: ${[...routes.keys()].join(', ') || 'none'})`,
+          );
+        }
+        out.push({
+          options: {
+            pubsub: sub.pubsubname,
+            topic: sub.topic,
+            deadLetterTopic: sub.deadLetterTopic,
+            match: route.match,
+            metadata: sub.metadata,
+          },
+          describe: `${target.describe} (Subscription ${sub.name})`,
+          invoke: target.invoke,
+        });
+      }
+    }
+    return out;
+  }
+
+  private postRoutes(): Map<string, { describe: string; invoke: SubscriptionHandler['invoke'] }> {
+    const routes = new Map<string, { describe: string; invoke: SubscriptionHandler['invoke'] }>();
+    for (const wrapper of this.discovery.getControllers()) {
+      const instance = wrapper.instance as Record<string, unknown> | undefined;
+      if (!instance || !wrapper.metatype || !isStatic(wrapper)) continue;
+      const proto = Object.getPrototypeOf(instance) as object;
+      const base = Reflect.getMetadata(PATH_METADATA, wrapper.metatype) as string | string[] | undefined;
+      for (const method of this.scanner.getAllMethodNames(proto)) {
+        const fn = (proto as Record<string, (...args: unknown[]) => unknown>)[method];
+        if (Reflect.getMetadata(METHOD_METADATA, fn) !== REQUEST_METHOD_POST) continue;
+        const own = Reflect.getMetadata(PATH_METADATA, fn) as string | string[] | undefined;
+        for (const b of [base ?? ''].flat()) {
+          for (const o of [own ?? ''].flat()) {
+            const path = normalizePath(b, o);
+            if (routes.has(path)) continue;
+            const invoke = this.creatorFor(wrapper).create(
+              instance,
+              fn,
+              method,
+              ROUTE_ARGS_METADATA,
+              routeParamsFactory,
+              undefined,
+              undefined,
+              { guards: true, interceptors: true, filters: true },
+              DAPR_CONTEXT_TYPE,
+            ) as SubscriptionHandler['invoke'];
+            routes.set(path, { describe: `${wrapper.name}.${method}`, invoke });
+          }
+        }
+      }
+    }
+    return routes;
   }
 
   private bind(

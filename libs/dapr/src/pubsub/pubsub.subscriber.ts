@@ -45,7 +45,11 @@ export class PubSubSubscriber implements OnApplicationBootstrap, BeforeApplicati
   async onApplicationBootstrap(): Promise<void> {
     await this.runtime.start();
     const groups = new Map<string, SubscriptionHandler[]>();
-    for (const h of this.explorer.explore()) {
+    const handlers = [
+      ...this.explorer.exploreDeclarative(this.runtime.resourcesOf('Subscription')),
+      ...this.explorer.explore(),
+    ];
+    for (const h of handlers) {
       const key = `${h.options.pubsub}\u0000${h.options.topic}`;
       const list = groups.get(key);
       if (list) list.push(h);
