@@ -72,11 +72,15 @@ describe('DaprTracer', () => {
 
   it('records errors on the span', async () => {
     register();
+    const parent = daprTracer.startInvocationSpan('app', 'm');
     await expect(
-      daprTracer.withStateSpan('s', 'set', async () => {
-        throw new Error('boom');
-      }),
+      daprTracer.runInSpan(parent, () =>
+        daprTracer.withStateSpan('s', 'set', async () => {
+          throw new Error('boom');
+        }),
+      ),
     ).rejects.toThrow('boom');
+    parent.end();
     const [span] = exporter.getFinishedSpans();
     expect(span.status.code).toBe(SpanStatusCode.ERROR);
     expect(span.events[0].name).toBe('exception');
@@ -90,6 +94,20 @@ describe('DaprTracer', () => {
     expect(headers.traceparent).toMatch(/-00$/);
     span.end();
     expect(exporter.getFinishedSpans()).toHaveLength(0);
+  });
+
+  it('leaf spans join an existing trace only; an unsampled parent is passed through without the SDK', async () => {
+    register();
+    await daprTracer.withStateSpan('s', 'get', async () => 1);
+    expect(daprTracer.startOutputBindingSpan('b', 'create').isRecording()).toBe(false);
+    expect(exporter.getFinishedSpans()).toHaveLength(0);
+
+    const unsampled = '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-00';
+    const delivery = daprTracer.startConsumerSpan({ pubsub: 'ps', topic: 't' }, unsampled);
+    expect(delivery.span.isRecording()).toBe(false);
+    const state = daprTracer.runInSpan(delivery, () => daprTracer.startStateSpan('s', 'get'));
+    expect(state.isRecording()).toBe(false);
+    expect(daprTracer.injectTraceContext({}, state)).toEqual({ traceparent: unsampled });
   });
 
   it('parses and formats W3C traceparent strictly', () => {

@@ -1,6 +1,9 @@
 import {
   context,
+  INVALID_SPAN_CONTEXT,
+  isSpanContextValid,
   ROOT_CONTEXT,
+  TraceFlags,
   SpanKind,
   SpanStatusCode,
   trace,
@@ -62,9 +65,27 @@ export class DaprTracer {
     return this.cached;
   }
 
+  /**
+   * Starts a span, short-cutting the SDK when the parent is valid but not
+   * sampled: Dapr samples ParentBased, so the child could only be a
+   * non-recording span; wrapping the parent's context propagates the same
+   * trace (flags 00) without generating ids or asking the sampler (~8 µs → ~0.1 µs).
+   * `leaf` spans (state, output bindings) join an existing trace only: a call
+   * made outside any trace does not start one.
+   */
+  private start(name: string, options: SpanOptions, parent: Context, leaf = false): Span {
+    const sc = trace.getSpanContext(parent);
+    if (sc && isSpanContextValid(sc)) {
+      if ((sc.traceFlags & TraceFlags.SAMPLED) === 0) return trace.wrapSpanContext(sc);
+    } else if (leaf) {
+      return NOT_TRACED;
+    }
+    return this.tracer.startSpan(name, options, parent);
+  }
+
   /** One span per publish (kind PRODUCER), child of the active context. Inject it into the CloudEvent. */
   startProducerSpan(target: MessagingSpanTarget, parent: Context = context.active()): Span {
-    const span = this.tracer.startSpan(`pubsub/${target.topic}`, PRODUCER, parent);
+    const span = this.start(`pubsub/${target.topic}`, PRODUCER, parent);
     if (span.isRecording()) span.setAttributes(messagingAttributes(target, 'send', 'publish'));
     return span;
   }
@@ -80,7 +101,7 @@ export class DaprTracer {
     tracestate?: string,
   ): ActiveSpan {
     const parent = carrierContext(parentTraceparent, tracestate);
-    const span = this.tracer.startSpan(`pubsub/${target.topic}`, CONSUMER, parent);
+    const span = this.start(`pubsub/${target.topic}`, CONSUMER, parent);
     if (span.isRecording()) span.setAttributes(messagingAttributes(target, 'process', 'process'));
     return { span, context: trace.setSpan(parent, span) };
   }
@@ -90,7 +111,7 @@ export class DaprTracer {
    * get, set, delete, bulk_get, bulk_set, bulk_delete, transaction, query.
    */
   startStateSpan(store: string, operation: string, componentType?: string, parent: Context = context.active()): Span {
-    const span = this.tracer.startSpan(`state/${store}/${operation}`, CLIENT, parent);
+    const span = this.start(`state/${store}/${operation}`, CLIENT, parent, true);
     if (span.isRecording()) {
       span.setAttributes({
         'db.system': vendorOf(componentType) ?? 'state',
@@ -126,7 +147,7 @@ export class DaprTracer {
 
   /** An output binding call (kind CLIENT), named like Dapr's `bindings/<name>`. */
   startOutputBindingSpan(name: string, operation: string, componentType?: string, parent: Context = context.active()): Span {
-    const span = this.tracer.startSpan(`bindings/${name}`, CLIENT, parent);
+    const span = this.start(`bindings/${name}`, CLIENT, parent, true);
     if (span.isRecording()) {
       span.setAttributes({
         'db.system': 'bindings',
@@ -144,7 +165,7 @@ export class DaprTracer {
   /** An input binding delivery (kind CONSUMER), parented on `traceparent` in the event metadata if any. */
   startInputBindingSpan(name: string, carrier?: TraceCarrier, componentType?: string): ActiveSpan {
     const parent = carrierContext(carrier);
-    const span = this.tracer.startSpan(`bindings/${name}`, CONSUMER, parent);
+    const span = this.start(`bindings/${name}`, CONSUMER, parent);
     if (span.isRecording()) {
       span.setAttributes({
         'messaging.system': 'bindings',
@@ -160,7 +181,7 @@ export class DaprTracer {
 
   /** A service invocation from this app (kind CLIENT). Inject it into the request headers. */
   startInvocationSpan(appId: string, method: string, httpMethod?: string, parent: Context = context.active()): Span {
-    const span = this.tracer.startSpan(`CallLocal/${appId}/${method}`, CLIENT, parent);
+    const span = this.start(`CallLocal/${appId}/${method}`, CLIENT, parent);
     if (span.isRecording()) span.setAttributes(invocationAttributes(appId, method, httpMethod));
     return span;
   }
@@ -168,7 +189,7 @@ export class DaprTracer {
   /** The server side of an invocation (kind SERVER), parented on the caller's headers. */
   startServerInvocationSpan(appId: string, method: string, headers?: TraceCarrier, httpMethod?: string): ActiveSpan {
     const parent = carrierContext(headers);
-    const span = this.tracer.startSpan(`CallLocal/${appId}/${method}`, SERVER, parent);
+    const span = this.start(`CallLocal/${appId}/${method}`, SERVER, parent);
     if (span.isRecording()) span.setAttributes(invocationAttributes(appId, method, httpMethod));
     return { span, context: trace.setSpan(parent, span) };
   }
@@ -218,6 +239,9 @@ export class DaprTracer {
     return { traceId: sc.traceId, spanId: sc.spanId };
   }
 }
+
+/** Returned for leaf calls outside any trace: records nothing, propagates nothing. */
+const NOT_TRACED: Span = trace.wrapSpanContext(INVALID_SPAN_CONTEXT);
 
 /** The process-wide instance the building blocks share (also provided for DI as `DaprTracer`). */
 export const daprTracer = new DaprTracer();
