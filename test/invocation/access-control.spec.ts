@@ -92,13 +92,14 @@ describe('invocation access control and caller identity', () => {
       const sigForOtherPath = identity.sign({ caller: 'order', callee: 'checkout', namespace: '', method: 'GET', path: '/stock/b' });
       const sigByWrongKey = new CallerIdentity('not-the-token').sign({ caller: 'order', callee: 'checkout', namespace: '', method: 'GET', path: '/stock/a' });
       const stale = identity.sign({ caller: 'order', callee: 'checkout', namespace: '', method: 'GET', path: '/stock/a' }, Date.now() - 120_000);
-      for (const headers of [
+      const attempts: Record<string, string>[] = [
         { 'dapr-api-token': 'guess' },
         { 'dapr-api-token': API_TOKEN },
         { 'dapr-api-token': API_TOKEN, 'dapr-caller-signature': sigForOtherPath },
         { 'dapr-api-token': API_TOKEN, 'dapr-caller-signature': sigByWrongKey },
         { 'dapr-api-token': API_TOKEN, 'dapr-caller-signature': stale },
-      ]) {
+      ];
+      for (const headers of attempts) {
         const res = await forge(checkout.url, headers);
         expect(res.statusCode).toBe(401);
         await res.body.dump();
