@@ -1,4 +1,3 @@
-import { ExponentialBackoff, handleWhen, retry } from 'cockatiel';
 import { isNonRetriable, type ResiliencyPolicy } from '../resiliency/resiliency-policy';
 import type { ResiliencyService } from '../resiliency/resiliency.service';
 
@@ -10,12 +9,28 @@ import type { ResiliencyService } from '../resiliency/resiliency.service';
  */
 export const BUILTIN_INBOUND_RETRIES = 3;
 
+const NEVER_ABORTED = new AbortController().signal;
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/**
+ * A plain loop rather than a cockatiel policy: the first attempt, which is all
+ * a healthy delivery needs, costs one function call and no allocation.
+ */
 export function builtinInboundPolicy(): ResiliencyPolicy {
-  const policy = retry(handleWhen((err) => !isNonRetriable(err)), {
-    maxAttempts: BUILTIN_INBOUND_RETRIES,
-    backoff: new ExponentialBackoff({ initialDelay: 100, maxDelay: 1000 }),
-  });
-  return { execute: (fn) => policy.execute(({ signal }) => fn(signal)) };
+  return {
+    async execute<T>(fn: (signal: AbortSignal) => Promise<T>): Promise<T> {
+      let delay = 100;
+      for (let attempt = 0; ; attempt++) {
+        try {
+          return await fn(NEVER_ABORTED);
+        } catch (err) {
+          if (attempt >= BUILTIN_INBOUND_RETRIES || isNonRetriable(err)) throw err;
+        }
+        await sleep(delay);
+        delay = Math.min(delay * 2, 1000);
+      }
+    },
+  };
 }
 
 /** The component's inbound/outbound policy from the Resiliency spec, when one applies. */
