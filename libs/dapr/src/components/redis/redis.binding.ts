@@ -21,6 +21,7 @@ const OPERATIONS = ['create', 'get', 'delete', 'increment'] as const;
 export class RedisBinding implements OutputBindingDriver {
   private name = '';
   private client?: RedisClient;
+  private connected = false;
 
   async init(md: ComponentMetadata): Promise<void> {
     this.name = md.name;
@@ -39,6 +40,8 @@ export class RedisBinding implements OutputBindingDriver {
       maxRetriesPerRequest: r.int('redisMaxRetries', 3, 0),
       connectTimeout: r.durationMs('dialTimeout', 5_000),
       enableOfflineQueue: true,
+      // Fail init fast on a bad address; once connected, keep reconnecting through outages.
+      retryStrategy: (times) => (this.connected ? Math.min(times * 100, 2_000) : null),
     };
     const { Redis } = await loadPackage<IoRedis>(md.type, 'ioredis');
     const client = new Redis(options);
@@ -47,6 +50,7 @@ export class RedisBinding implements OutputBindingDriver {
     this.client = client;
     await client.connect();
     await client.ping();
+    this.connected = true;
   }
 
   features(): readonly string[] {
