@@ -7,6 +7,21 @@ import Redis from 'ioredis';
 import { Client } from 'pg';
 import { Kafka, logLevel } from 'kafkajs';
 
+/** A fresh broker answers metadata for a new topic only once its leaders are elected. */
+async function untilLeadersElected(admin: ReturnType<Kafka['admin']>, topic: string): Promise<void> {
+  const deadline = Date.now() + 20000;
+  for (;;) {
+    try {
+      const { topics } = await admin.fetchTopicMetadata({ topics: [topic] });
+      if (topics[0]?.partitions.length === 2 && topics[0].partitions.every((p) => p.leader >= 0)) return;
+    } catch (err) {
+      if (Date.now() > deadline) throw err;
+    }
+    if (Date.now() > deadline) throw new Error(`no leaders for ${topic} after 20s`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
 describe('integration services', () => {
   it('Redis answers on 127.0.0.1:6379', async () => {
     const redis = new Redis({ host: '127.0.0.1', port: 6379, lazyConnect: true, maxRetriesPerRequest: 1 });
@@ -31,7 +46,8 @@ describe('integration services', () => {
     const topic = `smoke-${randomUUID()}`;
     const admin = kafka.admin();
     await admin.connect();
-    await admin.createTopics({ topics: [{ topic, numPartitions: 2 }], waitForLeaders: true });
+    await admin.createTopics({ topics: [{ topic, numPartitions: 2 }] });
+    await untilLeadersElected(admin, topic);
     const producer = kafka.producer();
     await producer.connect();
     await producer.send({ topic, messages: [{ key: 'a', value: 'one' }, { key: 'b', value: 'two' }, { key: 'c', value: 'three' }] });
