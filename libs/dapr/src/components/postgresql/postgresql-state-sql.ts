@@ -1,3 +1,5 @@
+import { createHash } from 'node:crypto';
+
 /** A named statement: `pg` prepares it once per pooled connection, then only binds and executes. */
 export interface PreparedStatement {
   name: string;
@@ -51,13 +53,14 @@ export function stateV1Statements(table: string): StateStatements {
     delete: `DELETE FROM ${table} WHERE key = $1`,
     deleteEtag: `DELETE FROM ${table} WHERE key = $1 AND xmin = $2::xid`,
     keysLike:
-      `SELECT key, row_id::text AS row_id FROM ${table} WHERE key LIKE $1 AND row_id > $2::bigint AND ${live}` +
+      `SELECT key, row_id::text AS row_id FROM ${table} WHERE key LIKE $1 ESCAPE '\\' AND row_id > $2::bigint AND ${live}` +
       ' ORDER BY row_id LIMIT $3::bigint',
   };
+  // A short digest of the table keeps names unique per table and under PostgreSQL's 63-byte limit.
+  const tag = createHash('sha1').update(table.toLowerCase()).digest('hex').slice(0, 12);
   const out = {} as StateStatements;
   for (const name of Object.keys(text) as StateStatementName[]) {
-    // Names embed the table so that two stores on one connection never share a name.
-    out[name] = { name: `dapr_state_${name}_${table.toLowerCase()}`, text: text[name] };
+    out[name] = { name: `dapr_state_${name}_${tag}`, text: text[name] };
   }
   return out;
 }
