@@ -9,3 +9,4 @@ export * from './dapr-health.indicator';
 export * from './dapr-health.controller';
 export * from './dapr-health.module';
 export { setupTracing, type SetupTracingOptions, type TracingHandle } from './setup-tracing';
+export * from './resiliency-metrics';
