@@ -1,6 +1,6 @@
 import { ExponentialBackoff, handleWhen, retry } from 'cockatiel';
 import { InvocationError, InvocationTransportError } from '../errors/invocation.errors';
-import { isNonRetriable, type ResiliencyPolicy } from '../resiliency/resiliency-policy';
+import { isNonRetriable, NEVER_ABORTED, type ResiliencyPolicy } from '../resiliency/resiliency-policy';
 
 /**
  * Used when the app's Resiliency spec has no policy (named or default) for the
@@ -31,7 +31,7 @@ function build(httpMethod: string): ResiliencyPolicy {
     handleWhen((err) => builtinRetriable(err, httpMethod)),
     { maxAttempts: BUILTIN_INVOKE_RETRIES, backoff: new ExponentialBackoff({ initialDelay: 100, maxDelay: 1000, exponent: 2 }) },
   );
-  return { execute: (fn) => policy.execute(({ signal }) => fn(signal)) };
+  return { execute: (fn) => policy.execute(({ signal }) => fn(signal), NEVER_ABORTED) };
 }
 
 const byVerb = new Map<string, ResiliencyPolicy>();

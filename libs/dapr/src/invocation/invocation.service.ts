@@ -5,7 +5,7 @@ import type Dispatcher from 'undici/types/dispatcher';
 import { InvocationError, InvocationTransportError } from '../errors/invocation.errors';
 import { DaprMetrics } from '../observability/dapr-metrics';
 import { DaprTracer } from '../observability/dapr-tracer';
-import type { ResiliencyPolicy } from '../resiliency/resiliency-policy';
+import { NEVER_ABORTED, type ResiliencyPolicy } from '../resiliency/resiliency-policy';
 import { ResiliencyService } from '../resiliency/resiliency.service';
 import { ComponentRuntime } from '../runtime/component-runtime';
 import { builtinInvokePolicy } from './builtin-invoke-policy';
@@ -114,7 +114,9 @@ export class InvocationService implements OnApplicationShutdown {
     // Resolved per attempt: a retry may land on another live instance.
     const origin = await this.names.resolve(call.appId);
     const headers = this.headersFor(call, span);
-    const signal = call.deadline ? AbortSignal.any([policySignal, call.deadline]) : policySignal;
+    // Only wire abort listeners into undici when something can actually cancel the request.
+    const cancellable = policySignal !== NEVER_ABORTED;
+    const signal = call.deadline ? (cancellable ? AbortSignal.any([policySignal, call.deadline]) : call.deadline) : cancellable ? policySignal : undefined;
     let res: Dispatcher.ResponseData;
     try {
       res = await this.pool(origin).request({

@@ -14,15 +14,13 @@ import {
   type TimeoutPolicy,
 } from 'cockatiel';
 import { CircuitBreakerOpenError, ResiliencyTimeoutError } from '../errors/resiliency.errors';
-import { isNonRetriable, type ResiliencyPolicy } from './resiliency-policy';
+import { isNonRetriable, NEVER_ABORTED, type ResiliencyPolicy } from './resiliency-policy';
 import type { CircuitBreakerSpec, RetrySpec, TimeoutSpec } from './resiliency-spec';
 import { TripBreaker } from './trip-breaker';
 
 /** dapr/kit exponential back-off: starts at 500 ms, ×1.5 per retry, ±50 % jitter, capped at maxInterval. */
 const EXP_INITIAL_MS = 500;
 const EXP_MULTIPLIER = 1.5;
-/** Shared by calls without a retry layer: nothing ever aborts it. */
-const NEVER_ABORTED = new AbortController().signal;
 
 const daprJitter: GeneratorFn<number> = (attempt, opts) => {
   const n = attempt ?? 0;
@@ -92,7 +90,7 @@ export class PolicyRunner implements ResiliencyPolicy {
   }
 
   execute<T>(fn: (signal: AbortSignal) => Promise<T>): Promise<T> {
-    if (this.retryPolicy) return this.retryPolicy.execute(({ signal }) => this.attempt(fn, signal));
+    if (this.retryPolicy) return this.retryPolicy.execute(({ signal }) => this.attempt(fn, signal), NEVER_ABORTED);
     return this.attempt(fn, NEVER_ABORTED);
   }
 

@@ -20,3 +20,9 @@ export interface ResiliencyPolicy {
 export function isNonRetriable(err: unknown): boolean {
   return !!err && typeof err === 'object' && (err as { nonRetriable?: boolean }).nonRetriable === true;
 }
+
+/**
+ * A signal that never aborts. Policies hand it to operations when nothing can
+ * cancel them, so callers can skip wiring abort listeners (e.g. into undici).
+ */
+export const NEVER_ABORTED: AbortSignal = new AbortController().signal;

@@ -1,6 +1,6 @@
 import { Injectable, Logger, type OnModuleInit } from '@nestjs/common';
 import { ComponentRuntime } from '../runtime/component-runtime';
-import type { PolicyTarget, ResiliencyPolicy } from './resiliency-policy';
+import { NEVER_ABORTED, type PolicyTarget, type ResiliencyPolicy } from './resiliency-policy';
 import { emptyResiliency, type CompiledResiliency, type TargetPolicyNames } from './resiliency-spec';
 import { compileResiliency, type ResiliencySource } from './resiliency-spec.parser';
 import { PolicyRunner } from './policy-runner';
@@ -120,7 +120,6 @@ function kindKey(kind: PolicyKind): keyof TargetPolicyNames {
   return kind === 'Timeout' ? 'timeout' : kind === 'Retry' ? 'retry' : 'circuitBreaker';
 }
 
-const NEVER_ABORTED = new AbortController().signal;
 const PASS_THROUGH: ResiliencyPolicy = {
   execute: (fn) => fn(NEVER_ABORTED),
 };
