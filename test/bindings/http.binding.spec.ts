@@ -69,7 +69,8 @@ describe('bindings.http (against a local HTTP server)', () => {
       expect(seen[0].headers['x-token']).toBe('s3cr3t-token');
       expect(seen[0].headers['content-type']).toBe('application/json; charset=utf-8');
       expect(res.metadata.statusCode).toBe(method === 'POST' ? '201' : '200');
-      expect(res.metadata['x-multi']).toBe('a, b');
+      expect(res.metadata['X-Multi']).toBe('a, b');
+      expect(res.metadata['Content-Type']).toBe('application/json');
       if (['POST', 'PUT', 'PATCH', 'DELETE'].includes(method)) expect(JSON.parse(seen[0].body)).toEqual({ op });
       if (method !== 'HEAD') expect(res.data).toMatchObject({ method, url: '/api/orders/7' });
     }

@@ -56,6 +56,16 @@ describe('bindings.localstorage + BindingsService', () => {
     await expect(bindings.invoke('files', 'get', undefined, { fileName: 'greeting.txt' })).rejects.toThrow(/file not found/);
   });
 
+  it('decodes base64 string payloads like Dapr (binary upload), unless decodeBase64 is false', async () => {
+    const png = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0x00, 0xff]);
+    await bindings.invoke('files', 'create', png.toString('base64'), { fileName: 'img.png' });
+    expect(Buffer.compare(readFileSync(join(root, 'img.png')), png)).toBe(0);
+    await bindings.invoke('files', 'create', 'dGVzdA==', { fileName: 'literal.txt', decodeBase64: 'false' });
+    expect(readFileSync(join(root, 'literal.txt'), 'utf8')).toBe('dGVzdA==');
+    await bindings.invoke('files', 'delete', undefined, { fileName: 'img.png' });
+    await bindings.invoke('files', 'delete', undefined, { fileName: 'literal.txt' });
+  });
+
   it('create without fileName uses a UUID', async () => {
     const res = await bindings.invoke<{ fileName: string }>('files', 'create', { x: 1 });
     expect(res.data.fileName).toMatch(/^[0-9a-f-]{36}$/);

@@ -20,7 +20,8 @@ const WITH_BODY = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
  * HTTP verb (`create` = POST) against `url` + request metadata `path`.
  * Request metadata whose key starts with a capital letter becomes a header;
  * `traceparent`/`tracestate` are forwarded. Response metadata: `statusCode`,
- * `status` and every response header (multiple values joined with ", ").
+ * `status` and every response header in Go's canonical form (`Content-Type`;
+ * multiple values joined with ", ").
  * A non-2xx status is an error unless `errorIfNot2XX` is false. Uses undici.
  */
 export class HttpBinding implements OutputBindingDriver {
@@ -103,7 +104,7 @@ export class HttpBinding implements OutputBindingDriver {
 
     const metadata: Record<string, string> = {};
     for (const [k, v] of Object.entries(res.headers)) {
-      if (v !== undefined) metadata[k] = Array.isArray(v) ? v.join(', ') : String(v);
+      if (v !== undefined) metadata[canonicalHeaderKey(k)] = Array.isArray(v) ? v.join(', ') : String(v);
     }
     metadata.statusCode = String(res.statusCode);
     metadata.status = `${res.statusCode} ${statusText(res.statusCode)}`.trim();
@@ -148,6 +149,11 @@ export class HttpBinding implements OutputBindingDriver {
     }
     return Buffer.concat(chunks);
   }
+}
+
+/** Go's textproto.CanonicalMIMEHeaderKey (`content-type` → `Content-Type`), as Dapr reports response headers. */
+function canonicalHeaderKey(k: string): string {
+  return k.toLowerCase().replace(/(^|-)([a-z])/g, (_, sep: string, c: string) => sep + c.toUpperCase());
 }
 
 /** Go's HTTP binding treats a key starting with an upper-case letter as a header. */

@@ -12,12 +12,12 @@ const JSON_CT = 'application/json';
 
 /**
  * `bindings.localstorage`: files under `rootPath`. Request metadata `fileName`
- * (create defaults to a UUID). Like Dapr, a JSON-string payload is unquoted
- * before writing; unlike Dapr (which clamps `..` with securejoin), a name that
- * would leave `rootPath` — by `..`, an absolute path or a symlink — is refused.
- * Dapr also base64-decodes any payload that happens to be valid base64; that
- * only happens here with request metadata `decodeBase64: "true"`, so that text
- * such as "test" round-trips.
+ * (create defaults to a UUID). Like Dapr, a string payload is unquoted and,
+ * when it is valid standard base64, decoded — that is how binary files are
+ * uploaded ("encode it as Base64"); raw bytes (a Buffer) are written as they
+ * are, and `decodeBase64: "false"` turns detection off. Unlike Dapr (which
+ * clamps `..` with securejoin), a name that would leave `rootPath` — by `..`,
+ * an absolute path or a symlink — is refused.
  */
 export class LocalStorageBinding implements OutputBindingDriver {
   private name = '';
@@ -60,8 +60,11 @@ export class LocalStorageBinding implements OutputBindingDriver {
     const path = await this.safePath(req.operation, fileName);
     let data: Buffer = Buffer.from(req.data ?? new Uint8Array(0));
     const unquoted = unquoteJsonString(data);
-    if (unquoted !== undefined) data = unquoted;
-    if (req.metadata.decodeBase64 === 'true') data = Buffer.from(data.toString('utf8'), 'base64');
+    if (unquoted !== undefined) {
+      data = unquoted;
+      const text = data.toString('utf8');
+      if (req.metadata.decodeBase64 !== 'false' && isStdBase64(text)) data = Buffer.from(text, 'base64');
+    }
     await mkdir(dirname(path), { recursive: true });
     await this.assertInsideRoot(req.operation, dirname(path));
     await writeFile(path, data);
@@ -158,6 +161,11 @@ function unquoteJsonString(data: Buffer): Buffer | undefined {
   } catch {
     return undefined;
   }
+}
+
+/** Go's base64.StdEncoding.DecodeString acceptance: padded standard alphabet, length a multiple of 4. */
+function isStdBase64(s: string): boolean {
+  return s.length > 0 && s.length % 4 === 0 && /^[A-Za-z0-9+/]*={0,2}$/.test(s);
 }
 
 async function walk(dir: string, out: string[]): Promise<void> {
