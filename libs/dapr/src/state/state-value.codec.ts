@@ -8,12 +8,19 @@ export interface EncodedValue {
   isBinary: boolean;
 }
 
-export function encodeStateValue(value: unknown): EncodedValue {
-  if (value instanceof Uint8Array) return { bytes: value, isBinary: true };
-  if (value instanceof ArrayBuffer) return { bytes: new Uint8Array(value), isBinary: true };
+/** Bytes, or the JSON text of anything else (turned into bytes only when a driver asks). */
+export type StateValueEncoding = { isBinary: true; bytes: Uint8Array } | { isBinary: false; text: string };
+
+export function encodeStateValueLazy(value: unknown): StateValueEncoding {
+  if (value instanceof Uint8Array) return { isBinary: true, bytes: value };
+  if (value instanceof ArrayBuffer) return { isBinary: true, bytes: new Uint8Array(value) };
   // `undefined` has no JSON form; Dapr stores a nil value as `null`.
-  const text = value === undefined ? 'null' : JSON.stringify(value);
-  return { bytes: Buffer.from(text, 'utf8'), isBinary: false };
+  return { isBinary: false, text: value === undefined ? 'null' : JSON.stringify(value) };
+}
+
+export function encodeStateValue(value: unknown): EncodedValue {
+  const e = encodeStateValueLazy(value);
+  return e.isBinary ? e : { bytes: Buffer.from(e.text, 'utf8'), isBinary: false };
 }
 
 /**

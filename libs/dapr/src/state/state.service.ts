@@ -26,7 +26,8 @@ import { parseStateQuery } from './query/state-query.filter';
 import { DAPR_STATE_POLICY_RESOLVER, findPolicyResolver, type StatePolicyResolver } from './state-policy';
 import { StateKeyScheme } from './state-key.scheme';
 import { checkOptions, normalizeEtag, parseTtl, stringifyMetadata } from './state-request.validator';
-import { decodeStateValue, encodeStateValue } from './state-value.codec';
+import { LazyStateSetRequest } from './state-set.request';
+import { decodeStateValue, encodeStateValueLazy } from './state-value.codec';
 import type {
   StateBulkItem,
   StateDeleteItem,
@@ -223,8 +224,10 @@ export class StateService {
       : item.metadata
         ? stringifyMetadata(item.metadata)
         : EMPTY;
-    const { bytes, isBinary } = encodeStateValue(item.value);
-    const req: StateSetRequest = { key, value: bytes, isBinary, metadata };
+    const enc = encodeStateValueLazy(item.value);
+    const req = enc.isBinary
+      ? new LazyStateSetRequest(key, true, undefined, enc.bytes, metadata)
+      : new LazyStateSetRequest(key, false, enc.text, undefined, metadata);
     const etag = normalizeEtag(item.etag);
     if (etag !== undefined) req.etag = etag;
     const options = checkOptions(item.options);

@@ -58,7 +58,7 @@ else
 end`;
 
 interface ScriptCommands {
-  daprStateSet(key: string, version: string, data: Buffer, firstWrite: string, binary: string, ttl: string): Promise<number>;
+  daprStateSet(key: string, version: string, data: string | Buffer, firstWrite: string, binary: string, ttl: string): Promise<number>;
   daprStateDel(key: string, etag: string): Promise<number>;
 }
 
@@ -125,7 +125,7 @@ export class RedisStateStore implements StateStoreDriver {
       await this.scripts().daprStateSet(
         req.key,
         version,
-        Buffer.from(req.value.buffer, req.value.byteOffset, req.value.byteLength),
+        dataArg(req),
         req.options?.concurrency === 'first-write' ? '0' : '1',
         req.isBinary ? '1' : '0',
         req.ttlInSeconds === undefined ? '' : String(req.ttlInSeconds),
@@ -165,7 +165,7 @@ export class RedisStateStore implements StateStoreDriver {
         tx.daprStateSet(
           r.key,
           versions[i],
-          Buffer.from(r.value.buffer, r.value.byteOffset, r.value.byteLength),
+          dataArg(r),
           '1',
           r.isBinary ? '1' : '0',
           r.ttlInSeconds === undefined ? '' : String(r.ttlInSeconds),
@@ -200,6 +200,13 @@ export class RedisStateStore implements StateStoreDriver {
     if (!this.client) throw new Error(`state store ${TYPE} is closed`);
     return this.client;
   }
+}
+
+/** JSON goes as the string ioredis writes directly; bytes as a Buffer view (no copy). */
+function dataArg(req: StateSetRequest): string | Buffer {
+  if (!req.isBinary && req.text !== undefined) return req.text;
+  const v = req.value;
+  return Buffer.isBuffer(v) ? v : Buffer.from(v.buffer, v.byteOffset, v.byteLength);
 }
 
 /** Dapr's parseETag: `0` without an ETag or with last-write; a non-integer ETag is invalid. */

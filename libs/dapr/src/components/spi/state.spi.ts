@@ -42,6 +42,12 @@ export interface StateSetRequest {
   value: Uint8Array;
   /** True when `value` is opaque bytes (a Buffer/Uint8Array in the app), false for JSON. */
   isBinary: boolean;
+  /**
+   * The JSON text of a non-binary value (the same content as `value`). Drivers
+   * whose client takes strings use it and never touch `value`, which the block
+   * then does not even materialise.
+   */
+  text?: string;
   etag?: string;
   metadata: Record<string, string>;
   options?: StateRequestOptions;

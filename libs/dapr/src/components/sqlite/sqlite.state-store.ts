@@ -146,7 +146,9 @@ export class SqliteStateStore implements StateStoreDriver {
   }
 
   private doSet(req: StateSetRequest): void {
-    const value = req.isBinary ? Buffer.from(req.value).toString('base64') : Buffer.from(req.value).toString('utf8');
+    const value = req.isBinary
+      ? Buffer.from(req.value.buffer, req.value.byteOffset, req.value.byteLength).toString('base64')
+      : (req.text ?? Buffer.from(req.value.buffer, req.value.byteOffset, req.value.byteLength).toString('utf8'));
     const isBinary = req.isBinary ? 1 : 0;
     const etag = randomUUID();
     const ttl = req.ttlInSeconds !== undefined && req.ttlInSeconds > 0 ? `+${req.ttlInSeconds} seconds` : null;
