@@ -55,8 +55,6 @@ export class KafkaPubSub implements PubSubDriver {
     this.producer = this.kafka.producer({
       createPartitioner: Fnv1aPartitioner,
       allowAutoTopicCreation: true,
-      // One in-flight request per broker keeps records of one key in publish order across retries.
-      maxInFlightRequests: 1,
       retry: { initialRetryTime: 200, maxRetryTime: 5_000, retries: 5 },
     });
     await this.producer.connect();
