@@ -6,7 +6,7 @@
  */
 export const REDACTED = '[REDACTED]';
 
-const SECRET_KEY = /(pass(word)?|secret|token|credential|connectionstring|accesskey|apikey|privatekey|clientkey|sas|^key$|^url$)/i;
+const SECRET_KEY = /(pass(word)?|secret|token|credential|connectionstring|accesskey|apikey|privatekey|clientkey|^sastoken$|^key$|^url$)/i;
 const known = new Set<string>();
 
 /** True for metadata keys whose values must never be shown (`redisPassword`, `connectionString`, `securityToken`...). */
