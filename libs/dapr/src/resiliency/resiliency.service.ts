@@ -1,4 +1,6 @@
-import { Injectable, Logger, type OnModuleInit } from '@nestjs/common';
+import { Injectable, Logger, Optional, type OnModuleInit } from '@nestjs/common';
+import { DaprMetrics } from '../observability/dapr-metrics';
+import { observeResiliencyPolicy, type ObservablePolicy } from '../observability/resiliency-metrics';
 import { ComponentRuntime } from '../runtime/component-runtime';
 import { NEVER_ABORTED, type PolicyTarget, type ResiliencyPolicy } from './resiliency-policy';
 import { emptyResiliency, type CompiledResiliency, type TargetPolicyNames } from './resiliency-spec';
@@ -31,7 +33,10 @@ export class ResiliencyService implements OnModuleInit {
   private model?: CompiledResiliency;
   private readonly cache = new Map<string, PolicyRunner | null>();
 
-  constructor(private readonly runtime: ComponentRuntime) {}
+  constructor(
+    private readonly runtime: ComponentRuntime,
+    @Optional() private readonly metrics?: DaprMetrics,
+  ) {}
 
   async onModuleInit(): Promise<void> {
     await this.runtime.start();
@@ -107,12 +112,16 @@ export class ResiliencyService implements OnModuleInit {
     };
     const [t, r, cb] = KINDS.map(pick);
     if (!t && !r && !cb) return null;
-    return new PolicyRunner({
+    const runner = new PolicyRunner({
       target: label,
       timeout: t ? model.timeouts.get(t) : undefined,
       retry: r ? model.retries.get(r) : undefined,
       circuitBreaker: cb ? model.circuitBreakers.get(cb) : undefined,
     });
+    // dapr_resiliency_{loaded,count,activations_total,cb_state}. The observer's listener
+    // types are narrower than cockatiel's events (parameter contravariance), hence the cast.
+    observeResiliencyPolicy(runner as unknown as ObservablePolicy, target, this.metrics);
+    return runner;
   }
 }
 
