@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
-import type { TestingModule } from '@nestjs/testing';
-import { OnBinding, parseCronSchedule } from 'nest-dapr';
-import { bootBindingsApp } from './bindings-test-app';
+import { Test, type TestingModule } from '@nestjs/testing';
+import { DaprModule, OnBinding, parseCronSchedule } from 'nest-dapr';
+import { bootBindingsApp, waitFor } from './bindings-test-app';
 
 @Injectable()
 class CronHandlers {
@@ -16,6 +16,21 @@ class CronHandlers {
   @OnBinding('six-field')
   onSixField() {
     this.other.push(Date.now());
+  }
+}
+
+@Injectable()
+class FlakyCronHandler {
+  readonly attempts: number[] = [];
+  readonly succeeded: number[] = [];
+
+  @OnBinding('flaky')
+  onTick(_data: unknown, metadata: Record<string, string>) {
+    const tick = Date.parse(metadata.readTimeUTC);
+    this.attempts.push(tick);
+    // Every tick fails 4 times, then succeeds: the built-in fallback (3 attempts) would give up; the policy (4 retries) does not.
+    if (this.attempts.filter((t) => t === tick).length <= 4) throw new Error('not yet');
+    this.succeeded.push(tick);
   }
 }
 
@@ -71,6 +86,28 @@ describe('bindings.cron', () => {
     expect(() => parseCronSchedule('* * *')).toThrow(/5 or 6 fields/);
     expect(() => parseCronSchedule('@fortnightly')).toThrow(/unknown descriptor/);
     expect(() => parseCronSchedule('TZ=Mars/Olympus * * * * *')).toThrow(/unknown time zone/);
+  });
+
+  it('runs deliveries under the component inbound resiliency policy', async () => {
+    app = await Test.createTestingModule({
+      imports: [
+        DaprModule.forRoot({
+          appId: 'cron-resiliency',
+          components: [{ name: 'flaky', type: 'bindings.cron', metadata: { schedule: '@every 1s' } }],
+          resiliency: {
+            policies: { retries: { quick: { policy: 'constant', duration: '20ms', maxRetries: 4 } } },
+            targets: { components: { flaky: { inbound: { retry: 'quick' } } } },
+          },
+        }),
+      ],
+      providers: [FlakyCronHandler],
+    }).compile();
+    app.useLogger(false);
+    await app.init();
+    const h = app.get(FlakyCronHandler);
+    await waitFor(() => h.succeeded.length >= 1, 5000);
+    const tick = h.succeeded[0];
+    expect(h.attempts.filter((t) => t === tick)).toHaveLength(5);
   });
 
   it('refuses a bad schedule at start-up, naming the component and field', async () => {
