@@ -79,9 +79,8 @@ export class RedisPubSub implements PubSubDriver {
     if (this.closed) throw new Error(`pubsub "${this.md.name}" is closed`);
     const r = new MetadataReader(this.md.name, this.md.properties, req.metadata);
     const consumerID = r.string('consumerID') ?? this.md.appId;
-    const reader = this.connection(`:${req.topic}`);
-    // Block indefinitely while Redis is away: the read loop owns retrying.
-    reader.options.maxRetriesPerRequest = null;
+    // The reader waits out an outage instead of failing reads: the read loop owns retrying.
+    const reader = this.connection(`:${req.topic}`, { maxRetriesPerRequest: null });
     await reader.connect();
     const sub = new RedisStreamSubscription({
       client: this.client,
@@ -118,12 +117,15 @@ export class RedisPubSub implements PubSubDriver {
     this.closed = true;
     await Promise.allSettled([...this.subscriptions].map((s) => s.stop()));
     this.subscriptions.clear();
-    await this.client?.quit().catch(() => this.client.disconnect());
+    // QUIT would wait in the offline queue while Redis is unreachable; just drop the socket then.
+    if (this.client?.status === 'ready') await this.client.quit().catch(() => this.client.disconnect());
+    else this.client?.disconnect();
   }
 
-  private connection(suffix: string): RedisClient {
+  private connection(suffix: string, overrides: RedisOptions = {}): RedisClient {
     const client = new this.redis.Redis({
       ...this.settings.options,
+      ...overrides,
       connectionName: `${this.settings.options.connectionName}${suffix}`,
     });
     // Failures surface on the commands that hit them; reconnects are automatic.
