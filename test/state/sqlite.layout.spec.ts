@@ -64,7 +64,7 @@ describe('state.sqlite storage layout', () => {
   });
 
   it('stores JSON text, base64 bytes with is_binary, UUID etags and the expiry', async () => {
-    await state.save('store', [
+    await state.save<unknown>('store', [
       { key: 'json', value: { a: 'b' } },
       { key: 'bytes', value: Buffer.from([0xde, 0xad, 0xbe, 0xef]) },
       { key: 'ttl', value: 1, metadata: { ttlInSeconds: '3600' } },
