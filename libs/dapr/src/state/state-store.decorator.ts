@@ -9,8 +9,13 @@ import type { StateStore as StateStoreContract } from './state.interfaces';
 // eslint-disable-next-line @typescript-eslint/no-empty-object-type
 export interface StateStore<T = unknown> extends StateStoreContract<T> {}
 
-/** The injection token of the `StateStore` handle for one store name. */
+/**
+ * The injection token of the `StateStore` handle for one store name. Calling it
+ * before the app compiles (e.g. in `@Inject(getStateStoreToken('orders'))`)
+ * also makes DaprModule provide that handle.
+ */
 export function getStateStoreToken(name: string): string {
+  recordStateStoreName(name);
   return `dapr:state-store:${name}`;
 }
 
@@ -22,6 +27,5 @@ export function getStateStoreToken(name: string): string {
  */
 export function StateStore(name: string): ParameterDecorator & PropertyDecorator {
   if (typeof name !== 'string' || name === '') throw new TypeError('@StateStore(name) needs a state store name');
-  recordStateStoreName(name);
   return Inject(getStateStoreToken(name));
 }
