@@ -62,8 +62,11 @@ describe('pubsub.kafka ordering under handler failures', () => {
         apps.push(await startApp({ appId: `${run}-${group}`, components: [component], providers: [consumerFor(topic, tally)] }));
       }
       const pubsub = apps[0].get(PubSubService);
-      for (let seq = 0; seq < N; seq++) {
-        await pubsub.publish('kafkaps', topic, { seq }, { metadata: { partitionKey: 'one-key' } });
+      // Awaited chunks keep publish order: one bulk publish is one produce request, in entry order.
+      for (let seq = 0; seq < N; seq += 50) {
+        const entries = Array.from({ length: 50 }, (_, i) => ({ event: { seq: seq + i } }));
+        const res = await pubsub.publishBulk('kafkaps', topic, entries, { metadata: { partitionKey: 'one-key' } });
+        expect(res.failedEntries).toEqual([]);
       }
       await waitFor(() => tallies.every((t) => t.firstSuccesses.length >= N), 'both groups to handle every message', 60_000);
       const expected = Array.from({ length: N }, (_, i) => i);
