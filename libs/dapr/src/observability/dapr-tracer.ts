@@ -1,7 +1,6 @@
 import {
   context,
   INVALID_SPAN_CONTEXT,
-  isSpanContextValid,
   ROOT_CONTEXT,
   TraceFlags,
   SpanKind,
@@ -10,6 +9,7 @@ import {
   type Attributes,
   type Context,
   type Span,
+  type SpanContext,
   type SpanOptions,
   type Tracer,
   type TracerProvider,
@@ -75,7 +75,7 @@ export class DaprTracer {
    */
   private start(name: string, options: SpanOptions, parent: Context, leaf = false): Span {
     const sc = trace.getSpanContext(parent);
-    if (sc && isSpanContextValid(sc)) {
+    if (sc && hasIds(sc)) {
       if ((sc.traceFlags & TraceFlags.SAMPLED) === 0) return trace.wrapSpanContext(sc);
     } else if (leaf) {
       return NOT_TRACED;
@@ -103,7 +103,7 @@ export class DaprTracer {
     const parent = carrierContext(parentTraceparent, tracestate);
     const span = this.start(`pubsub/${target.topic}`, CONSUMER, parent);
     if (span.isRecording()) span.setAttributes(messagingAttributes(target, 'process', 'process'));
-    return { span, context: trace.setSpan(parent, span) };
+    return { span, context: activeContext(parent, span) };
   }
 
   /**
@@ -176,7 +176,7 @@ export class DaprTracer {
         ...(componentType ? { 'dapr.component.type': componentType } : {}),
       });
     }
-    return { span, context: trace.setSpan(parent, span) };
+    return { span, context: activeContext(parent, span) };
   }
 
   /** A service invocation from this app (kind CLIENT). Inject it into the request headers. */
@@ -191,7 +191,7 @@ export class DaprTracer {
     const parent = carrierContext(headers);
     const span = this.start(`CallLocal/${appId}/${method}`, SERVER, parent);
     if (span.isRecording()) span.setAttributes(invocationAttributes(appId, method, httpMethod));
-    return { span, context: trace.setSpan(parent, span) };
+    return { span, context: activeContext(parent, span) };
   }
 
   /** Runs `fn` with `span` (or an ActiveSpan's context) as the active context. */
@@ -245,6 +245,20 @@ const NOT_TRACED: Span = trace.wrapSpanContext(INVALID_SPAN_CONTEXT);
 
 /** The process-wide instance the building blocks share (also provided for DI as `DaprTracer`). */
 export const daprTracer = new DaprTracer();
+
+/**
+ * Ids are validated where span contexts are made (our traceparent parser, the
+ * SDK); here only the all-zero "invalid" ids need ruling out — cheaper than
+ * isSpanContextValid's regexes on a per-message path.
+ */
+function hasIds(sc: SpanContext): boolean {
+  return sc.traceId !== INVALID_SPAN_CONTEXT.traceId && sc.spanId !== INVALID_SPAN_CONTEXT.spanId && sc.traceId.length === 32;
+}
+
+/** The context with `span` active; a pass-through span is already the parent's, so the parent context serves. */
+function activeContext(parent: Context, span: Span): Context {
+  return trace.getSpanContext(parent) === span.spanContext() ? parent : trace.setSpan(parent, span);
+}
 
 function carrierContext(parent: string | TraceCarrier | undefined, tracestate?: string): Context {
   if (parent === undefined) return ROOT_CONTEXT;

@@ -1,6 +1,7 @@
 import {
   createTraceState,
-  isSpanContextValid,
+  INVALID_SPANID,
+  INVALID_TRACEID,
   ROOT_CONTEXT,
   trace,
   TraceFlags,
@@ -25,7 +26,9 @@ const TRACEPARENT = /^([0-9a-f]{2})-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})(
  * registered no SDK (Dapr passes `traceparent` through in that case too).
  */
 export function formatTraceparent(sc: SpanContext): string | undefined {
-  if (!isSpanContextValid(sc)) return undefined;
+  if (sc.traceId === INVALID_TRACEID || sc.spanId === INVALID_SPANID || sc.traceId.length !== 32 || sc.spanId.length !== 16) {
+    return undefined;
+  }
   const flags = (sc.traceFlags & TraceFlags.SAMPLED) === TraceFlags.SAMPLED ? '01' : '00';
   return `00-${sc.traceId}-${sc.spanId}-${flags}`;
 }
@@ -44,7 +47,8 @@ export function parseTraceparent(traceparent: unknown, tracestate?: unknown): Sp
     traceFlags: parseInt(m[4], 16) & TraceFlags.SAMPLED,
     isRemote: true,
   };
-  if (!isSpanContextValid(sc)) return undefined;
+  // The regex already checked the hex shape; only all-zero ids are invalid.
+  if (sc.traceId === INVALID_TRACEID || sc.spanId === INVALID_SPANID) return undefined;
   const state = firstString(tracestate);
   if (state) sc.traceState = createTraceState(state);
   return sc;
