@@ -108,6 +108,21 @@ describe('state.redis interop with Dapr storage format', () => {
     expect(await raw.exists(key('k'))).toBe(0);
   });
 
+  it('component ttlInSeconds is the default TTL of every save; -1 on a save overrides it', async () => {
+    const id = `ttl-${randomUUID().slice(0, 8)}`;
+    const other = await boot(id, { ttlInSeconds: '100' });
+    try {
+      const svc = other.get(StateService);
+      await svc.save('statestore', { key: 'a', value: 1 });
+      expect(await raw.ttl(`${id}||a`)).toBeGreaterThan(95);
+      await svc.save('statestore', { key: 'b', value: 1, metadata: { ttlInSeconds: '-1' } });
+      expect(await raw.ttl(`${id}||b`)).toBe(-1);
+    } finally {
+      await raw.del(`${id}||a`, `${id}||b`);
+      await other.close();
+    }
+  });
+
   it('component keyPrefix name / none / custom map to the stored key', async () => {
     const suffix = randomUUID().slice(0, 8);
     for (const [prefix, stored] of [
