@@ -1,0 +1,70 @@
+import { ComponentConfigError, MissingMetadataError } from '../../errors/component-config.error';
+import { parseKafkaConnection } from './kafka-connection';
+
+const PEM_CERT = '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----';
+const PEM_KEY = '-----BEGIN PRIVATE KEY-----\nMIIE\n-----END PRIVATE KEY-----';
+
+function parse(properties: Record<string, string>) {
+  return parseKafkaConnection({ name: 'kafka', type: 'pubsub.kafka', version: 'v1', appId: 'orders', properties });
+}
+
+describe('Kafka metadata (Dapr names and defaults)', () => {
+  it('reads brokers and applies defaults', () => {
+    const s = parse({ brokers: 'a:9092, b:9092' });
+    expect(s.brokers).toEqual(['a:9092', 'b:9092']);
+    expect(s.clientId).toBe('orders');
+    expect(s.authType).toBe('none');
+    expect(s.ssl).toBeUndefined();
+    expect(s.sasl).toBeUndefined();
+    expect(s.maxMessageBytes).toBe(1_000_000);
+    expect(s.acks).toBe(-1);
+    expect(s.sessionTimeoutMs).toBe(10_000);
+    expect(s.heartbeatIntervalMs).toBe(3_000);
+    expect(s.autoCreateTopics).toBe(false);
+  });
+
+  it('requires brokers', () => {
+    expect(() => parse({})).toThrow(MissingMetadataError);
+  });
+
+  it('password: SASL with Dapr mechanism names, TLS on unless disableTls', () => {
+    const s = parse({ brokers: 'b:1', authType: 'password', saslUsername: 'u', saslPassword: 'p', saslMechanism: 'SHA-512' });
+    expect(s.sasl).toEqual({ mechanism: 'scram-sha-512', username: 'u', password: 'p' });
+    expect(s.ssl).toEqual({ rejectUnauthorized: true });
+    const plain = parse({ brokers: 'b:1', authType: 'password', saslUsername: 'u', saslPassword: 'p', disableTls: 'true' });
+    expect(plain.sasl).toMatchObject({ mechanism: 'plain' });
+    expect(plain.ssl).toBeUndefined();
+    expect(() => parse({ brokers: 'b:1', authType: 'password', saslUsername: 'u' })).toThrow(/saslPassword/);
+  });
+
+  it('mtls: client certificate and key, never without TLS', () => {
+    const s = parse({ brokers: 'b:1', authType: 'mtls', caCert: PEM_CERT, clientCert: PEM_CERT, clientKey: PEM_KEY, skipVerify: 'true' });
+    expect(s.ssl).toEqual({ rejectUnauthorized: false, ca: [PEM_CERT], cert: PEM_CERT, key: PEM_KEY });
+    expect(() => parse({ brokers: 'b:1', authType: 'mtls', disableTls: 'true' })).toThrow(ComponentConfigError);
+    expect(() => parse({ brokers: 'b:1', authType: 'mtls', clientCert: PEM_CERT })).toThrow(/clientKey/);
+    expect(() => parse({ brokers: 'b:1', authType: 'mtls', clientCert: 'not a pem', clientKey: PEM_KEY })).toThrow(/PEM/);
+  });
+
+  it('certificate: TLS with the CA only, and caCert is required', () => {
+    expect(parse({ brokers: 'b:1', authType: 'certificate', caCert: PEM_CERT }).ssl).toEqual({ rejectUnauthorized: true, ca: [PEM_CERT] });
+    expect(() => parse({ brokers: 'b:1', authType: 'certificate' })).toThrow(MissingMetadataError);
+  });
+
+  it('maps the deprecated authRequired flag like Dapr', () => {
+    expect(parse({ brokers: 'b:1', authRequired: 'true', saslUsername: 'u', saslPassword: 'p' }).authType).toBe('password');
+    expect(parse({ brokers: 'b:1', authRequired: 'false' }).authType).toBe('none');
+  });
+
+  it('rejects unknown values instead of ignoring them', () => {
+    expect(() => parse({ brokers: 'b:1', authType: 'kerberos' })).toThrow(/authType/);
+    expect(() => parse({ brokers: 'b:1', compression: 'zstd' })).toThrow(/compression/);
+    expect(() => parse({ brokers: 'b:1', maxMessageBytes: 'lots' })).toThrow(/maxMessageBytes/);
+  });
+
+  it('numPartitions turns topic creation on, as in Dapr', () => {
+    const s = parse({ brokers: 'b:1', numPartitions: '6' });
+    expect(s.autoCreateTopics).toBe(true);
+    expect(s.numPartitions).toBe(6);
+    expect(parse({ brokers: 'b:1', autoCreateTopics: 'true' }).numPartitions).toBe(1);
+  });
+});
