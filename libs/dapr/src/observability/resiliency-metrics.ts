@@ -1,7 +1,7 @@
 import type { PolicyTarget, ResiliencyPolicy } from '../resiliency/resiliency-policy';
 import type { DaprMetrics, ResiliencyFlowDirection, ResiliencyPolicyKind } from './dapr-metrics';
 
-type Listener = (fn: (...args: never[]) => void) => unknown;
+type Listener = (listener: () => void) => unknown;
 
 /** The parts of a resiliency policy runner this observer reads (structural, so it stays decoupled). */
 export interface ObservablePolicy extends ResiliencyPolicy {
