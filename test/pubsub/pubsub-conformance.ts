@@ -24,6 +24,9 @@ import {
   Injectable,
   UseFilters,
   UseInterceptors,
+  UsePipes,
+  type ArgumentMetadata,
+  type PipeTransform,
   type ArgumentsHost,
   type CallHandler,
   type ExceptionFilter,
@@ -645,13 +648,14 @@ export function describePubSubConformance(
     );
 
     it(
-      'runs handlers on controllers and providers through interceptors and exception filters',
+      'runs handlers on controllers and providers through interceptors, pipes and exception filters',
       async () => {
         const ps = await name();
         const rec = new Recorder<unknown>();
         const t1 = topic('ctl');
         const t2 = topic('filtered');
         const dlq = topic('filtered-dead');
+        const t3 = topic('piped');
 
         @Injectable()
         class TagInterceptor implements NestInterceptor {
@@ -677,8 +681,21 @@ export function describePubSubConformance(
           }
         }
 
+        class TagPipe implements PipeTransform {
+          transform(value: unknown, meta: ArgumentMetadata) {
+            // Pipes see the payload as `data` and the CloudEvent as `event`.
+            return meta.data === 'data' && value && typeof value === 'object' ? { ...value, piped: true } : value;
+          }
+        }
+
         @Injectable()
         class FilteredHandlers {
+          @Subscribe({ pubsub: ps, topic: t3 })
+          @UsePipes(new TagPipe())
+          piped(data: unknown, event: CloudEvent) {
+            rec.add('piped', { data, topic: event.topic });
+          }
+
           @Subscribe({ pubsub: ps, topic: t2, deadLetterTopic: dlq })
           @UseFilters(new DropFilter())
           on(data: unknown) {
@@ -696,7 +713,13 @@ export function describePubSubConformance(
         const pub = a.get(PubSubService);
         await pub.publish(ps, t1, { via: 'controller' });
         await pub.publish(ps, t2, { via: 'provider' });
-        await waitFor(() => rec.count('controller') === 1 && rec.count('dead') === 1, 'controller and filtered events', timeoutMs);
+        await pub.publish(ps, t3, { via: 'pipe' });
+        await waitFor(
+          () => rec.count('controller') === 1 && rec.count('dead') === 1 && rec.count('piped') === 1,
+          'controller, filtered and piped events',
+          timeoutMs,
+        );
+        expect(rec.get('piped')).toEqual([{ data: { via: 'pipe', piped: true }, topic: t3 }]);
         await sleep(quietMs);
         expect(rec.get('controller')).toEqual([{ via: 'controller' }]);
         expect(rec.get('intercepted')).toEqual([{ type: 'dapr', args: 2, topic: t1 }]);

@@ -20,6 +20,8 @@ export interface EnvelopeContext {
   addExpiration: boolean;
   /** Component type, for span attributes. */
   componentType?: string;
+  /** Envelope JSON that is the same for every event of this topic (filled on first use). */
+  prefix?: string;
 }
 
 const NO_METADATA: Record<string, string> = Object.freeze({}) as Record<string, string>;
@@ -117,6 +119,49 @@ function randomTraceparent(): string {
   return `00-${hex.slice(0, 32)}-${hex.slice(32)}-00`;
 }
 
+// Set by traceparentOf() next to its return value, so the hot path allocates no pair object.
+let lastTracestate = '';
+
+/** The publish's traceparent (overrides, the given span, the active span, or a fresh one). */
+function traceparentOf(overrides: Record<string, string> | undefined, span: SpanContext | undefined): string {
+  const override = overrides?.traceparent ?? overrides?.traceid;
+  lastTracestate = overrides?.tracestate ?? '';
+  if (override !== undefined) return override;
+  const sc = span ?? trace.getSpanContext(context.active());
+  if (sc && trace.isSpanContextValid(sc)) {
+    if (overrides?.tracestate === undefined) lastTracestate = sc.traceState?.serialize() ?? '';
+    return `00-${sc.traceId}-${sc.spanId}-${sc.traceFlags & 1 ? '01' : '00'}`;
+  }
+  return randomTraceparent();
+}
+
+/** `,"data":...` or `,"data_base64":"..."` for the envelope, as daprd fills them from body and content type. */
+function dataJson(data: unknown, contentType: string): string {
+  if (isBinaryContentType(contentType)) {
+    const bytes = toBytes(data);
+    const b64 = (Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)).toString('base64');
+    return `,"data_base64":"${b64}"`;
+  }
+  let value: unknown = data;
+  if (isJsonContentType(contentType)) {
+    if (typeof data === 'string' || data instanceof Uint8Array) {
+      const text = typeof data === 'string' ? data : bytesToString(data);
+      try {
+        return `,"data":${JSON.stringify(JSON.parse(text))}`;
+      } catch {
+        // Dapr keeps a body that is not JSON as the raw string.
+        value = text;
+      }
+    }
+  } else if (data instanceof Uint8Array) {
+    value = bytesToString(data);
+  } else if (typeof data !== 'string') {
+    value = JSON.stringify(data);
+  }
+  const json = JSON.stringify(value);
+  return json === undefined ? '' : `,"data":${json}`;
+}
+
 /**
  * Stamps the W3C trace context of the publish: the active span when the app
  * traces, otherwise a fresh unsampled context, as daprd always stamps one.
@@ -153,32 +198,6 @@ function metadataOverrides(metadata: Record<string, string>): Record<string, str
   return out;
 }
 
-/** Sets `data` or `data_base64` the way daprd fills them from the body and its content type. */
-function setData(event: Record<string, unknown>, data: unknown, contentType: string): void {
-  if (isBinaryContentType(contentType)) {
-    const bytes = toBytes(data);
-    event.data_base64 = (Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)).toString('base64');
-  } else if (isJsonContentType(contentType)) {
-    if (typeof data === 'string' || data instanceof Uint8Array) {
-      const text = typeof data === 'string' ? data : bytesToString(data);
-      try {
-        event.data = JSON.parse(text);
-      } catch {
-        // Dapr keeps a body that is not JSON as the raw string.
-        event.data = text;
-      }
-    } else {
-      event.data = data;
-    }
-  } else if (typeof data === 'string') {
-    event.data = data;
-  } else if (data instanceof Uint8Array) {
-    event.data = bytesToString(data);
-  } else {
-    event.data = JSON.stringify(data);
-  }
-}
-
 /**
  * Builds what goes on the wire for one publish: the raw payload, Dapr's
  * CloudEvents 1.0 envelope, or an app-supplied CloudEvent completed the way
@@ -197,29 +216,34 @@ export function encodeEvent(
   }
   const ttlMs = ctx.addExpiration ? ttlMsOf(metadata) : undefined;
   const nowMs = Date.now();
-  let event: Record<string, unknown>;
   if (isCloudEventsContentType(contentType)) {
-    event = appCloudEvent(ctx, data, nowMs, span);
-  } else {
-    const overrides = metadata === NO_METADATA ? undefined : metadataOverrides(metadata);
-    const ce = options?.cloudEvent;
-    event = {
-      id: ce?.id ?? overrides?.id ?? randomUUID(),
-      source: ce?.source ?? overrides?.source ?? (ctx.appId || 'Dapr'),
-      type: ce?.type ?? overrides?.type ?? CLOUD_EVENT_TYPE,
-      specversion: CLOUD_EVENT_SPEC_VERSION,
-      datacontenttype: contentType,
-      topic: ctx.topic,
-      pubsubname: ctx.pubsub,
-      time: nowRfc3339(nowMs),
-    };
-    setData(event, data, contentType);
-    stampTrace(event, overrides, span);
-    const subject = ce?.subject ?? overrides?.subject;
-    if (subject !== undefined) event.subject = subject;
+    const event = appCloudEvent(ctx, data, nowMs, span);
+    if (ttlMs !== undefined) event.expiration = rfc3339(nowMs + ttlMs);
+    return { bytes: Buffer.from(JSON.stringify(event), 'utf8'), contentType: CLOUDEVENTS_CONTENT_TYPE };
   }
-  if (ttlMs !== undefined) event.expiration = rfc3339(nowMs + ttlMs);
-  return { bytes: Buffer.from(JSON.stringify(event), 'utf8'), contentType: CLOUDEVENTS_CONTENT_TYPE };
+  // The envelope is written as a string: the topic's constant part once, then
+  // the per-event fields, then the payload serialised once. No intermediate
+  // event object is built.
+  const overrides = metadata === NO_METADATA ? undefined : metadataOverrides(metadata);
+  const ce = options?.cloudEvent;
+  const id = ce?.id ?? overrides?.id;
+  const source = ce?.source ?? overrides?.source;
+  const type = ce?.type ?? overrides?.type;
+  const subject = ce?.subject ?? overrides?.subject;
+  const traceparent = JSON.stringify(traceparentOf(overrides, span));
+  const prefix = (ctx.prefix ??=
+    `{"specversion":"${CLOUD_EVENT_SPEC_VERSION}","topic":${JSON.stringify(ctx.topic)},"pubsubname":${JSON.stringify(ctx.pubsub)}`);
+  let json =
+    prefix +
+    `,"id":${id === undefined ? `"${randomUUID()}"` : JSON.stringify(id)}` +
+    `,"source":${JSON.stringify(source ?? (ctx.appId || 'Dapr'))}` +
+    `,"type":${type === undefined ? `"${CLOUD_EVENT_TYPE}"` : JSON.stringify(type)}` +
+    `,"datacontenttype":${JSON.stringify(contentType)}` +
+    `,"time":"${nowRfc3339(nowMs)}","traceid":${traceparent},"traceparent":${traceparent},"tracestate":${JSON.stringify(lastTracestate)}`;
+  if (subject !== undefined) json += `,"subject":${JSON.stringify(subject)}`;
+  if (ttlMs !== undefined) json += `,"expiration":"${rfc3339(nowMs + ttlMs)}"`;
+  json += dataJson(data, contentType) + '}';
+  return { bytes: Buffer.from(json, 'utf8'), contentType: CLOUDEVENTS_CONTENT_TYPE };
 }
 
 function appCloudEvent(ctx: EnvelopeContext, data: unknown, nowMs: number, span?: SpanContext): Record<string, unknown> {

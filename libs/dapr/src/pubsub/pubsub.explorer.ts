@@ -25,6 +25,12 @@ const PATH_METADATA = 'path';
 const METHOD_METADATA = 'method';
 const ROUTE_ARGS_METADATA = '__routeArguments__';
 const REQUEST_METHOD_POST = 1;
+const PIPES_METADATA = '__pipes__';
+
+interface PipeConfig {
+  getGlobalPipes(): unknown[];
+  getGlobalRequestPipes?(): unknown[];
+}
 const PARAM_BODY = 3;
 const PARAM_HEADERS = 6;
 
@@ -164,6 +170,15 @@ export class PubSubExplorer {
     return routes;
   }
 
+  /** Whether global, class or method pipes apply (unknown configuration counts as yes). */
+  private hasPipes(host: object, fn: object): boolean {
+    if ((Reflect.getMetadata(PIPES_METADATA, host) as unknown[] | undefined)?.length) return true;
+    if ((Reflect.getMetadata(PIPES_METADATA, fn) as unknown[] | undefined)?.length) return true;
+    const config = (this.contextCreator as unknown as { pipesContextCreator?: { config?: PipeConfig } }).pipesContextCreator?.config;
+    if (!config || typeof config.getGlobalPipes !== 'function') return true;
+    return config.getGlobalPipes().length > 0 || (config.getGlobalRequestPipes?.().length ?? 0) > 0;
+  }
+
   private bind(
     wrapper: InstanceWrapper,
     instance: Record<string, unknown>,
@@ -173,10 +188,13 @@ export class PubSubExplorer {
     const fn = (proto as Record<string, (...args: unknown[]) => unknown>)[method];
     const list = Reflect.getMetadata(DAPR_SUBSCRIBE_METADATA, fn) as SubscribeOptions[];
     const host = (proto as { constructor: object }).constructor;
-    if (!Reflect.hasOwnMetadata(DAPR_SUBSCRIBE_ARGS_METADATA, host, method)) {
+    // Without any pipe, skip Nest's per-call pipe machinery: arguments go straight through.
+    const withPipes = this.hasPipes(host, fn);
+    if (withPipes && !Reflect.hasOwnMetadata(DAPR_SUBSCRIBE_ARGS_METADATA, host, method)) {
       Reflect.defineMetadata(
         DAPR_SUBSCRIBE_ARGS_METADATA,
-        { '0:0': { index: 0, data: undefined, pipes: [] }, '1:1': { index: 1, data: undefined, pipes: [] } },
+        // Pipes see `metadata.data` 'data' for the payload and 'event' for the CloudEvent (both type 'custom').
+        { '0:0': { index: 0, data: 'data', pipes: [] }, '1:1': { index: 1, data: 'event', pipes: [] } },
         host,
         method,
       );
@@ -185,8 +203,8 @@ export class PubSubExplorer {
       instance,
       fn,
       method,
-      DAPR_SUBSCRIBE_ARGS_METADATA,
-      paramsFactory,
+      withPipes ? DAPR_SUBSCRIBE_ARGS_METADATA : undefined,
+      withPipes ? paramsFactory : undefined,
       undefined,
       undefined,
       { guards: true, interceptors: true, filters: true },
