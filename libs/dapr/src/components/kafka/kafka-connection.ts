@@ -137,11 +137,15 @@ function nestLogCreator(component: string): logCreator {
       const { message, ...extra } = log;
       const detail = extra.error ? ` (${String(extra.error)})` : '';
       const line = `${message}${detail}`;
-      if (level <= 1) logger.error(line);
+      // Answers the broker gives while a new topic is being created are retried by kafkajs; not errors.
+      if (TRANSIENT.test(line)) logger.debug(line);
+      else if (level <= 1) logger.error(line);
       else if (level === 2) logger.warn(line);
       else logger.debug(line);
     };
 }
+
+const TRANSIENT = /does not host this topic-partition|no leader for this topic-partition|Topic creation errors/;
 
 function legacyAuthType(r: MetadataReader): KafkaAuthType {
   // Dapr upgrades the deprecated `authRequired` flag: password when a SASL password is given, else mTLS.
