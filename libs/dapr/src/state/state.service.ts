@@ -22,6 +22,8 @@ import {
 import type { ResiliencyPolicy } from '../resiliency/resiliency-policy';
 import { ResiliencyService } from '../resiliency/resiliency.service';
 import { ComponentRuntime } from '../runtime/component-runtime';
+import { DaprMetrics } from '../observability/dapr-metrics';
+import { daprTracer } from '../observability/dapr-tracer';
 import { parseStateQuery } from './query/state-query.filter';
 import { DAPR_STATE_POLICY_RESOLVER, findPolicyResolver, type StatePolicyResolver } from './state-policy';
 import { StateKeyScheme } from './state-key.scheme';
@@ -55,6 +57,16 @@ interface StateTarget {
 
 const EMPTY: Record<string, string> = Object.freeze({}) as Record<string, string>;
 
+/** Dapr's `operation` label values for dapr_component_state_* (and the span name suffix). */
+const METRIC_OPERATION: Record<StateOperationKind, string> = {
+  get: 'get',
+  bulkGet: 'bulk_get',
+  save: 'set',
+  delete: 'delete',
+  transaction: 'transaction',
+  query: 'query',
+};
+
 /**
  * Dapr's state API in-process (API.md "State"): key scheme, value encoding,
  * ETag/concurrency/consistency and TTL validation, bulk operations,
@@ -70,6 +82,7 @@ export class StateService {
     @Optional() private readonly moduleRef?: ModuleRef,
     @Optional() @Inject(DAPR_STATE_POLICY_RESOLVER) private readonly policyResolver?: StatePolicyResolver,
     @Optional() private readonly resiliency?: ResiliencyService,
+    @Optional() private readonly metrics?: DaprMetrics,
   ) {}
 
   async get<T = unknown>(store: string, key: string, options?: StateGetOptions): Promise<T | undefined> {
@@ -253,10 +266,20 @@ export class StateService {
 
   /** Runs one driver call under the store's policy and turns failures into typed errors. */
   private async run<R>(t: StateTarget, op: StateOperationKind, fn: () => Promise<R>, storageKey?: string): Promise<R> {
+    // One span and Dapr's dapr_component_state_* metrics per driver call.
+    const name = METRIC_OPERATION[op];
+    const span = daprTracer.startStateSpan(t.name, name);
+    const start = this.metrics ? performance.now() : 0;
     try {
-      return t.policy ? await t.policy.execute(() => fn()) : await fn();
+      const result = t.policy ? await t.policy.execute(() => fn()) : await fn();
+      span.end();
+      this.metrics?.stateOperation(t.name, name, true, performance.now() - start);
+      return result;
     } catch (err) {
-      throw wrapError(t, op, err, storageKey);
+      const error = wrapError(t, op, err, storageKey);
+      daprTracer.endSpan(span, error);
+      this.metrics?.stateOperation(t.name, name, false, performance.now() - start);
+      throw error;
     }
   }
 
