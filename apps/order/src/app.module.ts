@@ -1,8 +1,28 @@
-import { Module } from '@nestjs/common';
+import { Module, ValidationPipe } from '@nestjs/common';
+import { APP_PIPE } from '@nestjs/core';
 import { DaprModule } from 'nest-dapr';
 import { componentsPathFor } from '../../common/profile';
+import { CheckoutClient } from './orders/checkout.client';
+import { OrderEventsHandler } from './orders/order-events.handler';
+import { OrderRedriveHandler } from './orders/order-redrive.handler';
+import { OrdersController } from './orders/orders.controller';
+import { OrdersService } from './orders/orders.service';
 
 @Module({
-  imports: [DaprModule.forRoot({ appId: 'order', componentsPath: componentsPathFor(process.env.DAPR_PROFILE) })],
+  imports: [
+    // Async so that a bad DAPR_PROFILE is a start-up error, not an import-time crash.
+    DaprModule.forRootAsync({
+      useFactory: () => ({ appId: 'order', componentsPath: componentsPathFor(process.env.DAPR_PROFILE) }),
+    }),
+  ],
+  controllers: [OrdersController],
+  providers: [
+    OrdersService,
+    CheckoutClient,
+    OrderEventsHandler,
+    OrderRedriveHandler,
+    // Invalid bodies get 400 with class-validator's messages (also under DaprTestingModule).
+    { provide: APP_PIPE, useValue: new ValidationPipe({ whitelist: true, forbidNonWhitelisted: true, transform: true }) },
+  ],
 })
 export class AppModule {}

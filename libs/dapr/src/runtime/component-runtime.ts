@@ -74,7 +74,7 @@ export class ComponentRuntime implements OnApplicationShutdown {
     }
     specs.push(...fromDefinitions(this.options.components ?? []));
     assertUniqueNames(specs);
-    const active = specs.filter((s) => this.inScope(s.scopes));
+    const active = this.prepareSpecs(specs.filter((s) => this.inScope(s.scopes)));
     // Fail on unknown types and bad durations before connecting to anything.
     const factories = new Map(active.map((s) => [s.name, this.factoryFor(s)] as const));
     const timeouts = new Map(active.map((s) => [s.name, this.initTimeoutOf(s)] as const));
@@ -83,6 +83,15 @@ export class ComponentRuntime implements OnApplicationShutdown {
     const [secretSpecs, otherSpecs] = partition(active, (s) => componentKind(s.type) === 'secretstores');
     await this.initAll(secretSpecs, factories, timeouts);
     await this.initAll(otherSpecs, factories, timeouts);
+  }
+
+  /**
+   * Seam for DaprTestingModule: a subclass may rewrite the in-scope specs
+   * (e.g. swap every store and broker for its in-memory twin) before any
+   * driver is created. The default changes nothing.
+   */
+  protected prepareSpecs(specs: ComponentSpec[]): ComponentSpec[] {
+    return specs;
   }
 
   private async initAll(

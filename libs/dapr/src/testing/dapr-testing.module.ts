@@ -1,0 +1,111 @@
+import type { INestApplication, Type } from '@nestjs/common';
+import { Test, type TestingModule, type TestingModuleBuilder } from '@nestjs/testing';
+import { DAPR_MODULE_OPTIONS } from '../dapr-module.definition';
+import type { DaprModuleOptions } from '../dapr-module-options.interface';
+import { InvocationService } from '../invocation/invocation.service';
+import { NameResolutionService } from '../invocation/name-resolution.service';
+import { DaprMetrics } from '../observability/dapr-metrics';
+import { DaprTracer } from '../observability/dapr-tracer';
+import { ResiliencyService } from '../resiliency/resiliency.service';
+import { ComponentRuntime } from '../runtime/component-runtime';
+import { AppStubs, type AppStub } from './app-stubs';
+import { DaprTestHarness, type DaprTestContext } from './dapr-test.harness';
+import { PubSubRecorder } from './pubsub-recorder';
+import { TestingComponentRuntime } from './testing-component.runtime';
+import { TestingInvocationService } from './testing-invocation.service';
+
+export interface DaprTestingOptions {
+  /** Stubbed apps answering InvocationService / `@InvokeService` calls, by app id. */
+  apps?: Record<string, AppStub>;
+  /** State to seed before the app initialises: `{ store: { key: value } }`. */
+  state?: Record<string, Record<string, unknown>>;
+  /** How soon a message that came back RETRY is redelivered (Go duration), default `10ms`. */
+  redeliverInterval?: string;
+  /** Upper bound for `settle()`, default 5000 ms. */
+  settleTimeoutMs?: number;
+  /** Let calls to apps without a stub go out over the network (default: they fail with a hint). */
+  invokePassThrough?: boolean;
+  /** Further overrides on the testing module builder (`overrideProvider(...)` etc.). */
+  configure?: (builder: TestingModuleBuilder) => TestingModuleBuilder | void;
+  /** Applied to the Nest application before `init()` (global pipes, prefixes, ...). */
+  configureApp?: (app: INestApplication) => void | Promise<void>;
+}
+
+/**
+ * Runs a Nest application module with every Dapr component swapped for its
+ * in-memory twin, so tests need no broker, database or second app:
+ *
+ * ```ts
+ * const dapr = await DaprTestingModule.create(AppModule, { apps: { checkout: { 'POST checkout': () => ({ ok: true }) } } });
+ * await request(dapr.app.getHttpServer()).post('/orders').send(order).expect(201);
+ * await dapr.settle();
+ * expect(dapr.publishedData('order.created')).toHaveLength(1);
+ * await dapr.close();
+ * ```
+ *
+ * Or, keeping your own `Test.createTestingModule(...)`:
+ * `DaprTestingModule.override(Test.createTestingModule({ imports: [AppModule] }))`, then
+ * `DaprTestingModule.harnessOf(moduleRef)` after `compile()`.
+ * @publicApi
+ */
+export class DaprTestingModule {
+  /** Compiles `appModule` on in-memory components, initialises the Nest app (HTTP not listening) and returns the harness. */
+  static async create(appModule: Type<unknown>, options: DaprTestingOptions = {}): Promise<DaprTestHarness> {
+    let builder = DaprTestingModule.override(Test.createTestingModule({ imports: [appModule] }), options);
+    builder = options.configure?.(builder) ?? builder;
+    const moduleRef = await builder.compile();
+    const harness = DaprTestingModule.harnessOf(moduleRef);
+    try {
+      for (const [store, entries] of Object.entries(options.state ?? {})) await harness.seed(store, entries);
+      const app = moduleRef.createNestApplication({ logger: ['error', 'warn'] });
+      await options.configureApp?.(app);
+      await app.init();
+      harness.attachApp(app);
+    } catch (err) {
+      await moduleRef.close().catch(() => undefined);
+      throw err;
+    }
+    return harness;
+  }
+
+  /**
+   * Adds the in-memory overrides to a testing module builder that imports an
+   * app module (with `DaprModule.forRoot/forRootAsync` somewhere inside).
+   */
+  static override(builder: TestingModuleBuilder, options: DaprTestingOptions = {}): TestingModuleBuilder {
+    const context: DaprTestContext = {
+      recorder: new PubSubRecorder(),
+      stubs: new AppStubs(),
+      settleTimeoutMs: options.settleTimeoutMs ?? 5000,
+    };
+    for (const [appId, stub] of Object.entries(options.apps ?? {})) context.stubs.set(appId, stub);
+    const redeliverInterval = options.redeliverInterval ?? '10ms';
+    return builder
+      .overrideProvider(ComponentRuntime)
+      .useFactory({
+        inject: [DAPR_MODULE_OPTIONS],
+        factory: (daprOptions: DaprModuleOptions) => {
+          const runtime = new TestingComponentRuntime(daprOptions, context.recorder, redeliverInterval);
+          contexts.set(runtime, context);
+          return runtime;
+        },
+      })
+      .overrideProvider(InvocationService)
+      .useFactory({
+        inject: [ComponentRuntime, NameResolutionService, ResiliencyService, DaprTracer, DaprMetrics],
+        factory: (runtime: ComponentRuntime, names: NameResolutionService, resiliency: ResiliencyService, tracer: DaprTracer, metrics: DaprMetrics) =>
+          new TestingInvocationService(runtime, names, resiliency, tracer, metrics, context.stubs, options.invokePassThrough ?? false),
+      });
+  }
+
+  /** The harness of a module compiled through `override()` (or an app created from it). */
+  static harnessOf(moduleRef: TestingModule | INestApplication): DaprTestHarness {
+    const runtime = moduleRef.get(ComponentRuntime, { strict: false });
+    const context = contexts.get(runtime);
+    if (!context) throw new Error('DaprTestingModule.harnessOf: this module was not built with DaprTestingModule.override()');
+    context.harness ??= new DaprTestHarness(moduleRef, context);
+    return context.harness;
+  }
+}
+
+const contexts = new WeakMap<ComponentRuntime, DaprTestContext>();

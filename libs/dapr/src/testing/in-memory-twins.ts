@@ -1,0 +1,59 @@
+import { componentKind, type ComponentSpec } from '../runtime/component-definition';
+
+/** Component type DaprTestingModule uses for every binding (see testing.binding.ts). */
+export const TESTING_BINDING_TYPE = 'bindings.testing';
+
+/** Secret stores that read only local files or the environment; tests keep them as they are. */
+const LOCAL_SECRET_STORES = new Set(['secretstores.local.env', 'secretstores.local.file']);
+
+export interface TwinOptions {
+  /** How soon the in-memory broker redelivers a message that came back RETRY (Go duration). */
+  redeliverInterval: string;
+}
+
+/**
+ * Maps one app's components to their in-memory twins, keeping names (so
+ * `@StateStore('orders')` and `@Subscribe({ pubsub: 'pubsub' })` still find
+ * them) and dropping broker-specific metadata, which the twins do not read.
+ * Name-resolution components are dropped: the testing module stubs apps.
+ */
+export function toInMemoryTwins(specs: ComponentSpec[], options: TwinOptions): ComponentSpec[] {
+  const out: ComponentSpec[] = [];
+  for (const spec of specs) {
+    const kind = componentKind(spec.type);
+    const twin = (type: string, metadata: ComponentSpec['metadata'] = []): ComponentSpec => ({
+      ...spec,
+      type,
+      version: 'v1',
+      metadata,
+      // A twin never needs secrets; keeping `auth.secretStore` would require the store.
+      secretStore: undefined,
+      initTimeout: '5s',
+      ignoreErrors: false,
+    });
+    switch (kind) {
+      case 'state':
+        out.push(twin('state.in-memory'));
+        break;
+      case 'pubsub':
+        out.push(twin('pubsub.in-memory', [{ name: 'redeliverInterval', value: options.redeliverInterval }, ...consumerId(spec)]));
+        break;
+      case 'bindings':
+        out.push(twin(TESTING_BINDING_TYPE, [{ name: 'originalType', value: spec.type }]));
+        break;
+      case 'secretstores':
+        out.push(LOCAL_SECRET_STORES.has(spec.type) ? spec : twin('secretstores.local.env'));
+        break;
+      default:
+        // nameresolution.*, configuration, lock, ...: nothing in a unit test should reach them.
+        break;
+    }
+  }
+  return out;
+}
+
+/** A literal consumerID keeps its meaning (instances of one group compete) in the twin. */
+function consumerId(spec: ComponentSpec): ComponentSpec['metadata'] {
+  const m = spec.metadata.find((e) => e.name.toLowerCase() === 'consumerid');
+  return m && typeof m.value === 'string' ? [{ name: 'consumerID', value: m.value }] : [];
+}
