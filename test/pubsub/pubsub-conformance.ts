@@ -23,12 +23,14 @@ import {
   Controller,
   Injectable,
   UseFilters,
+  UseGuards,
   UseInterceptors,
   UsePipes,
   type ArgumentMetadata,
   type PipeTransform,
   type ArgumentsHost,
   type CallHandler,
+  type CanActivate,
   type ExceptionFilter,
   type ExecutionContext,
   type INestApplication,
@@ -648,7 +650,7 @@ export function describePubSubConformance(
     );
 
     it(
-      'runs handlers on controllers and providers through interceptors, pipes and exception filters',
+      'runs handlers on controllers and providers through guards, interceptors, pipes and exception filters',
       async () => {
         const ps = await name();
         const rec = new Recorder<unknown>();
@@ -656,6 +658,7 @@ export function describePubSubConformance(
         const t2 = topic('filtered');
         const dlq = topic('filtered-dead');
         const t3 = topic('piped');
+        const t4 = topic('guarded');
 
         @Injectable()
         class TagInterceptor implements NestInterceptor {
@@ -681,6 +684,14 @@ export function describePubSubConformance(
           }
         }
 
+        class OnlyAllowed implements CanActivate {
+          canActivate(ctx: ExecutionContext) {
+            const data = ctx.getArgs()[0] as { allowed?: boolean };
+            rec.add('guarded', { type: ctx.getType(), allowed: !!data?.allowed });
+            return !!data?.allowed;
+          }
+        }
+
         class TagPipe implements PipeTransform {
           transform(value: unknown, meta: ArgumentMetadata) {
             // Pipes see the payload as `data` and the CloudEvent as `event`.
@@ -690,6 +701,12 @@ export function describePubSubConformance(
 
         @Injectable()
         class FilteredHandlers {
+          @Subscribe({ pubsub: ps, topic: t4, deadLetterTopic: dlq })
+          @UseGuards(new OnlyAllowed())
+          guarded(data: unknown) {
+            rec.add('admitted', data);
+          }
+
           @Subscribe({ pubsub: ps, topic: t3 })
           @UsePipes(new TagPipe())
           piped(data: unknown, event: CloudEvent) {
@@ -714,8 +731,14 @@ export function describePubSubConformance(
         await pub.publish(ps, t1, { via: 'controller' });
         await pub.publish(ps, t2, { via: 'provider' });
         await pub.publish(ps, t3, { via: 'pipe' });
+        await pub.publish(ps, t4, { allowed: true, n: 1 });
+        await pub.publish(ps, t4, { allowed: false, n: 2 });
         await waitFor(
-          () => rec.count('controller') === 1 && rec.count('dead') === 1 && rec.count('piped') === 1,
+          () =>
+            rec.count('controller') === 1 &&
+            rec.count('dead') === 2 &&
+            rec.count('piped') === 1 &&
+            rec.count('admitted') === 1,
           'controller, filtered and piped events',
           timeoutMs,
         );
@@ -725,7 +748,17 @@ export function describePubSubConformance(
         expect(rec.get('intercepted')).toEqual([{ type: 'dapr', args: 2, topic: t1 }]);
         expect(rec.get('filtered')).toEqual([{ message: 'mapped by the filter', type: 'dapr' }]);
         expect(rec.count('provider')).toBe(1);
-        expect(rec.get('dead')).toEqual([{ via: 'provider' }]);
+        // The guard-denied event is dropped to the dead-letter topic, not retried.
+        expect(rec.get('dead')).toEqual(expect.arrayContaining([{ via: 'provider' }, { allowed: false, n: 2 }]));
+        expect(rec.get('dead')).toHaveLength(2);
+        expect(rec.get('admitted')).toEqual([{ allowed: true, n: 1 }]);
+        expect(rec.get('guarded')).toEqual(
+          expect.arrayContaining([
+            { type: 'dapr', allowed: true },
+            { type: 'dapr', allowed: false },
+          ]),
+        );
+        expect(rec.count('guarded')).toBe(2);
       },
       testTimeout,
     );

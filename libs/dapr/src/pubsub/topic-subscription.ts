@@ -10,6 +10,9 @@ import type { CloudEvent } from './pubsub.interfaces';
 import { RouteEvaluationError, SubscriptionRouter } from './subscription-router';
 import { DropEvent, SubscriptionStatus } from './subscription-status';
 
+/** The message of the ForbiddenException Nest throws when a guard returns false. */
+const GUARD_DENIED = 'Forbidden resource';
+
 /** Thrown inside the retry policy when a handler asks for a retry without throwing. */
 class RetryRequested extends Error {
   constructor() {
@@ -178,10 +181,11 @@ async function invokeOnce(handler: SubscriptionHandler, data: unknown, event: Cl
     result = await handler.invoke(data, event);
   } catch (err) {
     if (err instanceof DropEvent || (err as Error)?.name === 'DropEvent') return 'DROP';
-    // A pipe that rejects the payload (ValidationPipe → 400) will reject it again: never retried.
-    if (typeof (err as { getStatus?: () => number })?.getStatus === 'function' && (err as { getStatus: () => number }).getStatus() === 400) {
-      return 'DROP';
-    }
+    // Deterministic refusals are never retried: a pipe that rejects the payload
+    // (ValidationPipe → 400) or a guard that denies the delivery (Nest's 403
+    // "Forbidden resource") would refuse it again. Both drop (to the DLQ if set).
+    const status = typeof (err as { getStatus?: () => number })?.getStatus === 'function' ? (err as { getStatus: () => number }).getStatus() : 0;
+    if (status === 400 || (status === 403 && (err as Error).message === GUARD_DENIED)) return 'DROP';
     throw err;
   }
   if (result === undefined || result === null || result === SubscriptionStatus.SUCCESS) return 'SUCCESS';
