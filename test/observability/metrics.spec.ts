@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Test, type TestingModule } from '@nestjs/testing';
 import { request } from 'undici';
-import { BindingsService, DaprModule, PubSubService, Subscribe, SubscriptionStatus } from 'nest-dapr';
+import { BindingsService, DaprModule, PubSubService, StateService, Subscribe, SubscriptionStatus } from 'nest-dapr';
 
 @Injectable()
 class OrderEvents {
@@ -67,6 +67,7 @@ describe('metrics: Dapr names and labels, scraped from a Prometheus endpoint', (
           appId: 'metrics-app',
           components: [
             { name: 'bus', type: 'pubsub.in-memory' },
+            { name: 'store', type: 'state.in-memory' },
             { name: 'files', type: 'bindings.localstorage', metadata: { rootPath: mkdtempSync(join(tmpdir(), 'dapr-metrics-')) } },
           ],
           resiliency: {
@@ -86,7 +87,7 @@ describe('metrics: Dapr names and labels, scraped from a Prometheus endpoint', (
     metrics.disable();
   });
 
-  it('counts pub/sub egress and ingress (with process_status) and output bindings after traffic', async () => {
+  it('counts pub/sub egress and ingress (with process_status), state operations and output bindings after traffic', async () => {
     const pubsub = app.get(PubSubService);
     const bindings = app.get(BindingsService);
     const events = app.get(OrderEvents);
@@ -99,6 +100,16 @@ describe('metrics: Dapr names and labels, scraped from a Prometheus endpoint', (
     await bindings.invoke('files', 'create', { a: 1 }, { fileName: 'a.json' });
     await bindings.invoke('files', 'get', undefined, { fileName: 'a.json' });
     await bindings.invoke('files', 'get', undefined, { fileName: 'missing.json' }).catch(() => undefined);
+
+    const state = app.get(StateService);
+    await state.save('store', [
+      { key: 'a', value: 1 },
+      { key: 'b', value: 2 },
+    ]);
+    await state.get('store', 'a');
+    await state.get('store', 'missing');
+    await state.delete('store', 'a');
+    await state.save('store', { key: 'b', value: 3, etag: 'not-the-etag' }).catch(() => undefined);
 
     const res = await request(scrapeUrl);
     expect(res.statusCode).toBe(200);
@@ -119,5 +130,13 @@ describe('metrics: Dapr names and labels, scraped from a Prometheus endpoint', (
     expect(out('get', 'true')).toBe(1);
     expect(out('get', 'false')).toBe(1);
     expect(total(text, 'dapr_component_output_binding_latencies_count', { ...base, component: 'files' })).toBe(3);
+
+    const st = (operation: string, success: string) =>
+      total(text, 'dapr_component_state_count_total', { ...base, component: 'store', operation, success });
+    expect(st('set', 'true')).toBe(2);
+    expect(st('set', 'false')).toBe(1);
+    expect(st('get', 'true')).toBe(2);
+    expect(st('delete', 'true')).toBe(1);
+    expect(total(text, 'dapr_component_state_latencies_count', { ...base, component: 'store' })).toBe(6);
   });
 });

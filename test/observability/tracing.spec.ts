@@ -5,24 +5,28 @@ import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor, type Re
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Test, type TestingModule } from '@nestjs/testing';
-import { BindingsService, DaprModule, PubSubService, Subscribe, type CloudEvent } from 'nest-dapr';
+import { BindingsService, DaprModule, PubSubService, StateService, Subscribe, type CloudEvent } from 'nest-dapr';
 
 @Injectable()
 class Checkout {
   done?: () => void;
   event?: CloudEvent<unknown>;
 
-  constructor(private readonly bindings: BindingsService) {}
+  constructor(
+    private readonly bindings: BindingsService,
+    private readonly state: StateService,
+  ) {}
 
   @Subscribe({ pubsub: 'bus', topic: 'orders' })
   async onOrder(order: { id: string }, event: CloudEvent<{ id: string }>) {
     this.event = event;
+    await this.state.get('store', order.id);
     await this.bindings.invoke('notify', 'post', { order: order.id });
     this.done?.();
   }
 }
 
-describe('tracing: one trace across publish → delivery → output binding → HTTP', () => {
+describe('tracing: one trace across state save → publish → delivery → state get → output binding → HTTP', () => {
   const exporter = new InMemorySpanExporter();
   let server: Server;
   const received: IncomingHttpHeaders[] = [];
@@ -44,6 +48,7 @@ describe('tracing: one trace across publish → delivery → output binding → 
           appId: 'trace-app',
           components: [
             { name: 'bus', type: 'pubsub.in-memory' },
+            { name: 'store', type: 'state.in-memory' },
             { name: 'notify', type: 'bindings.http', metadata: { url } },
           ],
         }),
@@ -63,7 +68,10 @@ describe('tracing: one trace across publish → delivery → output binding → 
     const checkout = app.get(Checkout);
     const delivered = new Promise<void>((r) => (checkout.done = r));
     const request = trace.getTracer('test').startSpan('POST /orders', { kind: SpanKind.SERVER });
-    await context.with(trace.setSpan(context.active(), request), () => app.get(PubSubService).publish('bus', 'orders', { id: 'o-1' }));
+    await context.with(trace.setSpan(context.active(), request), async () => {
+      await app.get(StateService).save('store', { key: 'o-1', value: { total: 5 } });
+      await app.get(PubSubService).publish('bus', 'orders', { id: 'o-1' });
+    });
     request.end();
     await delivered;
     // The consumer span ends once the handler has returned and the delivery settled.
@@ -77,9 +85,14 @@ describe('tracing: one trace across publish → delivery → output binding → 
     const producer = byName('pubsub/orders', SpanKind.PRODUCER);
     const consumer = byName('pubsub/orders', SpanKind.CONSUMER);
     const binding = byName('bindings/notify', SpanKind.CLIENT);
-    expect(producer && consumer && binding).toBeTruthy();
+    const save = byName('state/store/set', SpanKind.CLIENT);
+    const read = byName('state/store/get', SpanKind.CLIENT);
+    expect(producer && consumer && binding && save && read).toBeTruthy();
     const traceId = request.spanContext().traceId;
-    for (const s of [producer, consumer, binding]) expect(s.spanContext().traceId).toBe(traceId);
+    for (const s of [producer, consumer, binding, save, read]) expect(s.spanContext().traceId).toBe(traceId);
+    expect(save.parentSpanContext?.spanId).toBe(request.spanContext().spanId);
+    expect(read.parentSpanContext?.spanId).toBe(consumer.spanContext().spanId);
+    expect(save.attributes).toMatchObject({ 'db.system': 'state', 'db.name': 'store', 'db.operation.name': 'set' });
     expect(producer.parentSpanContext?.spanId).toBe(request.spanContext().spanId);
     expect(consumer.parentSpanContext?.spanId).toBe(producer.spanContext().spanId);
     expect(binding.parentSpanContext?.spanId).toBe(consumer.spanContext().spanId);
