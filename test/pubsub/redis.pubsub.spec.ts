@@ -148,8 +148,10 @@ describe('pubsub.redis driver (real server)', () => {
 
   it('survives its connections being killed while publishing continues: every publish is delivered', async () => {
     const topic = stream('rd-kill');
-    const clientName = uniqueName('rd-kill-client');
-    const d = await driver({ clientName, processingTimeout: '1s', redeliverInterval: '200ms' });
+    // Connections are named nest-dapr.<appId>.<component>[.reader.<topic>]; a unique app id scopes the kill.
+    const appId = uniqueName('rd-kill-app');
+    const clientName = `nest-dapr.${appId}.redis`;
+    const d = await driver({ processingTimeout: '1s', redeliverInterval: '200ms' }, appId);
     const received = new Set<string>();
     handles.push(await d.subscribe({ topic, metadata: { consumerID: uniqueName('g') } }, async (m) => (received.add(text(m)), 'SUCCESS')));
     const published: string[] = [];

@@ -1,6 +1,6 @@
-import type { Redis as RedisClient } from 'ioredis';
 import type { Logger } from '@nestjs/common';
 import type { DeliveryOutcome, PubSubHandler, PubSubMessage, SubscriptionHandle } from '../spi/pubsub.spi';
+import type { RedisClient } from './redis-connection';
 
 export interface RedisStreamSubscriptionOptions {
   /** Shared connection for XGROUP, XACK and XAUTOCLAIM. */

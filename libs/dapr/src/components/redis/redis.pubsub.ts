@@ -1,7 +1,4 @@
-import type { Redis as RedisClient, RedisOptions } from 'ioredis';
 import { Logger } from '@nestjs/common';
-import { MissingMetadataError } from '../../errors/component-config.error';
-import { loadPackage } from '../../runtime/load-package';
 import type { ComponentMetadata } from '../spi/component.spi';
 import type {
   PubSubDriver,
@@ -12,12 +9,11 @@ import type {
   SubscriptionHandle,
 } from '../spi/pubsub.spi';
 import { MetadataReader } from '../metadata-reader';
+import { closeRedis, connectRedis, parseRedisSettings, type RedisClient, type RedisSettings } from './redis-connection';
 import { RedisStreamSubscription } from './redis-stream.subscription';
 
-type IoRedis = typeof import('ioredis');
-
 interface RedisPubSubSettings {
-  options: RedisOptions;
+  connection: RedisSettings;
   maxLenApprox: number;
   streamTTLMs: number;
   queueDepth: number;
@@ -36,7 +32,6 @@ interface RedisPubSubSettings {
  * processingTimeout 60 s, redeliverInterval 15 s; bare numbers are ms).
  */
 export class RedisPubSub implements PubSubDriver {
-  private redis!: IoRedis;
   private client!: RedisClient;
   private md!: ComponentMetadata;
   private settings!: RedisPubSubSettings;
@@ -48,10 +43,7 @@ export class RedisPubSub implements PubSubDriver {
     this.md = md;
     this.logger = new Logger(`pubsub.redis/${md.name}`);
     this.settings = parseSettings(md);
-    this.redis = await loadPackage<IoRedis>(md.type, 'ioredis');
-    this.client = this.connection('');
-    await this.client.connect();
-    await this.client.ping();
+    this.client = await connectRedis(md.type, this.settings.connection);
   }
 
   features(): readonly PubSubFeature[] {
@@ -79,9 +71,11 @@ export class RedisPubSub implements PubSubDriver {
     if (this.closed) throw new Error(`pubsub "${this.md.name}" is closed`);
     const r = new MetadataReader(this.md.name, this.md.properties, req.metadata);
     const consumerID = r.string('consumerID') ?? this.md.appId;
-    // The reader waits out an outage instead of failing reads: the read loop owns retrying.
-    const reader = this.connection(`:${req.topic}`, { maxRetriesPerRequest: null });
-    await reader.connect();
+    // XREADGROUP BLOCK holds its connection, so each subscription reads on its own one.
+    const reader = await connectRedis(this.md.type, {
+      ...this.settings.connection,
+      connectionName: `${this.settings.connection.connectionName}.reader.${req.topic}`.replace(/[^A-Za-z0-9._:-]/g, '_'),
+    });
     const sub = new RedisStreamSubscription({
       client: this.client,
       reader,
@@ -117,50 +111,17 @@ export class RedisPubSub implements PubSubDriver {
     this.closed = true;
     await Promise.allSettled([...this.subscriptions].map((s) => s.stop()));
     this.subscriptions.clear();
-    // QUIT would wait in the offline queue while Redis is unreachable; just drop the socket then.
-    if (this.client?.status === 'ready') await this.client.quit().catch(() => this.client.disconnect());
-    else this.client?.disconnect();
-  }
-
-  private connection(suffix: string, overrides: RedisOptions = {}): RedisClient {
-    const client = new this.redis.Redis({
-      ...this.settings.options,
-      ...overrides,
-      connectionName: `${this.settings.options.connectionName}${suffix}`,
-    });
-    // Failures surface on the commands that hit them; reconnects are automatic.
-    client.on('error', () => undefined);
-    return client;
+    await closeRedis(this.client);
   }
 }
 
 function parseSettings(md: ComponentMetadata): RedisPubSubSettings {
   const r = new MetadataReader(md.name, md.properties);
-  const host = r.string('redisHost');
-  if (!host) throw new MissingMetadataError(md.name, 'redisHost');
-  const type = r.oneOf('redisType', ['node', 'cluster'] as const, 'node');
-  if (type === 'cluster') throw r.error('redisType', '"cluster" is not supported by pubsub.redis yet; use a single node');
-  if (r.bool('failover', false)) throw r.error('failover', 'is not supported by pubsub.redis yet');
-  const [hostname, port] = splitHostPort(host, r);
   const maxLenApprox = r.int('maxLenApprox', 0, 0);
   const streamTTLMs = r.durationMs('streamTTL', 0);
   if (maxLenApprox > 0 && streamTTLMs > 0) throw r.error('streamTTL', 'cannot be combined with maxLenApprox');
   return {
-    options: {
-      host: hostname,
-      port,
-      username: r.string('redisUsername'),
-      password: r.string('redisPassword'),
-      db: r.int('redisDB', 0, 0),
-      tls: r.bool('enableTLS', false) ? { rejectUnauthorized: !r.bool('skipVerify', false) } : undefined,
-      // CLIENT LIST shows which app and component a connection belongs to.
-      connectionName: r.string('clientName') ?? `dapr-pubsub:${md.appId}:${md.name}`,
-      lazyConnect: true,
-      connectTimeout: r.durationMs('dialTimeout', 5_000),
-      maxRetriesPerRequest: r.int('redisMaxRetries', 20, 0),
-      enableOfflineQueue: true,
-      retryStrategy: (attempt) => Math.min(50 * attempt, r.durationMs('redisMaxRetryInterval', 2_000)),
-    },
+    connection: parseRedisSettings(md),
     maxLenApprox,
     streamTTLMs,
     queueDepth: r.int('queueDepth', 100, 1),
@@ -169,14 +130,6 @@ function parseSettings(md: ComponentMetadata): RedisPubSubSettings {
     redeliverIntervalMs: r.durationMs('redeliverInterval', 15_000),
     blockMs: Math.max(100, r.durationMs('readTimeout', 2_000)),
   };
-}
-
-function splitHostPort(host: string, r: MetadataReader): [string, number] {
-  const i = host.lastIndexOf(':');
-  if (i < 0) return [host, 6379];
-  const port = Number(host.slice(i + 1));
-  if (!Number.isInteger(port) || port <= 0) throw r.error('redisHost', `"${host}" has no valid port`);
-  return [host.slice(0, i).replace(/^\[|\]$/g, ''), port];
 }
 
 function toBuffer(data: Uint8Array): Buffer {
