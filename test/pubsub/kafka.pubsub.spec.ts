@@ -56,6 +56,8 @@ describe('pubsub.kafka driver (real broker)', () => {
   it('publishes metadata as headers and delivers Dapr broker metadata', async () => {
     const topic = uniqueName('kd-meta');
     const d = await driver({ initialOffset: 'oldest' });
+    await expect(d.ping()).resolves.toBeUndefined();
+    expect(d.features()).toEqual(['BULK_PUBSUB']);
     const got: PubSubMessage[] = [];
     handles.push(
       await d.subscribe({ topic, metadata: { consumerID: uniqueName('g') } }, async (m) => {

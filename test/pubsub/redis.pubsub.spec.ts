@@ -52,6 +52,7 @@ describe('pubsub.redis driver (real server)', () => {
   it("writes Dapr's stream layout and reads entries a Dapr sidecar wrote", async () => {
     const topic = stream('rd-wire');
     const d = await driver({ maxLenApprox: '1000' });
+    await expect(d.ping()).resolves.toBeUndefined();
     await d.publish({ topic, data: Buffer.from('{"x":1}'), metadata: { ttlInSeconds: '30' } });
     const entries = await redis.xrange(topic, '-', '+');
     expect(entries).toHaveLength(1);
