@@ -7,6 +7,7 @@ import { STOCK_STORE } from '../../../common/topics';
 export interface DeadLetter {
   id: string;
   type: string;
+  /** The topic the event was first published to (the dead-lettered CloudEvent is forwarded unchanged). */
   topic: string;
   data: unknown;
   receivedAt: string;

@@ -22,6 +22,7 @@ export interface PublishedMessage<T = unknown> {
 export class PubSubRecorder {
   readonly messages: PublishedMessage[] = [];
   private inFlight = 0;
+  private readonly inFlightTopics = new Map<string, number>();
   /** Messages whose last delivery ended in RETRY/throw: the broker will hand them out again. */
   private readonly retrying = new Set<PubSubMessage>();
   /** Bumped on every publish and delivery: a settle pass that sees it move is not quiet. */
@@ -53,6 +54,7 @@ export class PubSubRecorder {
     return async (msg) => {
       this.activity++;
       this.inFlight++;
+      this.inFlightTopics.set(msg.topic, (this.inFlightTopics.get(msg.topic) ?? 0) + 1);
       this.retrying.delete(msg);
       try {
         const outcome = await handler(msg);
@@ -63,6 +65,9 @@ export class PubSubRecorder {
         throw err;
       } finally {
         this.inFlight--;
+        const left = (this.inFlightTopics.get(msg.topic) ?? 1) - 1;
+        if (left > 0) this.inFlightTopics.set(msg.topic, left);
+        else this.inFlightTopics.delete(msg.topic);
         this.activity++;
       }
     };
@@ -78,7 +83,7 @@ export class PubSubRecorder {
   }
 
   describeBusy(): string {
-    const topics = [...this.retrying].map((m) => m.topic);
+    const topics = [...this.inFlightTopics.keys(), ...[...this.retrying].map((m) => m.topic)];
     return `${this.inFlight} deliveries in flight, ${this.retrying.size} waiting for redelivery${topics.length ? ` (topics: ${[...new Set(topics)].join(', ')})` : ''}`;
   }
 }
