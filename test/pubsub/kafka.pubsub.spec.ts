@@ -205,6 +205,32 @@ describe('pubsub.kafka driver (real broker)', () => {
     expect([...got.a1].filter((x) => got.a2.has(x))).toEqual([]);
   });
 
+  it('hands a stopped instance\'s partitions to the remaining one (rebalance), losing nothing', async () => {
+    const topic = uniqueName('kd-rebalance');
+    await createTopic(topic, 4);
+    const app = uniqueName('app');
+    const a = await driver({ initialOffset: 'oldest', heartbeatInterval: '300ms' }, app);
+    const b = await driver({ initialOffset: 'oldest', heartbeatInterval: '300ms' }, app);
+    const got = { a: new Set<string>(), b: new Set<string>() };
+    const on = (set: Set<string>) => async (m: PubSubMessage): Promise<DeliveryOutcome> => (set.add(Buffer.from(m.data).toString()), 'SUCCESS');
+    handles.push(await a.subscribe({ topic, metadata: {} }, on(got.a)));
+    const hb = await b.subscribe({ topic, metadata: {} }, on(got.b));
+    const batch = (from: number) =>
+      a.bulkPublish({
+        topic,
+        metadata: {},
+        entries: Array.from({ length: 100 }, (_, i) => ({ entryId: String(i), event: Buffer.from(`m${from + i}`), metadata: { partitionKey: `k${from + i}` } })),
+      });
+    await batch(0);
+    await waitFor(() => got.a.size > 0 && got.b.size > 0 && got.a.size + got.b.size >= 100, 'both instances consuming', 30_000);
+    await hb.stop();
+    await batch(100);
+    const all = Array.from({ length: 200 }, (_, i) => `m${i}`);
+    await waitFor(() => all.every((m) => got.a.has(m) || got.b.has(m)), 'every message after the rebalance', 30_000);
+    // Everything published after b left went to a.
+    expect(all.slice(100).every((m) => got.a.has(m))).toBe(true);
+  });
+
   it('stop() lets the in-flight handler finish, commits it and stops deliveries', async () => {
     const topic = uniqueName('kd-stop');
     const group = uniqueName('g');
