@@ -138,7 +138,7 @@ export class RedisStateStore implements StateStoreDriver {
       }
       throw err;
     }
-    await this.waitForReplicas(req.options?.consistency);
+    if (this.replicas > 0 && req.options?.consistency === 'strong') await this.waitForReplicas();
   }
 
   async delete(req: StateDeleteRequest): Promise<void> {
@@ -148,7 +148,7 @@ export class RedisStateStore implements StateStoreDriver {
       if (isScriptRejection(err)) throw new ETagMismatchError(req.key, 'etag mismatch', 'delete', { cause: err });
       throw err;
     }
-    await this.waitForReplicas(req.options?.consistency);
+    if (this.replicas > 0 && req.options?.consistency === 'strong') await this.waitForReplicas();
   }
 
   async multi(operations: StateTransactionOperation[]): Promise<void> {
@@ -186,10 +186,8 @@ export class RedisStateStore implements StateStoreDriver {
   }
 
   /** Dapr: strong consistency waits for the write to reach the replicas (WAIT n 1000). */
-  private async waitForReplicas(consistency: string | undefined): Promise<void> {
-    if (consistency === 'strong' && this.replicas > 0) {
-      await (this.redis() as { wait?: (n: number, ms: number) => Promise<number> }).wait?.(this.replicas, 1000);
-    }
+  private async waitForReplicas(): Promise<void> {
+    await (this.redis() as { wait?: (n: number, ms: number) => Promise<number> }).wait?.(this.replicas, 1000);
   }
 
   private scripts(): ScriptCommands {
@@ -209,10 +207,12 @@ function dataArg(req: StateSetRequest): string | Buffer {
   return Buffer.isBuffer(v) ? v : Buffer.from(v.buffer, v.byteOffset, v.byteLength);
 }
 
+const INTEGER = /^-?\d+$/;
+
 /** Dapr's parseETag: `0` without an ETag or with last-write; a non-integer ETag is invalid. */
 function parseVersion(req: StateSetRequest): string {
   if (req.etag === undefined || req.options?.concurrency === 'last-write') return '0';
-  if (!/^-?\d+$/.test(req.etag)) {
+  if (!INTEGER.test(req.etag)) {
     throw new ETagInvalidError(req.key, `"${req.etag}" is not an integer version`);
   }
   return String(Number(req.etag));
