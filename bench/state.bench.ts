@@ -2,7 +2,8 @@
  * StateService.get/save vs the raw client doing the identical commands, in one
  * process and one run (reference/performance-anchors.md §9.1):
  * - each side has its own client/pool with the same options, against the same server;
- * - rounds alternate baseline and framework (A B, then B A, ...) after a warm-up;
+ * - after a warm-up, each round alternates baseline and framework in 250 ms slices
+ *   (A B B A ...) so both see the same background load;
  * - 16 operations in flight (closed loop), 1 KB JSON values;
  * - reported: ops/s, CPU µs per op, the median of per-round ratios and the worst round.
  *

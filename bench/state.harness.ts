@@ -47,30 +47,51 @@ async function measure(op: (i: number) => Promise<unknown>, ms: number, inflight
   return { opsPerSec: done / seconds, cpuUsPerOp: (cpu.user + cpu.system) / done };
 }
 
-/** Warm-up on both sides, then `rounds` interleaved rounds (A B, B A, A B ...). */
+/** Slices of one side within a round; alternating them cancels most drift in background load. */
+const SLICE_MS = 250;
+
+/**
+ * Warm-up on both sides, then `rounds` rounds. Within a round the two sides
+ * alternate in short slices (A B B A A B ...) until each has run `roundMs`,
+ * so both see the same background load; the round's ratio is candidate ops/s
+ * over baseline ops/s summed across its slices.
+ */
 export async function runComparison(c: Comparison, opts: HarnessOptions): Promise<ComparisonResult> {
   const warm = Math.min(2000, opts.roundMs);
   await measure(c.baseline, warm, opts.inflight);
   await measure(c.candidate, warm, opts.inflight);
   const result: ComparisonResult = { name: c.name, baseline: [], candidate: [], ratios: [] };
+  const slices = Math.max(1, Math.round(opts.roundMs / SLICE_MS));
+  const sliceMs = opts.roundMs / slices;
   for (let r = 0; r < opts.rounds; r++) {
-    let a: Sample;
-    let b: Sample;
-    if (r % 2 === 0) {
-      a = await measure(c.baseline, opts.roundMs, opts.inflight);
-      b = await measure(c.candidate, opts.roundMs, opts.inflight);
-    } else {
-      b = await measure(c.candidate, opts.roundMs, opts.inflight);
-      a = await measure(c.baseline, opts.roundMs, opts.inflight);
+    const a: Sample[] = [];
+    const b: Sample[] = [];
+    for (let s = 0; s < slices; s++) {
+      if ((r + s) % 2 === 0) {
+        a.push(await measure(c.baseline, sliceMs, opts.inflight));
+        b.push(await measure(c.candidate, sliceMs, opts.inflight));
+      } else {
+        b.push(await measure(c.candidate, sliceMs, opts.inflight));
+        a.push(await measure(c.baseline, sliceMs, opts.inflight));
+      }
     }
-    result.baseline.push(a);
-    result.candidate.push(b);
-    result.ratios.push(b.opsPerSec / a.opsPerSec);
+    const ra = combine(a);
+    const rb = combine(b);
+    result.baseline.push(ra);
+    result.candidate.push(rb);
+    result.ratios.push(rb.opsPerSec / ra.opsPerSec);
     console.log(
-      `${c.name} round ${r + 1}: raw ${a.opsPerSec.toFixed(0)} ops/s, nest-dapr ${b.opsPerSec.toFixed(0)} ops/s, ratio ${(b.opsPerSec / a.opsPerSec).toFixed(3)}`,
+      `${c.name} round ${r + 1}: raw ${ra.opsPerSec.toFixed(0)} ops/s, nest-dapr ${rb.opsPerSec.toFixed(0)} ops/s, ratio ${(rb.opsPerSec / ra.opsPerSec).toFixed(3)}`,
     );
   }
   return result;
+}
+
+/** Equal-length slices: mean throughput; CPU per op weighted by each slice's ops. */
+function combine(samples: Sample[]): Sample {
+  const ops = samples.reduce((n, s) => n + s.opsPerSec, 0);
+  const cpu = samples.reduce((n, s) => n + s.cpuUsPerOp * s.opsPerSec, 0);
+  return { opsPerSec: ops / samples.length, cpuUsPerOp: cpu / ops };
 }
 
 export function median(xs: number[]): number {

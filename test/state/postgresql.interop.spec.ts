@@ -74,7 +74,7 @@ describe('state.postgresql interop with Dapr v1 tables', () => {
   });
 
   it('saves in the layout Dapr reads: jsonb values, base64 bytes, expiredate for a TTL', async () => {
-    await state.save('pg', [
+    await state.save<unknown>('pg', [
       { key: 'doc', value: { total: 12.5, tags: ['x', 'y'] } },
       { key: 'text', value: 'plain string' },
       { key: 'bytes', value: Buffer.from([0, 1, 254, 255]) },
