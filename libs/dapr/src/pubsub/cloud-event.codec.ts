@@ -22,6 +22,8 @@ export interface EnvelopeContext {
   componentType?: string;
   /** Envelope JSON that is the same for every event of this topic (filled on first use). */
   prefix?: string;
+  /** The topic on the broker: `topic`, prefixed with the namespace for namespace-scoped components. */
+  brokerTopic?: string;
 }
 
 const NO_METADATA: Record<string, string> = Object.freeze({}) as Record<string, string>;

@@ -16,7 +16,7 @@ const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve,
  * A plain loop rather than a cockatiel policy: the first attempt, which is all
  * a healthy delivery needs, costs one function call and no allocation.
  */
-export function builtinInboundPolicy(): ResiliencyPolicy {
+export function builtinInboundPolicy(stopping: () => boolean = () => false): ResiliencyPolicy {
   return {
     async execute<T>(fn: (signal: AbortSignal) => Promise<T>): Promise<T> {
       let delay = 100;
@@ -24,7 +24,8 @@ export function builtinInboundPolicy(): ResiliencyPolicy {
         try {
           return await fn(NEVER_ABORTED);
         } catch (err) {
-          if (attempt >= BUILTIN_INBOUND_RETRIES || isNonRetriable(err)) throw err;
+          // At shutdown, give the message back (it is redelivered) instead of waiting out the backoff.
+          if (attempt >= BUILTIN_INBOUND_RETRIES || isNonRetriable(err) || stopping()) throw err;
         }
         await sleep(delay);
         delay = Math.min(delay * 2, 1000);

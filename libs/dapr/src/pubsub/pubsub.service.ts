@@ -31,6 +31,11 @@ export interface PubSubTarget {
   outbound?: ResiliencyPolicy;
   /** Envelope contexts per topic whose scope check passed, reused by every publish. */
   topics: Map<string, EnvelopeContext>;
+  /**
+   * Dapr prefixes broker topics with the namespace when any metadata value of
+   * the component uses `{namespace}` (namespace-scoped pub/sub); '' otherwise.
+   */
+  topicPrefix: string;
 }
 
 const BULK_PARALLELISM = 100;
@@ -59,7 +64,12 @@ export class PubSubService {
     const span = this.tracer?.startProducerSpan(ctx);
     try {
       const encoded = encodeEvent(ctx, data, options, span?.spanContext());
-      const req = { topic, data: encoded.bytes, metadata: options?.metadata ?? {}, contentType: encoded.contentType };
+      const req = {
+        topic: ctx.brokerTopic ?? topic,
+        data: encoded.bytes,
+        metadata: options?.metadata ?? {},
+        contentType: encoded.contentType,
+      };
       if (target.outbound) await target.outbound.execute(() => target.driver.publish(req));
       else await target.driver.publish(req);
     } catch (err) {
@@ -97,7 +107,7 @@ export class PubSubService {
     });
     if (target.bulkNative && target.driver.bulkPublish) {
       try {
-        return await target.driver.bulkPublish({ topic, entries: encoded, metadata: requestMetadata });
+        return await target.driver.bulkPublish({ topic: ctx.brokerTopic ?? topic, entries: encoded, metadata: requestMetadata });
       } catch (err) {
         const message = (publishError(target.name, topic, err) as Error).message;
         return { failedEntries: encoded.map((e) => ({ entryId: e.entryId, error: message })) };
@@ -110,7 +120,12 @@ export class PubSubService {
       while (next < encoded.length) {
         const e = encoded[next++];
         try {
-          await target.driver.publish({ topic, data: e.event, metadata: e.metadata, contentType: e.contentType });
+          await target.driver.publish({
+            topic: ctx.brokerTopic ?? topic,
+            data: e.event,
+            metadata: e.metadata,
+            contentType: e.contentType,
+          });
         } catch (err) {
           failedEntries.push({ entryId: e.entryId, error: (publishError(target.name, topic, err) as Error).message });
         }
@@ -141,6 +156,7 @@ export class PubSubService {
       properties: loaded.metadata.properties,
       outbound: componentPolicy(this.resiliency, loaded.name, 'outbound'),
       topics: new Map(),
+      topicPrefix: isNamespaceScoped(loaded.spec.metadata) ? (this.runtime.options.namespace ?? '') : '',
     };
     this.targets.set(pubsub, target);
     return target;
@@ -157,10 +173,15 @@ export class PubSubService {
       appId: this.runtime.appId,
       addExpiration: target.addExpiration,
       componentType: target.type,
+      brokerTopic: target.topicPrefix ? target.topicPrefix + topic : undefined,
     };
     target.topics.set(topic, ctx);
     return ctx;
   }
+}
+
+function isNamespaceScoped(metadata: { value: unknown }[]): boolean {
+  return metadata.some((m) => typeof m.value === 'string' && m.value.includes('{namespace}'));
 }
 
 function publishError(pubsub: string, topic: string, err: unknown): Error {

@@ -90,13 +90,14 @@ export class PubSubSubscriber implements OnApplicationBootstrap, BeforeApplicati
     const deadLetterTopic = agree(handlers, 'deadLetterTopic', (h) => h.options.deadLetterTopic);
     const metadata: Record<string, string> = {};
     for (const h of handlers) Object.assign(metadata, h.options.metadata);
-    const sub = new TopicSubscription({
+    const sub: TopicSubscription = new TopicSubscription({
       pubsub,
       topic,
       deadLetterTopic,
+      topicPrefix: target.topicPrefix,
       metadata,
       driver: target.driver,
-      inbound: componentPolicy(this.resiliency, pubsub, 'inbound') ?? builtinInboundPolicy(),
+      inbound: componentPolicy(this.resiliency, pubsub, 'inbound') ?? builtinInboundPolicy(() => sub.stopping),
       componentType: target.type,
       tracer: this.tracer,
       metrics: this.metrics,

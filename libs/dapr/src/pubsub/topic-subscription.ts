@@ -24,6 +24,8 @@ export interface TopicSubscriptionConfig {
   pubsub: string;
   topic: string;
   deadLetterTopic?: string;
+  /** Namespace prefix of broker topics (namespace-scoped components), '' otherwise. */
+  topicPrefix?: string;
   metadata: Record<string, string>;
   driver: PubSubDriver;
   inbound: ResiliencyPolicy;
@@ -62,11 +64,16 @@ export class TopicSubscription {
 
   async start(consumerID: string): Promise<void> {
     const metadata = { consumerID, ...this.config.metadata };
-    this.handle = await this.config.driver.subscribe({ topic: this.config.topic, metadata }, this.deliver);
+    const topic = (this.config.topicPrefix ?? '') + this.config.topic;
+    this.handle = await this.config.driver.subscribe({ topic, metadata }, this.deliver);
   }
+
+  /** True once intake stopped: retries in flight stop waiting and give the message back. */
+  stopping = false;
 
   /** Stops intake; in-flight deliveries keep running. */
   async stop(): Promise<void> {
+    this.stopping = true;
     const h = this.handle;
     this.handle = undefined;
     await h?.stop();
@@ -164,7 +171,12 @@ export class TopicSubscription {
     const dlq = this.config.deadLetterTopic;
     if (!dlq) return fallback;
     try {
-      await this.config.driver.publish({ topic: dlq, data: msg.data, metadata: msg.metadata, contentType: msg.contentType });
+      await this.config.driver.publish({
+        topic: (this.config.topicPrefix ?? '') + dlq,
+        data: msg.data,
+        metadata: msg.metadata,
+        contentType: msg.contentType,
+      });
       return 'DROP';
     } catch (err) {
       this.logger.error(
