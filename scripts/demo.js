@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+/* global fetch */
 /**
  * The embedded demo (`npm start`): runs the order and checkout apps as two
  * processes on a component profile (default `local`: SQLite state, SQLite

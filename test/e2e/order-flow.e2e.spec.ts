@@ -1,0 +1,169 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { Test, type TestingModule } from '@nestjs/testing';
+import Redis from 'ioredis';
+import { Client } from 'pg';
+import { DaprModule, PubSubService } from 'nest-dapr';
+import { copyProfile, setMetadata } from './support/profile-copy';
+import { call, eventually, freePort, startSampleApp, stopApp, type RunningApp } from './support/sample-apps';
+
+/**
+ * The sample apps as two real processes on each component profile: orders
+ * flow order → checkout → order over the profile's pub/sub, stock is kept
+ * with ETags in the profile's state store, and an invalid event lands on the
+ * dead-letter topic. Every run uses its own SKUs, key prefixes, consumer
+ * groups and tables, so runs never see each other's data.
+ */
+type Profile = 'local' | 'redis' | 'kafka';
+
+interface RunResources {
+  cleanup: () => Promise<void>;
+}
+
+function prepare(profile: Profile, run: string, dir: string): RunResources {
+  const components = join(dir, 'components');
+  if (profile === 'local') {
+    copyProfile('local', components, dir);
+    return { cleanup: async () => undefined };
+  }
+  if (profile === 'redis') {
+    copyProfile('redis', components, dir, (doc) => {
+      if (doc.spec?.type === 'state.redis') setMetadata(doc, 'keyPrefix', `e2e-${run}-${doc.metadata!.name}`);
+      if (doc.spec?.type === 'pubsub.redis') setMetadata(doc, 'consumerID', `e2e-${run}-{appID}`);
+    });
+    return {
+      cleanup: async () => {
+        const redis = new Redis('127.0.0.1:6379', { lazyConnect: true });
+        await redis.connect();
+        try {
+          const keys: string[] = [];
+          let cursor = '0';
+          do {
+            const [next, batch] = await redis.scan(cursor, 'MATCH', `e2e-${run}-*`, 'COUNT', 500);
+            cursor = next;
+            keys.push(...batch);
+          } while (cursor !== '0');
+          if (keys.length) await redis.del(...keys);
+          // This run's consumer groups on the sample topics.
+          for (const topic of ['order.created', 'order.paid', 'order.rejected', 'order.created.dead']) {
+            for (const app of ['order', 'checkout']) await redis.xgroup('DESTROY', topic, `e2e-${run}-${app}`).catch(() => undefined);
+          }
+        } finally {
+          redis.disconnect();
+        }
+      },
+    };
+  }
+  const tables: string[] = [];
+  copyProfile('kafka', components, dir, (doc) => {
+    if (doc.spec?.type === 'pubsub.kafka') setMetadata(doc, 'consumerGroup', `e2e-${run}-{appID}`);
+    if (doc.spec?.type === 'state.postgresql') {
+      const table = `e2e_${run}_${doc.metadata!.name}`;
+      tables.push(table, `${table}_meta`);
+      setMetadata(doc, 'tableName', table);
+      setMetadata(doc, 'metadataTableName', `${table}_meta`);
+    }
+  });
+  return {
+    cleanup: async () => {
+      const pg = new Client({ host: '127.0.0.1', port: 5432, user: 'postgres', database: 'test' });
+      await pg.connect();
+      try {
+        for (const t of tables) await pg.query(`DROP TABLE IF EXISTS ${t}`);
+      } finally {
+        await pg.end();
+      }
+    },
+  };
+}
+
+describe.each<Profile>(['local', 'redis', 'kafka'])('order flow end to end on the %s profile', (profile) => {
+  const run = `${Date.now().toString(36)}${randomBytes(3).toString('hex')}`;
+  const sku = (name: string) => `${name}-${run}`;
+  let dir: string;
+  let resources: RunResources;
+  let checkout: RunningApp | undefined;
+  let order: RunningApp | undefined;
+  let probe: TestingModule | undefined;
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), `nest-dapr-e2e-${profile}-`));
+    resources = prepare(profile, run, dir);
+    const env = {
+      DAPR_COMPONENTS_PATH: join(dir, 'components'),
+      DAPR_PROFILE: profile,
+      CHECKOUT_CATALOG: JSON.stringify([
+        { sku: sku('coffee'), available: 10, price: 4.5 },
+        { sku: sku('grinder'), available: 1, price: 89 },
+      ]),
+      // The re-drive cron must not re-publish anything during this test.
+      ORDER_REDRIVE_AFTER_MS: '600000',
+    };
+    const [checkoutPort, orderPort] = [await freePort(), await freePort()];
+    [checkout, order] = await Promise.all([
+      startSampleApp('checkout', checkoutPort, dir, env),
+      startSampleApp('order', orderPort, dir, env),
+    ]);
+    // A third app in the test process that publishes straight to the profile's broker.
+    probe = await Test.createTestingModule({
+      imports: [DaprModule.forRoot({ appId: `e2e-probe-${run}`, componentsPath: join(dir, 'components') })],
+    }).compile();
+    await probe.init();
+  }, 120_000);
+
+  afterAll(async () => {
+    await probe?.close();
+    await Promise.all([stopApp(order), stopApp(checkout)]);
+    await resources?.cleanup();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  }, 60_000);
+
+  const finalOrder = (id: string) =>
+    eventually(
+      async () => (await call(order!.port, 'GET', `/orders/${id}`)).body as { status: string; total?: number; reason?: string; history: { event: string }[] },
+      (o) => o.status !== 'pending',
+    );
+
+  it('pays, validates and rejects orders across both processes, and dead-letters an invalid event', async () => {
+    // 1. A valid order: quoted through invocation, paid through pub/sub.
+    const first = await call(order!.port, 'POST', '/orders', { customer: 'ada', items: [{ sku: sku('coffee'), quantity: 3 }] });
+    expect(first.status).toBe(201);
+    expect(first.body).toMatchObject({ status: 'pending', quotedTotal: 13.5 });
+
+    // 2. Invalid input: 400 with the validation messages, nothing published.
+    const invalid = await call(order!.port, 'POST', '/orders', { customer: '', items: [{ sku: sku('coffee'), quantity: 0 }] });
+    expect(invalid.status).toBe(400);
+    expect(invalid.body.message).toEqual(expect.arrayContaining(['customer should not be empty', 'items.0.quantity must not be less than 1']));
+
+    // 3. The last grinder, then one more: the second runs out of stock.
+    const grinder1 = await call(order!.port, 'POST', '/orders', { customer: 'grace', items: [{ sku: sku('grinder'), quantity: 1 }] });
+    expect(grinder1.status).toBe(201);
+    const paidGrinder = await finalOrder(grinder1.body.id);
+    const grinder2 = await call(order!.port, 'POST', '/orders', { customer: 'linus', items: [{ sku: sku('grinder'), quantity: 1 }, { sku: sku('coffee'), quantity: 1 }] });
+    expect(grinder2.status).toBe(201);
+
+    const paidCoffee = await finalOrder(first.body.id);
+    const rejected = await finalOrder(grinder2.body.id);
+    expect(paidCoffee).toMatchObject({ status: 'paid', total: 13.5 });
+    expect(paidCoffee.history.map((h) => h.event)).toEqual(['created', 'order.paid']);
+    expect(paidGrinder).toMatchObject({ status: 'paid', total: 89 });
+    expect(rejected).toMatchObject({ status: 'rejected', reason: `out of stock: ${sku('grinder')} (wanted 1, 0 left)` });
+
+    // Stock: 10 - 3 coffee; the rejected order reserved none of its lines.
+    expect((await call(checkout!.port, 'GET', `/stock/${sku('coffee')}`)).body).toMatchObject({ available: 7 });
+    expect((await call(checkout!.port, 'GET', `/stock/${sku('grinder')}`)).body).toMatchObject({ available: 0 });
+
+    // 4. An event checkout's DTO refuses goes to order.created.dead (once, not retried) and is recorded there.
+    const badId = `bad-${randomUUID()}`;
+    await probe!.get(PubSubService).publish('pubsub', 'order.created', { orderId: badId, customer: 'mallory', items: [] });
+    const letters = await eventually(
+      async () => (await call(checkout!.port, 'GET', '/dead-letters')).body as { data: { orderId: string }; topic: string }[],
+      (list) => list.some((l) => l.data?.orderId === badId),
+    );
+    expect(letters.filter((l) => l.data?.orderId === badId)).toEqual([expect.objectContaining({ topic: 'order.created' })]);
+    // A GET for a never-created order is a 404, not a crash.
+    expect((await call(order!.port, 'GET', `/orders/${randomUUID()}`)).status).toBe(404);
+  }, 90_000);
+});
