@@ -74,7 +74,9 @@ export class PostgresStateStore implements StateStoreDriver {
         migrations: stateV1Migrations(this.settings.tableName),
       });
     } catch (err) {
-      await this.pool.end().catch(() => undefined);
+      const pool = this.pool;
+      this.pool = undefined as unknown as Pool;
+      await pool.end().catch(() => undefined);
       throw err;
     }
     this.sql = stateV1Statements(this.settings.tableName);
@@ -102,9 +104,13 @@ export class PostgresStateStore implements StateStoreDriver {
     await this.pool.query('SELECT 1');
   }
 
+  /** Idempotent: the runtime may close a store whose init failed, or close twice at shutdown. */
   async close(): Promise<void> {
+    const pool = this.pool;
+    this.pool = undefined as unknown as Pool;
     await this.collector?.stop();
-    await this.pool?.end();
+    this.collector = undefined;
+    await pool?.end();
   }
 
   async get(req: StateGetRequest): Promise<StateGetResponse | undefined> {
