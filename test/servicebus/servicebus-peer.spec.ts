@@ -154,6 +154,36 @@ describe('Service Bus AMQP test peer (raw SDK)', () => {
     expect(peer.eventsOf('lock-expired').some((e) => e.entity === queue)).toBe(true);
   });
 
+  it('keeps delivering past 2048 settled deliveries on one receiver link', async () => {
+    const queue = uniq('many');
+    peer.createQueue(queue);
+    const sender = client.createSender(queue);
+    let left = 2_200;
+    while (left > 0) {
+      const batch = await sender.createMessageBatch();
+      while (left > 0 && batch.tryAddMessage({ body: 'm' })) left--;
+      await sender.sendMessages(batch);
+    }
+    await sender.close();
+    const r = client.createReceiver(queue);
+    let done = 0;
+    const sub = r.subscribe(
+      {
+        processMessage: async (m) => {
+          await r.completeMessage(m);
+          done++;
+        },
+        processError: async () => undefined,
+      },
+      { autoCompleteMessages: false, maxConcurrentCalls: 100 },
+    );
+    const deadline = Date.now() + 20_000;
+    while (done < 2_200 && Date.now() < deadline) await new Promise((res) => setTimeout(res, 20));
+    await sub.close();
+    await r.close();
+    expect(done).toBe(2_200);
+  });
+
   it('refuses links to missing entities with MessagingEntityNotFound', async () => {
     const err = await client.createSender(uniq('nope')).sendMessages({ body: 'x' }).catch((e) => e);
     expect(err.code).toBe('MessagingEntityNotFound');

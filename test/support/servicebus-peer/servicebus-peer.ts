@@ -284,6 +284,10 @@ export class ServiceBusTestPeer {
       });
       delivery.update(true, lost.described());
     }
+    // With rcv-settle-mode "second" the receiver never settles after the sender
+    // does; rhea frees a session slot only when both sides settled, so without
+    // this the session's 2048-delivery buffer fills and delivery stalls.
+    (delivery as unknown as { remote_settled: boolean }).remote_settled = true;
   }
 
   /** `<entity>/$management` requests: only `com.microsoft:renew-lock` is implemented. */
