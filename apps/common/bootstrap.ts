@@ -10,7 +10,8 @@ export async function bootstrapApp(name: string, module: Type<unknown>, defaultP
   const port = Number(process.env.PORT ?? defaultPort);
   let app: INestApplication | undefined;
   try {
-    app = await NestFactory.create(module, { logger: logLevels() });
+    // abortOnError: false so that start-up errors reach the catch below instead of exiting inside Nest.
+    app = await NestFactory.create(module, { logger: logLevels(), abortOnError: false });
     app.enableShutdownHooks();
     await app.listen(port, '127.0.0.1');
   } catch (err) {

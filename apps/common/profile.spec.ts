@@ -1,0 +1,35 @@
+import { join } from 'node:path';
+import { componentRegistry } from '../../libs/dapr/src/runtime/component-registry';
+import { loadComponentsPath } from '../../libs/dapr/src/runtime/component-loader';
+import '../../libs/dapr/src/components';
+import { componentsPathFor, knownProfiles } from './profile';
+
+describe('component profiles', () => {
+  it('ships local, redis, kafka and servicebus', () => {
+    expect(knownProfiles()).toEqual(expect.arrayContaining(['kafka', 'local', 'redis', 'servicebus']));
+  });
+
+  it('selects components/<DAPR_PROFILE>, local by default', () => {
+    expect(componentsPathFor(undefined, undefined, {})).toMatch(/components[/\\]local$/);
+    expect(componentsPathFor('kafka', undefined, {})).toMatch(/components[/\\]kafka$/);
+  });
+
+  it('rejects an unknown profile, listing the known ones', () => {
+    expect(() => componentsPathFor('rabbit', undefined, {})).toThrow(
+      /unknown component profile "rabbit" \(DAPR_PROFILE\); known profiles: kafka, local, redis, servicebus/,
+    );
+  });
+
+  it('DAPR_COMPONENTS_PATH wins over the profile', () => {
+    expect(componentsPathFor('nope', undefined, { DAPR_COMPONENTS_PATH: '/tmp/x' })).toBe('/tmp/x');
+  });
+
+  it.each(['local', 'redis', 'kafka', 'servicebus'])('%s: every component parses, has a registered driver, and both apps find their stores', (profile) => {
+    const { components } = loadComponentsPath(join(__dirname, '../../components', profile));
+    for (const c of components) expect(componentRegistry.find(c.type, c.version)).toBeDefined();
+    const names = (app: string) => components.filter((c) => c.scopes.length === 0 || c.scopes.includes(app)).map((c) => c.name).sort();
+    expect(names('order')).toEqual(expect.arrayContaining(['orders', 'pubsub', 'order-redrive']));
+    expect(names('checkout')).toEqual(expect.arrayContaining(['stock', 'pubsub']));
+    expect(names('checkout')).not.toContain('orders');
+  });
+});
