@@ -5,6 +5,7 @@ import type { InstanceWrapper } from '@nestjs/core/injector/instance-wrapper.js'
 import { SubscriptionConfigError } from '../errors/pubsub.errors';
 import type { DaprResource } from '../runtime/component-definition';
 import { payloadValidatorFor, type PayloadValidator } from './payload-validator';
+import { DropEvent, SubscriptionStatus } from './subscription-status';
 import { normalizePath, parseSubscriptionResource } from './subscription-resource';
 import { DAPR_CONTEXT_TYPE, DAPR_SUBSCRIBE_ARGS_METADATA, DAPR_SUBSCRIBE_METADATA } from './pubsub.constants';
 import type { CloudEvent, SubscribeOptions } from './pubsub.interfaces';
@@ -201,7 +202,7 @@ export class PubSubExplorer {
     }
     const invoke = this.creatorFor(wrapper).create(
       instance,
-      fn,
+      dropAware(fn),
       method,
       withPipes ? DAPR_SUBSCRIBE_ARGS_METADATA : undefined,
       withPipes ? paramsFactory : undefined,
@@ -225,6 +226,28 @@ export class PubSubExplorer {
  */
 function moduleKeyOf(wrapper: InstanceWrapper): string | undefined {
   return (wrapper.host as { token?: string } | undefined)?.token;
+}
+
+/**
+ * A `DropEvent` is an intended outcome, not an error: turn it into a DROP
+ * result before Nest's external exception handler would log it as an error.
+ * The wrapper carries the method's metadata (guards, interceptors, pipes,
+ * filters) so Nest sees the same handler.
+ */
+function dropAware(fn: (...args: unknown[]) => unknown): (...args: unknown[]) => unknown {
+  const wrapped = async function (this: unknown, ...args: unknown[]) {
+    try {
+      return await fn.apply(this, args);
+    } catch (err) {
+      if (err instanceof DropEvent || (err as Error)?.name === 'DropEvent') return SubscriptionStatus.DROP;
+      throw err;
+    }
+  };
+  for (const key of Reflect.getMetadataKeys(fn)) {
+    Reflect.defineMetadata(key, Reflect.getMetadata(key, fn), wrapped);
+  }
+  Object.defineProperty(wrapped, 'name', { value: fn.name });
+  return wrapped;
 }
 
 function isStatic(wrapper: InstanceWrapper): boolean {
