@@ -78,6 +78,30 @@ describe('state.postgresql migrations', () => {
     }
   });
 
+  it('creates each table when two components with different tables share one metadata table', async () => {
+    const a = tables('two_a');
+    const b = tables('two_b');
+    const shared = a.metadataTableName;
+    const first = new PostgresStateStore();
+    const second = new PostgresStateStore();
+    try {
+      await first.init(pgComponent({ tableName: a.tableName, metadataTableName: shared, cleanupInterval: '0' }));
+      // Dapr v1 records one level per metadata table: "3" is already there when the second table starts.
+      await second.init(pgComponent({ tableName: b.tableName, metadataTableName: shared, cleanupInterval: '0' }));
+      await first.set({ key: 'k', value: Buffer.from('"a"'), isBinary: false, metadata: {} });
+      await second.set({ key: 'k', value: Buffer.from('"b"'), isBinary: false, metadata: {} });
+      expect(Buffer.from((await first.get({ key: 'k', metadata: {} }))!.data).toString()).toBe('"a"');
+      expect(Buffer.from((await second.get({ key: 'k', metadata: {} }))!.data).toString()).toBe('"b"');
+      const idx = await raw.query(`SELECT indexname FROM pg_indexes WHERE tablename = $1 ORDER BY indexname`, [b.tableName]);
+      expect(idx.rows.map((r) => r.indexname)).toEqual([`${b.tableName}_pkey`, `${b.tableName}_row_id_uidx`]);
+      const level = await raw.query(`SELECT value FROM ${shared} WHERE key = 'migrations'`);
+      expect(level.rows[0].value).toBe('3');
+    } finally {
+      await first.close();
+      await second.close();
+    }
+  });
+
   it('fails init with the driver error when the server is unreachable, leaving nothing open', async () => {
     const store = new PostgresStateStore();
     await expect(

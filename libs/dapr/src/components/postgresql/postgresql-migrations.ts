@@ -14,6 +14,14 @@ export interface MigrationOptions {
   /** Row of the metadata table that stores the level (`migrations` for state v1). */
   metadataKey: string;
   migrations: Migration[];
+  /**
+   * Checks that this component's objects really exist. The level is one row per
+   * metadata table, not per state table (Dapr v1 keys it `migrations` whatever
+   * the `tableName`), so a second component with another table but the same
+   * metadata table would otherwise find "level 3" and never create its table.
+   * When it answers false the (idempotent) migrations run again.
+   */
+  isApplied?: (db: Pool) => Promise<boolean>;
 }
 
 const UNIQUE_VIOLATION = '23505';
@@ -44,7 +52,9 @@ export async function performMigrations(opts: MigrationOptions): Promise<void> {
       if (!Number.isInteger(current) || current < 0) {
         throw new Error(`invalid migration level found in metadata table: ${res.rows[0].value}`);
       }
-      for (let level = current; level < opts.migrations.length; level++) {
+      let start = current;
+      if (start >= opts.migrations.length && opts.isApplied && !(await opts.isApplied(pool))) start = 0;
+      for (let level = start; level < opts.migrations.length; level++) {
         try {
           await opts.migrations[level](pool);
         } catch (err) {
@@ -52,7 +62,8 @@ export async function performMigrations(opts: MigrationOptions): Promise<void> {
         }
         await pool.query(
           `INSERT INTO ${md} (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = $2`,
-          [opts.metadataKey, String(level + 1)],
+          // Never lower a level another component (or a newer Dapr) recorded.
+          [opts.metadataKey, String(Math.max(level + 1, current))],
         );
       }
     } finally {
@@ -109,6 +120,20 @@ export function stateV1Migrations(table: string): Migration[] {
     },
     (db) => addRowId(db, table),
   ];
+}
+
+/** True when the v1 state table exists with its last migration's index. */
+export function stateV1Applied(table: string): (db: Pool) => Promise<boolean> {
+  return async (db) => {
+    const res = await db.query<{ ok: boolean }>(
+      `SELECT EXISTS (
+         SELECT 1 FROM pg_index i JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = ANY(i.indkey)
+          WHERE i.indrelid = to_regclass($1) AND i.indisunique AND a.attname = 'row_id'
+       ) AS ok`,
+      [table],
+    );
+    return res.rows[0]?.ok === true;
+  };
 }
 
 /** `row_id BIGINT` identity, backfilled in insertion order, with the unique index `<table>_row_id_uidx`. */

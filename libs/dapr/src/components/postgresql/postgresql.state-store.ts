@@ -16,7 +16,7 @@ import type {
 } from '../spi/state.spi';
 import { ExpiredRowCollector } from './postgresql-cleanup';
 import { parsePostgresStateSettings, type PostgresStateSettings } from './postgresql-connection';
-import { performMigrations, stateV1Migrations } from './postgresql-migrations';
+import { performMigrations, stateV1Applied, stateV1Migrations } from './postgresql-migrations';
 import { ETagInvalidError, ETagMismatchError, StateRequestInvalidError } from '../../errors/state.errors';
 import { compileStateQuery } from './postgresql-state-query';
 import { stateV1Statements, type PreparedStatement, type StateStatements } from './postgresql-state-sql';
@@ -72,6 +72,7 @@ export class PostgresStateStore implements StateStoreDriver {
         metadataTableName: this.settings.metadataTableName,
         metadataKey: 'migrations',
         migrations: stateV1Migrations(this.settings.tableName),
+        isApplied: stateV1Applied(this.settings.tableName),
       });
     } catch (err) {
       const pool = this.pool;
