@@ -68,7 +68,8 @@ export class PostgresStateStore implements StateStoreDriver {
       await performMigrations({
         pg: this.pg,
         pool: this.pool,
-        lockConnection: this.settings.pool,
+        // Waiting for another starter's migration may take longer than one statement (Dapr allows a minute).
+        lockConnection: { ...this.settings.pool, statement_timeout: Math.max(60_000, this.settings.timeoutMs) },
         metadataTableName: this.settings.metadataTableName,
         metadataKey: 'migrations',
         migrations: stateV1Migrations(this.settings.tableName),
