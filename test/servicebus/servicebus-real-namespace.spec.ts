@@ -89,6 +89,23 @@ describeReal('pubsub.azure.servicebus.* against a real namespace (SERVICEBUS_CON
     }
   });
 
+  it('topics with requireSessions: FIFO within each session', async () => {
+    const topic = uniq('nestdapr-s');
+    topics.push(topic);
+    const d = await driver(new ServiceBusTopicsPubSub(), 'pubsub.azure.servicebus.topics');
+    const h = new RecordingHandler();
+    handles.push(await d.subscribe({ topic, metadata: { consumerID: 'app-s', requireSessions: 'true', sessionIdleTimeoutInSec: '5' } }, h.handle));
+    expect((await admin.getSubscription(topic, 'app-s')).requiresSession).toBe(true);
+    for (let i = 0; i < 5; i++) {
+      for (const session of ['s1', 's2']) await d.publish({ topic, data: bytes(`${session}-${i}`), metadata: { SessionId: session } });
+    }
+    await waitFor('all ten', () => h.received.length >= 10, 90_000);
+    for (const session of ['s1', 's2']) {
+      const seen = h.received.filter((m) => m.metadata['metadata.SessionId'] === session).map((m) => text(m.data));
+      expect(seen).toEqual([0, 1, 2, 3, 4].map((i) => `${session}-${i}`));
+    }
+  });
+
   it('queues: creates the queue, bulk publishes, delivers each message once', async () => {
     const queue = uniq('nestdapr-q');
     queues.push(queue);

@@ -4,6 +4,7 @@ import type {
   ServiceBusMessage,
   ServiceBusReceiver,
   ServiceBusSender,
+  ServiceBusSessionReceiver,
 } from '@azure/service-bus';
 import { ServiceBusMessageTooLargeError } from '../../errors/servicebus.errors';
 import { loadPackage } from '../../runtime/load-package';
@@ -84,6 +85,11 @@ export class ServiceBusConnection {
     return subscription !== undefined
       ? this.client.createReceiver(entity, subscription, options)
       : this.client.createReceiver(entity, options);
+  }
+
+  /** Locks the next available session of a session-enabled subscription (waits up to timeoutInSec). */
+  acceptNextSession(topic: string, subscription: string): Promise<ServiceBusSessionReceiver> {
+    return this.client.acceptNextSession(topic, subscription, { receiveMode: 'peekLock', skipParsingBodyAsJson: true });
   }
 
   async publish(entity: string, data: Uint8Array, metadata: Record<string, string>, contentType?: string): Promise<void> {

@@ -23,10 +23,16 @@ export class ServiceBusTopicsPubSub extends ServiceBusPubSub {
         'consumerID',
       );
     }
-    if (r.bool('requireSessions', false)) {
-      throw r.error('requireSessions', 'is not supported by this driver yet (sessions need a session receiver per session)');
-    }
-    await this.connection.ensureSubscription(topic, subscription);
-    return { entity: topic, subscription };
+    const requireSessions = r.bool('requireSessions', false);
+    await this.connection.ensureSubscription(topic, subscription, requireSessions);
+    if (!requireSessions) return { entity: topic, subscription };
+    return {
+      entity: topic,
+      subscription,
+      sessions: {
+        maxConcurrentSessions: r.int('maxConcurrentSessions', 8, 1),
+        sessionIdleTimeoutMs: r.int('sessionIdleTimeoutInSec', 60, 1) * 1000,
+      },
+    };
   }
 }

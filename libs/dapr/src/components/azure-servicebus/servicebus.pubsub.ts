@@ -12,6 +12,7 @@ import type {
 } from '../spi/pubsub.spi';
 import { ServiceBusConnection } from './servicebus-connection';
 import { parseServiceBusSettings, ServiceBusMetadataReader, type ServiceBusSettings } from './servicebus-metadata';
+import { ServiceBusSessionSubscription } from './servicebus-session.subscription';
 import { ServiceBusSubscription } from './servicebus.subscription';
 
 // Service Bus enforces TTL natively (so the block writes no CloudEvent `expiration`) and sends batches.
@@ -21,6 +22,8 @@ const FEATURES: readonly PubSubFeature[] = ['MESSAGE_TTL', 'BULK_PUBSUB'];
 export interface ServiceBusSource {
   entity: string;
   subscription?: string;
+  /** Set for a session-enabled topic subscription (`requireSessions`). */
+  sessions?: { maxConcurrentSessions: number; sessionIdleTimeoutMs: number };
 }
 
 /**
@@ -33,7 +36,7 @@ export abstract class ServiceBusPubSub implements PubSubDriver {
   protected settings!: ServiceBusSettings;
   protected connection!: ServiceBusConnection;
   protected logger!: Logger;
-  private readonly subscriptions = new Set<ServiceBusSubscription>();
+  private readonly subscriptions = new Set<{ stop(): Promise<void> }>();
   private closed = false;
 
   async init(md: ComponentMetadata): Promise<void> {
@@ -65,6 +68,26 @@ export abstract class ServiceBusPubSub implements PubSubDriver {
     const r = new ServiceBusMetadataReader(this.md.name, this.md.properties, req.metadata);
     const source = await this.prepareSource(req.topic, r);
     const s = this.settings;
+    if (source.sessions && source.subscription !== undefined) {
+      const subscription = source.subscription;
+      const sessions = new ServiceBusSessionSubscription({
+        acceptNextSession: () => this.connection.acceptNextSession(source.entity, subscription),
+        topic: req.topic,
+        handler,
+        logger: this.logger,
+        ...source.sessions,
+        handlerTimeoutMs: r.int('handlerTimeoutInSec', s.handlerTimeoutInSec, 0) * 1000,
+        attachTimeoutMs: s.timeoutInSec * 1000,
+      });
+      sessions.start();
+      this.subscriptions.add(sessions);
+      return {
+        stop: async () => {
+          await sessions.stop();
+          this.subscriptions.delete(sessions);
+        },
+      };
+    }
     // Subscription metadata may tune concurrency per subscription, like Dapr's subscribe options.
     const maxActive = r.int('maxActiveMessages', s.maxActiveMessages, 1);
     const maxHandlers = r.int('maxConcurrentHandlers', s.maxConcurrentHandlers, 0);
