@@ -99,8 +99,9 @@ const sharedBuses = new Map<string, Bus>();
  * `pubsub.in-memory`: an in-process event bus. Unlike Dapr's, it has consumer
  * groups (`consumerID`; instances of one app compete, different apps each get
  * every event) and redelivers a message the block returns as RETRY after
- * `redeliverInterval` (default 1s). Metadata `busName` lets several components
- * (e.g. two apps in one test process) share one bus. Nothing is persisted:
+ * `redeliverInterval` (default 1s). Components with the same name (or the
+ * same `busName`) in one process share a bus while any of them is open;
+ * `shared: "false"` gives a private bus. Nothing is persisted:
  * messages published before any group subscribed are not kept, as in Dapr.
  */
 export class InMemoryPubSub implements PubSubDriver {
@@ -110,7 +111,12 @@ export class InMemoryPubSub implements PubSubDriver {
 
   async init(metadata: ComponentMetadata): Promise<void> {
     const props = metadata.properties;
-    this.busName = props.busName || undefined;
+    // Components of the same name share one bus while any of them is open, so
+    // apps started in one process (tests, the embedded demo) talk to each
+    // other; the bus goes away with its last user. `shared: "false"` keeps a
+    // private bus, as a Dapr sidecar's in-memory component is.
+    const shared = (props.shared ?? 'true').toLowerCase() !== 'false';
+    this.busName = props.busName || (shared ? `component:${metadata.name}` : undefined);
     let redeliverMs = DEFAULT_REDELIVER_MS;
     if (props.redeliverInterval) {
       const ms = /^\d+$/.test(props.redeliverInterval) ? Number(props.redeliverInterval) : parseDuration(props.redeliverInterval);
