@@ -1,4 +1,9 @@
-import { bootstrapApp } from '../../common/bootstrap';
-import { AppModule } from './app.module';
+import { startTracing } from '../../common/tracing';
 
-void bootstrapApp('checkout', AppModule, 3002);
+// Tracing first (when configured), then the app: instrumentation must precede the HTTP server.
+const tracing = startTracing('checkout');
+
+const { AppModule } = require('./app.module') as typeof import('./app.module');
+const { bootstrapApp } = require('../../common/bootstrap') as typeof import('../../common/bootstrap');
+
+void bootstrapApp('checkout', AppModule, 3002, tracing);
