@@ -275,6 +275,18 @@ describe('pubsub.azure.servicebus.* drivers against the AMQP test peer (real SDK
     }
   });
 
+  it('with UseDevelopmentEmulator=true, entity management (HTTPS-only) is switched off instead of failing', async () => {
+    const topic = uniq('emu');
+    peer.createSubscription(topic, 'app');
+    const d = new ServiceBusTopicsPubSub();
+    drivers.push(d);
+    await d.init(componentMetadata('pubsub.azure.servicebus.topics', { connectionString: peer.connectionString }));
+    const h = new RecordingHandler();
+    await subscribe(d, topic, h, { consumerID: 'app' });
+    await d.publish({ topic, data: bytes('no-admin'), metadata: {} });
+    await waitFor('delivery', () => h.received.length === 1);
+  });
+
   it('with disableEntityManagement, publishing to a missing topic fails and creates nothing', async () => {
     const d = await topics();
     const topic = uniq('missing');

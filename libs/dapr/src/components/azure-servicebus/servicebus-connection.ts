@@ -6,6 +6,7 @@ import type {
   ServiceBusSender,
   ServiceBusSessionReceiver,
 } from '@azure/service-bus';
+import { Logger } from '@nestjs/common';
 import { ServiceBusMessageTooLargeError } from '../../errors/servicebus.errors';
 import { loadPackage } from '../../runtime/load-package';
 import type { BulkPublishDriverResponse, BulkPublishRequestEntry } from '../spi/pubsub.spi';
@@ -49,7 +50,15 @@ export class ServiceBusConnection {
     };
     if (s.connectionString) {
       this.client = new this.sdk.ServiceBusClient(s.connectionString, options);
-      if (!s.disableEntityManagement) this.admin = new this.sdk.ServiceBusAdministrationClient(s.connectionString);
+      if (!s.disableEntityManagement && /(^|;)\s*UseDevelopmentEmulator\s*=\s*true\s*(;|$)/i.test(s.connectionString)) {
+        // The administration client speaks ATOM over HTTPS and ignores the emulator flag, so it
+        // cannot reach a local emulator or test peer: skip management instead of failing every call.
+        new Logger(`${this.componentType}/${this.pubsub}`).warn(
+          'UseDevelopmentEmulator=true: entity management (HTTPS) is unavailable and is disabled; declare entities on the emulator',
+        );
+      } else if (!s.disableEntityManagement) {
+        this.admin = new this.sdk.ServiceBusAdministrationClient(s.connectionString);
+      }
     } else {
       const credential = await this.credential();
       this.client = new this.sdk.ServiceBusClient(s.namespaceName!, credential, options);
