@@ -167,6 +167,24 @@ describe('pubsub.azure.servicebus.* drivers against the AMQP test peer (real SDK
     expect(h.texts().filter((t) => t === 'poison')).toHaveLength(3);
   });
 
+  it('rate-limits abandons with maxRetriableErrorsPerSec', async () => {
+    const topic = uniq('ratelimit');
+    const sub = peer.createSubscription(topic, 'app', { maxDeliveryCount: 5 });
+    const d = await topics({ maxRetriableErrorsPerSec: '4' });
+    const at: number[] = [];
+    const h = new RecordingHandler(() => {
+      at.push(Date.now());
+      return 'RETRY';
+    });
+    await subscribe(d, topic, h, { consumerID: 'app' });
+    await d.publish({ topic, data: bytes('always-retry'), metadata: {} });
+    await waitFor('dead-lettered', () => sub.deadLetterQueue!.availableCount === 1, 10_000);
+    expect(peer.events.filter((e) => e.entity === sub.path && e.kind === 'abandon')).toHaveLength(5);
+    // Five abandons at 4 per second: the fifth delivery cannot come sooner than ~750 ms after the first.
+    expect(at).toHaveLength(5);
+    expect(at[4] - at[0]).toBeGreaterThanOrEqual(700);
+  });
+
   it('treats a thrown handler as RETRY and completes on DROP', async () => {
     const topic = uniq('outcomes');
     peer.createSubscription(topic, 'app');

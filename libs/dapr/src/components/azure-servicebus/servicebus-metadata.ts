@@ -21,6 +21,7 @@ export interface ServiceBusSettings {
   maxConcurrentHandlers: number;
   publishMaxRetries: number;
   publishInitialRetryIntervalInMs: number;
+  maxRetriableErrorsPerSec: number;
   disableEntityManagement: boolean;
   /** Creation-only: applied when the driver creates an entity (management enabled). */
   maxDeliveryCount?: number;
@@ -107,6 +108,7 @@ export function parseServiceBusSettings(md: ComponentMetadata): ServiceBusSettin
     maxConcurrentHandlers: r.int('maxConcurrentHandlers', 0, 0),
     publishMaxRetries: r.int('publishMaxRetries', 5, 0),
     publishInitialRetryIntervalInMs: r.int('publishInitialRetryIntervalInMs', 500, 0),
+    maxRetriableErrorsPerSec: r.int('maxRetriableErrorsPerSec', 10, 0),
     disableEntityManagement: r.bool('disableEntityManagement', false),
     maxDeliveryCount: r.int('maxDeliveryCount', undefined, 1),
     lockDurationInSec: r.int('lockDurationInSec', undefined, 1),

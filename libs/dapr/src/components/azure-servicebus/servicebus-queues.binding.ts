@@ -75,6 +75,7 @@ export class ServiceBusQueuesBinding implements InputBindingDriver, OutputBindin
       lockRenewalMs: s.lockRenewalInSec * 1000,
       handlerTimeoutMs: s.handlerTimeoutInSec * 1000,
       attachTimeoutMs: s.timeoutInSec * 1000,
+      maxRetriableErrorsPerSec: s.maxRetriableErrorsPerSec,
     });
     await sub.start();
     this.readers.add(sub);

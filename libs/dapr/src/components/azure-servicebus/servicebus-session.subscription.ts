@@ -14,6 +14,7 @@ export interface ServiceBusSessionSubscriptionOptions {
   sessionIdleTimeoutMs: number;
   handlerTimeoutMs: number;
   attachTimeoutMs: number;
+  maxRetriableErrorsPerSec?: number;
 }
 
 /**
@@ -94,6 +95,7 @@ export class ServiceBusSessionSubscription {
       lockRenewalMs: 0,
       handlerTimeoutMs: this.o.handlerTimeoutMs,
       attachTimeoutMs: this.o.attachTimeoutMs,
+      maxRetriableErrorsPerSec: this.o.maxRetriableErrorsPerSec,
     });
     arm();
     try {

@@ -78,6 +78,7 @@ export abstract class ServiceBusPubSub implements PubSubDriver {
         ...source.sessions,
         handlerTimeoutMs: r.int('handlerTimeoutInSec', s.handlerTimeoutInSec, 0) * 1000,
         attachTimeoutMs: s.timeoutInSec * 1000,
+        maxRetriableErrorsPerSec: r.int('maxRetriableErrorsPerSec', s.maxRetriableErrorsPerSec, 0),
       });
       sessions.start();
       this.subscriptions.add(sessions);
@@ -101,6 +102,7 @@ export abstract class ServiceBusPubSub implements PubSubDriver {
       lockRenewalMs: r.int('lockRenewalInSec', s.lockRenewalInSec, 0) * 1000,
       handlerTimeoutMs: r.int('handlerTimeoutInSec', s.handlerTimeoutInSec, 0) * 1000,
       attachTimeoutMs: s.timeoutInSec * 1000,
+      maxRetriableErrorsPerSec: r.int('maxRetriableErrorsPerSec', s.maxRetriableErrorsPerSec, 0),
     });
     await sub.start();
     this.subscriptions.add(sub);

@@ -16,6 +16,8 @@ export interface ServiceBusSubscriptionOptions {
   handlerTimeoutMs: number;
   /** How long `start` waits for the receiver link before returning anyway. */
   attachTimeoutMs: number;
+  /** Abandons allowed per second (Dapr `maxRetriableErrorsPerSec`, default 10; 0 = unlimited). */
+  maxRetriableErrorsPerSec?: number;
 }
 
 /** Errors that retrying the attach cannot fix: subscribing fails with them instead of retrying forever. */
@@ -116,13 +118,28 @@ export class ServiceBusSubscription {
       if (renew) clearInterval(renew);
     }
     try {
-      if (outcome === 'RETRY') await receiver.abandonMessage(msg);
+      if (outcome === 'RETRY') {
+        // Like Dapr: failing handlers are rate-limited so a poison burst does not spin the broker.
+        await this.retryToken();
+        await receiver.abandonMessage(msg);
+      }
       else await receiver.completeMessage(msg);
     } catch (err) {
       this.o.logger.warn(
         `could not ${outcome === 'RETRY' ? 'abandon' : 'complete'} message ${String(msg.messageId)} on "${this.o.topic}": ${(err as Error).message}; it is redelivered when its lock expires`,
       );
     }
+  }
+
+  private nextRetryAt = 0;
+
+  private async retryToken(): Promise<void> {
+    const rate = this.o.maxRetriableErrorsPerSec ?? 0;
+    if (rate <= 0) return;
+    const now = Date.now();
+    const at = Math.max(now, this.nextRetryAt);
+    this.nextRetryAt = at + 1000 / rate;
+    if (at > now) await new Promise((r) => setTimeout(r, at - now));
   }
 
   private async runHandler(handler: PubSubHandler, msg: ServiceBusReceivedMessage): Promise<DeliveryOutcome> {
