@@ -1,4 +1,5 @@
 import type { INestApplication, Type } from '@nestjs/common';
+import type { ModuleRef } from '@nestjs/core';
 import type { TestingModule } from '@nestjs/testing';
 import { PubSubService } from '../pubsub/pubsub.service';
 import type { PublishOptions } from '../pubsub/pubsub.interfaces';
@@ -26,7 +27,7 @@ export class DaprTestHarness {
   private nestApp?: INestApplication;
 
   constructor(
-    private readonly moduleRef: TestingModule | INestApplication,
+    private readonly moduleRef: TestingModule | INestApplication | ModuleRef,
     private readonly context: DaprTestContext,
   ) {}
 
@@ -76,6 +77,11 @@ export class DaprTestHarness {
         throw new Error(`DaprTestingModule: deliveries did not settle within ${timeoutMs} ms: ${recorder.describeBusy()}`);
       }
     }
+  }
+
+  /** Alias of `settle()`, for those used to test harnesses that call it so. */
+  idle(options?: { timeoutMs?: number }): Promise<void> {
+    return this.settle(options);
   }
 
   /** Every message published to `topic` (optionally on one pub/sub), oldest first, including dead-letter forwards. */
@@ -152,6 +158,7 @@ export class DaprTestHarness {
 
   /** Closes the app (drains subscriptions, closes components). */
   async close(): Promise<void> {
-    await (this.nestApp ?? this.moduleRef).close();
+    const target = this.nestApp ?? this.moduleRef;
+    if ('close' in target) await target.close();
   }
 }

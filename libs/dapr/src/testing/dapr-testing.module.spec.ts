@@ -1,7 +1,7 @@
 import { Injectable, Module } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import { DaprModule, InvocationError, InvocationService, OnBinding, StateService, Subscribe, SubscriptionStatus } from 'nest-dapr';
-import { DaprTestingModule, StubResponse } from 'nest-dapr/testing';
+import { DaprTestHarness, DaprTestingModule, StubResponse } from 'nest-dapr/testing';
 
 @Injectable()
 class Worker {
@@ -125,6 +125,36 @@ describe('DaprTestingModule', () => {
     } finally {
       dapr.get(Worker).attempts = 10;
       await dapr.close();
+    }
+  });
+
+  it('forRoot() stands in for DaprModule.forRoot() when a test composes modules itself', async () => {
+    @Module({ providers: [Worker] })
+    class FeatureModule {}
+    const moduleRef = await Test.createTestingModule({
+      imports: [
+        DaprTestingModule.forRoot({
+          appId: 'feature',
+          components: [
+            { name: 'store', type: 'state.postgresql', metadata: { connectionString: 'host=127.0.0.1 port=1' } },
+            { name: 'bus', type: 'pubsub.redis', metadata: { redisHost: '127.0.0.1:1' } },
+            { name: 'tick', type: 'bindings.cron', metadata: { schedule: '@every 1s' } },
+          ],
+          apps: { inventory: () => ({ ok: true }) },
+        }),
+        FeatureModule,
+      ],
+    }).compile();
+    await moduleRef.init();
+    try {
+      const dapr = moduleRef.get(DaprTestHarness);
+      await dapr.publish('bus', 'jobs', { id: 'c' });
+      await dapr.idle();
+      expect(moduleRef.get(Worker).seen).toEqual(['c']);
+      expect(await dapr.getState('store', 'c')).toBe('done');
+      expect(await moduleRef.get(InvocationService).invoke('inventory', 'x')).toEqual({ ok: true });
+    } finally {
+      await moduleRef.close();
     }
   });
 });

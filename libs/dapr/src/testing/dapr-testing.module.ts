@@ -1,4 +1,6 @@
-import type { INestApplication, Type } from '@nestjs/common';
+import type { DynamicModule, INestApplication, Provider, Type } from '@nestjs/common';
+import { ModuleRef } from '@nestjs/core';
+import { DaprModule } from '../dapr.module';
 import { Test, type TestingModule, type TestingModuleBuilder } from '@nestjs/testing';
 import { DAPR_MODULE_OPTIONS } from '../dapr-module.definition';
 import type { DaprModuleOptions } from '../dapr-module-options.interface';
@@ -73,39 +75,88 @@ export class DaprTestingModule {
    * app module (with `DaprModule.forRoot/forRootAsync` somewhere inside).
    */
   static override(builder: TestingModuleBuilder, options: DaprTestingOptions = {}): TestingModuleBuilder {
-    const context: DaprTestContext = {
-      recorder: new PubSubRecorder(),
-      stubs: new AppStubs(),
-      settleTimeoutMs: options.settleTimeoutMs ?? 5000,
-    };
-    for (const [appId, stub] of Object.entries(options.apps ?? {})) context.stubs.set(appId, stub);
-    const redeliverInterval = options.redeliverInterval ?? '10ms';
+    const [runtime, invocation] = testingProviders(options);
     return builder
       .overrideProvider(ComponentRuntime)
-      .useFactory({
-        inject: [DAPR_MODULE_OPTIONS],
-        factory: (daprOptions: DaprModuleOptions) => {
-          const runtime = new TestingComponentRuntime(daprOptions, context.recorder, redeliverInterval);
-          contexts.set(runtime, context);
-          return runtime;
-        },
-      })
+      .useFactory({ inject: runtime.inject, factory: runtime.useFactory })
       .overrideProvider(InvocationService)
-      .useFactory({
-        inject: [ComponentRuntime, NameResolutionService, ResiliencyService, DaprTracer, DaprMetrics],
-        factory: (runtime: ComponentRuntime, names: NameResolutionService, resiliency: ResiliencyService, tracer: DaprTracer, metrics: DaprMetrics) =>
-          new TestingInvocationService(runtime, names, resiliency, tracer, metrics, context.stubs, options.invokePassThrough ?? false),
-      });
+      .useFactory({ inject: invocation.inject, factory: invocation.useFactory });
+  }
+
+  /**
+   * A stand-in for `DaprModule.forRoot()` when a test composes feature modules
+   * itself: the same options (inline `components` or a `componentsPath`, all
+   * turned into in-memory twins) plus the testing options; the harness is
+   * injectable as `DaprTestHarness`.
+   *
+   * ```ts
+   * const moduleRef = await Test.createTestingModule({
+   *   imports: [DaprTestingModule.forRoot({ appId: 'order', components: [{ name: 'orders', type: 'state.redis' }] }), OrdersModule],
+   * }).compile();
+   * const dapr = moduleRef.get(DaprTestHarness);
+   * ```
+   */
+  static forRoot(options: DaprModuleOptions & DaprTestingOptions = {}): DynamicModule {
+    const { apps, state, redeliverInterval, settleTimeoutMs, invokePassThrough, configure, configureApp, ...daprOptions } = options;
+    void state;
+    void configure;
+    void configureApp;
+    const base = DaprModule.forRoot({ ...daprOptions, appId: daprOptions.appId ?? process.env.APP_ID ?? 'test-app' });
+    const harness: Provider = {
+      provide: DaprTestHarness,
+      // Injecting the runtime makes Nest create it first; the harness is keyed by it.
+      inject: [ModuleRef, ComponentRuntime],
+      useFactory: (moduleRef: ModuleRef, runtime: ComponentRuntime) => harnessFor(moduleRef, runtime),
+    };
+    return {
+      ...base,
+      // Provided after DaprModule's own providers, so these replace ComponentRuntime and InvocationService.
+      providers: [...(base.providers ?? []), ...testingProviders({ apps, redeliverInterval, settleTimeoutMs, invokePassThrough }), harness],
+      exports: [...(base.exports ?? []), DaprTestHarness],
+    };
   }
 
   /** The harness of a module compiled through `override()` (or an app created from it). */
-  static harnessOf(moduleRef: TestingModule | INestApplication): DaprTestHarness {
-    const runtime = moduleRef.get(ComponentRuntime, { strict: false });
-    const context = contexts.get(runtime);
-    if (!context) throw new Error('DaprTestingModule.harnessOf: this module was not built with DaprTestingModule.override()');
-    context.harness ??= new DaprTestHarness(moduleRef, context);
-    return context.harness;
+  static harnessOf(moduleRef: TestingModule | INestApplication | ModuleRef): DaprTestHarness {
+    return harnessFor(moduleRef, moduleRef.get(ComponentRuntime, { strict: false }));
   }
 }
 
 const contexts = new WeakMap<ComponentRuntime, DaprTestContext>();
+
+function harnessFor(moduleRef: TestingModule | INestApplication | ModuleRef, runtime: ComponentRuntime): DaprTestHarness {
+  const context = contexts.get(runtime);
+  if (!context) throw new Error('DaprTestingModule.harnessOf: this module was not built with DaprTestingModule.create(), override() or forRoot()');
+  context.harness ??= new DaprTestHarness(moduleRef, context);
+  return context.harness;
+}
+
+type FactoryProvider = { provide: Type<unknown>; inject: (Type<unknown> | string | symbol)[]; useFactory: (...args: any[]) => unknown };
+
+/** The two providers every testing set-up replaces; one context (recorder, stubs) per call. */
+function testingProviders(options: DaprTestingOptions): [FactoryProvider, FactoryProvider] {
+  const context: DaprTestContext = {
+    recorder: new PubSubRecorder(),
+    stubs: new AppStubs(),
+    settleTimeoutMs: options.settleTimeoutMs ?? 5000,
+  };
+  for (const [appId, stub] of Object.entries(options.apps ?? {})) context.stubs.set(appId, stub);
+  const redeliverInterval = options.redeliverInterval ?? '10ms';
+  return [
+    {
+      provide: ComponentRuntime,
+      inject: [DAPR_MODULE_OPTIONS],
+      useFactory: (daprOptions: DaprModuleOptions) => {
+        const runtime = new TestingComponentRuntime(daprOptions, context.recorder, redeliverInterval);
+        contexts.set(runtime, context);
+        return runtime;
+      },
+    },
+    {
+      provide: InvocationService,
+      inject: [ComponentRuntime, NameResolutionService, ResiliencyService, DaprTracer, DaprMetrics],
+      useFactory: (runtime: ComponentRuntime, names: NameResolutionService, resiliency: ResiliencyService, tracer: DaprTracer, metrics: DaprMetrics) =>
+        new TestingInvocationService(runtime, names, resiliency, tracer, metrics, context.stubs, options.invokePassThrough ?? false),
+    },
+  ];
+}
