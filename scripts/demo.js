@@ -23,6 +23,8 @@ const args = new Set(process.argv.slice(2));
 const watch = args.has('--watch');
 const verbose = args.has('--verbose');
 const profile = process.env.DAPR_PROFILE ?? 'local';
+// Profile paths (.dapr/...) are relative to the working directory: the apps and this script share the root.
+process.chdir(root);
 
 const c = process.stdout.isTTY
   ? { dim: (s) => `\x1b[2m${s}\x1b[0m`, bold: (s) => `\x1b[1m${s}\x1b[0m`, green: (s) => `\x1b[32m${s}\x1b[0m`, red: (s) => `\x1b[31m${s}\x1b[0m`, cyan: (s) => `\x1b[36m${s}\x1b[0m`, yellow: (s) => `\x1b[33m${s}\x1b[0m` }
@@ -124,6 +126,25 @@ async function waitForFinal(orderPort, id, timeoutMs = 30_000) {
   }
 }
 
+/**
+ * Publishes one event the way any nest-dapr app would: a throw-away Nest
+ * context with DaprModule on the same profile (only its pub/sub is in scope).
+ */
+async function publishMalformed(data) {
+  require('reflect-metadata');
+  const { NestFactory } = require('@nestjs/core');
+  const { Module } = require('@nestjs/common');
+  const { DaprModule, PubSubService } = require('nest-dapr');
+  class ProbeModule {}
+  Module({ imports: [DaprModule.forRoot({ appId: 'demo-probe', componentsPath: join(root, 'components', profile) })] })(ProbeModule);
+  const ctx = await NestFactory.createApplicationContext(ProbeModule, { logger: ['error'] });
+  try {
+    await ctx.get(PubSubService).publish('pubsub', 'order.created', data);
+  } finally {
+    await ctx.close();
+  }
+}
+
 async function stop(apps) {
   await Promise.all(
     apps.map(
@@ -212,9 +233,18 @@ async function main() {
     }
     expect(grinder.body.available === 0, 'the grinder was sold exactly once (ETag-guarded reservation)');
 
-    step('dead-letter topic order.created.dead');
-    const dead = await call(checkoutPort, 'GET', '/dead-letters');
-    say(`  ${dead.body.length} event(s) — invalid events skip retries and land here; the order API never lets one through`);
+    step('a malformed order.created, published by a third app (this script, through nest-dapr)');
+    const badId = `bad-${Date.now()}`;
+    await publishMalformed({ orderId: badId, customer: 'mallory', items: [] });
+    say(`  published { orderId: "${badId}", items: [] } — checkout's DTO refuses it, so it skips retries`);
+    const deadline = Date.now() + 15_000;
+    let letter;
+    while (!letter && Date.now() < deadline) {
+      const dead = await call(checkoutPort, 'GET', '/dead-letters');
+      letter = (dead.body ?? []).find((l) => l.data && l.data.orderId === badId);
+      if (!letter) await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(!!letter, `it landed on the dead-letter topic order.created.dead (CloudEvent ${letter ? letter.id : '?'})`);
 
     if (watch) {
       say(c.bold(`\norder: http://127.0.0.1:${orderPort}  checkout: http://127.0.0.1:${checkoutPort}  — Ctrl+C to stop`));
