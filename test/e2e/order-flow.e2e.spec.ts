@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { Test, type TestingModule } from '@nestjs/testing';
 import Redis from 'ioredis';
+import { Kafka, logLevel } from 'kafkajs';
 import { Client } from 'pg';
 import { DaprModule, PubSubService } from 'nest-dapr';
 import { copyProfile, setMetadata } from './support/profile-copy';
@@ -68,6 +69,12 @@ function prepare(profile: Profile, run: string, dir: string): RunResources {
   });
   return {
     cleanup: async () => {
+      // This run's consumer groups (empty now that both apps stopped).
+      const kafka = new Kafka({ clientId: `e2e-${run}`, brokers: ['127.0.0.1:9092'], logLevel: logLevel.NOTHING });
+      const admin = kafka.admin();
+      await admin.connect();
+      await admin.deleteGroups(['order', 'checkout'].map((app) => `e2e-${run}-${app}`)).catch(() => undefined);
+      await admin.disconnect();
       const pg = new Client({ host: '127.0.0.1', port: 5432, user: 'postgres', database: 'test' });
       await pg.connect();
       try {
