@@ -194,6 +194,14 @@ export class DaprTracer {
     return { span, context: activeContext(parent, span) };
   }
 
+  /** An incoming request that is not an invocation (kind SERVER), parented on its `traceparent` header. */
+  startServerSpan(name: string, headers?: TraceCarrier, httpMethod?: string): ActiveSpan {
+    const parent = carrierContext(headers);
+    const span = this.start(name, SERVER, parent);
+    if (span.isRecording() && httpMethod) span.setAttribute('http.request.method', httpMethod);
+    return { span, context: activeContext(parent, span) };
+  }
+
   /** Runs `fn` with `span` (or an ActiveSpan's context) as the active context. */
   runInSpan<T>(target: Span | ActiveSpan, fn: () => T): T {
     const ctx = 'context' in target && 'span' in target ? target.context : trace.setSpan(context.active(), target as Span);

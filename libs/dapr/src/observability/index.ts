@@ -10,3 +10,4 @@ export * from './dapr-health.controller';
 export * from './dapr-health.module';
 export { setupTracing, type SetupTracingOptions, type TracingHandle } from './setup-tracing';
 export * from './resiliency-metrics';
+export * from './dapr-http-trace.interceptor';

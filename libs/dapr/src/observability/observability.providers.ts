@@ -1,9 +1,11 @@
 import type { Provider } from '@nestjs/common';
+import { APP_INTERCEPTOR } from '@nestjs/core';
 import { ComponentRuntime } from '../runtime/component-runtime';
 import { DaprMetrics } from './dapr-metrics';
 import { DaprTracer, daprTracer } from './dapr-tracer';
 import { DaprHealthService } from './dapr-health.service';
 import { DaprHealthIndicator } from './dapr-health.indicator';
+import { DaprHttpTraceInterceptor } from './dapr-http-trace.interceptor';
 
 /** DI access to the shared tracer and to this app's metrics recorder. */
 export const observabilityProviders: Provider[] = [
@@ -15,6 +17,8 @@ export const observabilityProviders: Provider[] = [
   },
   DaprHealthService,
   DaprHealthIndicator,
+  // Incoming HTTP requests (service invocations) continue the caller's trace.
+  { provide: APP_INTERCEPTOR, useClass: DaprHttpTraceInterceptor },
 ];
 
 export const observabilityExports = [DaprTracer, DaprMetrics, DaprHealthService, DaprHealthIndicator];
