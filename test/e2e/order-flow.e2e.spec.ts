@@ -5,9 +5,10 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { Test, type TestingModule } from '@nestjs/testing';
 import Redis from 'ioredis';
 import { Kafka, logLevel } from 'kafkajs';
+import { ServiceBusTestPeer } from '../support/servicebus-peer';
 import { Client } from 'pg';
 import { DaprModule, PubSubService } from 'nest-dapr';
-import { copyProfile, setMetadata } from './support/profile-copy';
+import { copyProfile, setMetadata, type ComponentDoc } from './support/profile-copy';
 import { call, eventually, freePort, startSampleApp, stopApp, type RunningApp } from './support/sample-apps';
 
 /**
@@ -17,13 +18,13 @@ import { call, eventually, freePort, startSampleApp, stopApp, type RunningApp } 
  * dead-letter topic. Every run uses its own SKUs, key prefixes, consumer
  * groups and tables, so runs never see each other's data.
  */
-type Profile = 'local' | 'redis' | 'kafka';
+type Profile = 'local' | 'redis' | 'kafka' | 'servicebus';
 
 interface RunResources {
   cleanup: () => Promise<void>;
 }
 
-function prepare(profile: Profile, run: string, dir: string): RunResources {
+function prepare(profile: Profile, run: string, dir: string, servicebus?: ServiceBusTestPeer): RunResources {
   const components = join(dir, 'components');
   if (profile === 'local') {
     copyProfile('local', components, dir);
@@ -58,14 +59,41 @@ function prepare(profile: Profile, run: string, dir: string): RunResources {
     };
   }
   const tables: string[] = [];
+  const pgTables = (doc: ComponentDoc) => {
+    const table = `e2e_${run}_${doc.metadata!.name}`;
+    tables.push(table, `${table}_meta`);
+    setMetadata(doc, 'tableName', table);
+    setMetadata(doc, 'metadataTableName', `${table}_meta`);
+  };
+  const dropTables = async () => {
+    const pg = new Client({ host: '127.0.0.1', port: 5432, user: 'postgres', database: 'test' });
+    await pg.connect();
+    try {
+      for (const t of tables) await pg.query(`DROP TABLE IF EXISTS ${t}`);
+    } finally {
+      await pg.end();
+    }
+  };
+  if (profile === 'servicebus') {
+    // The profile as shipped, pointed at the AMQP test peer (docs/servicebus-test-peer.md) and the local PostgreSQL.
+    copyProfile('servicebus', components, dir, (doc) => {
+      if (doc.spec?.type === 'pubsub.azure.servicebus.topics') {
+        doc.spec.metadata = doc.spec.metadata!.filter((m) => m.name !== 'connectionString');
+        setMetadata(doc, 'connectionString', servicebus!.connectionString);
+        setMetadata(doc, 'disableEntityManagement', 'true');
+        setMetadata(doc, 'consumerID', `e2e-${run}-{appID}`);
+      }
+      if (doc.spec?.type === 'state.postgresql') {
+        doc.spec.metadata = doc.spec.metadata!.filter((m) => m.name !== 'connectionString');
+        setMetadata(doc, 'connectionString', 'host=127.0.0.1 port=5432 user=postgres database=test');
+        pgTables(doc);
+      }
+    });
+    return { cleanup: dropTables };
+  }
   copyProfile('kafka', components, dir, (doc) => {
     if (doc.spec?.type === 'pubsub.kafka') setMetadata(doc, 'consumerGroup', `e2e-${run}-{appID}`);
-    if (doc.spec?.type === 'state.postgresql') {
-      const table = `e2e_${run}_${doc.metadata!.name}`;
-      tables.push(table, `${table}_meta`);
-      setMetadata(doc, 'tableName', table);
-      setMetadata(doc, 'metadataTableName', `${table}_meta`);
-    }
+    if (doc.spec?.type === 'state.postgresql') pgTables(doc);
   });
   return {
     cleanup: async () => {
@@ -75,18 +103,12 @@ function prepare(profile: Profile, run: string, dir: string): RunResources {
       await admin.connect();
       await admin.deleteGroups(['order', 'checkout'].map((app) => `e2e-${run}-${app}`)).catch(() => undefined);
       await admin.disconnect();
-      const pg = new Client({ host: '127.0.0.1', port: 5432, user: 'postgres', database: 'test' });
-      await pg.connect();
-      try {
-        for (const t of tables) await pg.query(`DROP TABLE IF EXISTS ${t}`);
-      } finally {
-        await pg.end();
-      }
+      await dropTables();
     },
   };
 }
 
-describe.each<Profile>(['local', 'redis', 'kafka'])('order flow end to end on the %s profile', (profile) => {
+describe.each<Profile>(['local', 'redis', 'kafka', 'servicebus'])('order flow end to end on the %s profile', (profile) => {
   const run = `${Date.now().toString(36)}${randomBytes(3).toString('hex')}`;
   const sku = (name: string) => `${name}-${run}`;
   let dir: string;
@@ -94,10 +116,13 @@ describe.each<Profile>(['local', 'redis', 'kafka'])('order flow end to end on th
   let checkout: RunningApp | undefined;
   let order: RunningApp | undefined;
   let probe: TestingModule | undefined;
+  let peer: ServiceBusTestPeer | undefined;
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), `nest-dapr-e2e-${profile}-`));
-    resources = prepare(profile, run, dir);
+    // Topics appear on first use, as Dapr's entity management would create them.
+    if (profile === 'servicebus') peer = await ServiceBusTestPeer.start({ autoCreate: 'topic' });
+    resources = prepare(profile, run, dir, peer);
     const env = {
       DAPR_COMPONENTS_PATH: join(dir, 'components'),
       DAPR_PROFILE: profile,
@@ -124,6 +149,7 @@ describe.each<Profile>(['local', 'redis', 'kafka'])('order flow end to end on th
     await probe?.close();
     await Promise.all([stopApp(order), stopApp(checkout)]);
     await resources?.cleanup();
+    await peer?.close();
     if (dir) rmSync(dir, { recursive: true, force: true });
   }, 60_000);
 
