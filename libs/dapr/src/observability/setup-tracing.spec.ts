@@ -8,7 +8,7 @@ jest.mock('@opentelemetry/sdk-node', () => {
 
 describe('setupTracing', () => {
   it('is not loaded with the library, and starts the Node SDK when called', async () => {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    // require, not import: the mock above must be in place before the library loads.
     const lib = require('nest-dapr') as typeof import('nest-dapr');
     expect(mockLoaded.sdkNode).toBe(false);
 
