@@ -60,7 +60,9 @@ export class InputBindingsManager implements OnApplicationBootstrap, BeforeAppli
         continue;
       }
       const policy = resolveInboundPolicy(this.resiliency, name);
-      const stop = await loaded.driver.read((event) => this.deliver(loaded, this.bind(h), policy, event));
+      // Bound once: creating the Nest context (pipes, guards, interceptors) per event would cost more than the event.
+      const handler = this.bind(h);
+      const stop = await loaded.driver.read((event) => this.deliver(loaded, handler, policy, event));
       this.stops.push({ name, stop });
       this.logger.log(`input binding "${name}" (${loaded.type}) → ${h.label}`);
     }
