@@ -23,6 +23,12 @@ export interface DaprTestingOptions {
   state?: Record<string, Record<string, unknown>>;
   /** How soon a message that came back RETRY is redelivered (Go duration), default `10ms`. */
   redeliverInterval?: string;
+  /**
+   * Share the in-memory brokers with every other harness given the same name
+   * (per pub/sub component name), e.g. to run two apps of a system in one test.
+   * Default: each harness has private brokers.
+   */
+  sharedBus?: string;
   /** Upper bound for `settle()`, default 5000 ms. */
   settleTimeoutMs?: number;
   /** Let calls to apps without a stub go out over the network (default: they fail with a hint). */
@@ -97,7 +103,7 @@ export class DaprTestingModule {
    * ```
    */
   static forRoot(options: DaprModuleOptions & DaprTestingOptions = {}): DynamicModule {
-    const { apps, state, redeliverInterval, settleTimeoutMs, invokePassThrough, configure, configureApp, ...daprOptions } = options;
+    const { apps, state, redeliverInterval, sharedBus, settleTimeoutMs, invokePassThrough, configure, configureApp, ...daprOptions } = options;
     void state;
     void configure;
     void configureApp;
@@ -111,7 +117,7 @@ export class DaprTestingModule {
     return {
       ...base,
       // Provided after DaprModule's own providers, so these replace ComponentRuntime and InvocationService.
-      providers: [...(base.providers ?? []), ...testingProviders({ apps, redeliverInterval, settleTimeoutMs, invokePassThrough }), harness],
+      providers: [...(base.providers ?? []), ...testingProviders({ apps, redeliverInterval, sharedBus, settleTimeoutMs, invokePassThrough }), harness],
       exports: [...(base.exports ?? []), DaprTestHarness],
     };
   }
@@ -147,7 +153,7 @@ function testingProviders(options: DaprTestingOptions): [FactoryProvider, Factor
       provide: ComponentRuntime,
       inject: [DAPR_MODULE_OPTIONS],
       useFactory: (daprOptions: DaprModuleOptions) => {
-        const runtime = new TestingComponentRuntime(daprOptions, context.recorder, redeliverInterval);
+        const runtime = new TestingComponentRuntime(daprOptions, context.recorder, redeliverInterval, options.sharedBus);
         contexts.set(runtime, context);
         return runtime;
       },

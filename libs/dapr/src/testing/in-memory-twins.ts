@@ -9,6 +9,8 @@ const LOCAL_SECRET_STORES = new Set(['secretstores.local.env', 'secretstores.loc
 export interface TwinOptions {
   /** How soon the in-memory broker redelivers a message that came back RETRY (Go duration). */
   redeliverInterval: string;
+  /** In-process bus name shared with other harnesses; undefined = a private bus per component. */
+  sharedBus?: string;
 }
 
 /**
@@ -36,7 +38,14 @@ export function toInMemoryTwins(specs: ComponentSpec[], options: TwinOptions): C
         out.push(twin('state.in-memory'));
         break;
       case 'pubsub':
-        out.push(twin('pubsub.in-memory', [{ name: 'redeliverInterval', value: options.redeliverInterval }, ...consumerId(spec)]));
+        out.push(
+          twin('pubsub.in-memory', [
+            { name: 'redeliverInterval', value: options.redeliverInterval },
+            // Private by default so that harnesses open at the same time never see each other's events.
+            ...(options.sharedBus ? [{ name: 'busName', value: `${options.sharedBus}:${spec.name}` }] : [{ name: 'shared', value: 'false' }]),
+            ...consumerId(spec),
+          ]),
+        );
         break;
       case 'bindings':
         out.push(twin(TESTING_BINDING_TYPE, [{ name: 'originalType', value: spec.type }]));

@@ -19,12 +19,13 @@ export class TestingComponentRuntime extends ComponentRuntime {
     options: DaprModuleOptions,
     private readonly recorder: PubSubRecorder,
     private readonly redeliverInterval: string,
+    private readonly sharedBus?: string,
   ) {
     super({ ...options, nameResolution: { component: 'static', configuration: { apps: {} } } });
   }
 
   protected override prepareSpecs(specs: ComponentSpec[]): ComponentSpec[] {
-    const twins = toInMemoryTwins(specs, { redeliverInterval: this.redeliverInterval });
+    const twins = toInMemoryTwins(specs, { redeliverInterval: this.redeliverInterval, sharedBus: this.sharedBus });
     new Logger('DaprTesting').debug(`in-memory twins: ${twins.map((t) => `${t.name}=${t.type}`).join(', ')}`);
     return twins;
   }
