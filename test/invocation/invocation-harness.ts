@@ -40,7 +40,7 @@ export async function startApp(
   await app.listen(0, '127.0.0.1');
   const url = (await app.getUrl()).replace('[::1]', '127.0.0.1');
   const names = app.get(NameResolutionService);
-  if (options.nameResolution?.component === 'sqlite' || options.nameResolution === undefined) {
+  if (names.resolverName === 'sqlite') {
     await until(() => names.address !== undefined, `${options.appId} to register`);
   }
   return { app, url, close: () => app.close() };

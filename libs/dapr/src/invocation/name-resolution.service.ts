@@ -165,14 +165,14 @@ export class NameResolutionService implements OnModuleInit, OnApplicationBootstr
     const source = this.runtime.options.nameResolution ? undefined : fromConfig?.source;
     if (typeof spec !== 'object' || typeof spec.component !== 'string' || !RESOLVERS[spec.component]) {
       throw new ComponentConfigError(
-        `nameResolution.component "${String((spec as { component?: unknown })?.component)}" is not one of ${Object.keys(RESOLVERS).join(', ')}`,
+        `spec.nameResolution.component "${String((spec as { component?: unknown })?.component)}" is not one of ${Object.keys(RESOLVERS).join(', ')}`,
         source,
         undefined,
         'spec.nameResolution.component',
       );
     }
     if (spec.configuration !== undefined && (typeof spec.configuration !== 'object' || spec.configuration === null)) {
-      throw new ComponentConfigError('nameResolution.configuration must be a mapping', source, undefined, 'spec.nameResolution.configuration');
+      throw new ComponentConfigError('spec.nameResolution.configuration must be a mapping', source, undefined, 'spec.nameResolution.configuration');
     }
     return spec;
   }
