@@ -84,7 +84,8 @@ async function openLoop(op: Op, ms: number, rate: number): Promise<{ p50: number
   for (let i = 0; i < total; i++) {
     const scheduled = start + i * interval;
     const wait = scheduled - performance.now();
-    if (wait > 1) await new Promise((r) => setTimeout(r, wait));
+    // Never send early: a request fired before its slot would report a negative latency.
+    if (wait > 0) await new Promise((r) => setTimeout(r, wait));
     pending.push(
       op().then(
         () => {
