@@ -235,3 +235,24 @@ describe('ComponentRuntime', () => {
     else process.env.APP_ID = prev;
   });
 });
+
+describe('ComponentRuntime secret masking', () => {
+  it('never repeats a secret a driver put in its init error', async () => {
+    process.env.NEST_DAPR_T_LEAKY = 'hunter2-very-secret';
+    const err = await started({
+      appId: 'a',
+      components: [
+        {
+          name: 'leaky',
+          type: 'state.probe',
+          metadata: {
+            pw: { secretKeyRef: { name: 'NEST_DAPR_T_LEAKY', key: 'NEST_DAPR_T_LEAKY' } },
+            failWith: 'auth failed for hunter2-very-secret',
+          },
+        },
+      ],
+    }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ComponentInitError);
+    expect((err as Error).message).toBe('component "leaky" (state.probe) failed to initialise: auth failed for [REDACTED]');
+  });
+});

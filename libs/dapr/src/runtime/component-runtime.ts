@@ -12,6 +12,7 @@ import { parseDuration } from './duration';
 import { resolveMetadata } from './metadata-resolver';
 import { resolveOptions, type ResolvedDaprOptions } from './resolved-options';
 import { EnvSecretStore } from '../components/local/env.secret-store';
+import { redactSecrets, registerSecretMetadata, registerSecretValues } from '../observability/secret-redaction';
 import '../components';
 
 /** A loaded, initialised component. */
@@ -120,6 +121,10 @@ export class ComponentRuntime implements OnApplicationShutdown {
 
   private async initOne(spec: ComponentSpec, create: () => Component, timeoutMs: number): Promise<void> {
     const properties = await resolveMetadata(spec, this.options, (store, name) => this.lookupSecret(spec, store, name));
+    // From here on, error messages and logs mask these values (passwords, connection strings,
+    // anything that came through a secretKeyRef), whatever the driver puts in its errors.
+    registerSecretMetadata(properties);
+    registerSecretValues(spec.metadata.filter((m) => isSecretRef(m.value)).map((m) => properties[m.name]));
     const metadata: ComponentMetadata = {
       name: spec.name,
       type: spec.type,
@@ -142,7 +147,7 @@ export class ComponentRuntime implements OnApplicationShutdown {
       await driver.close?.().catch(() => undefined);
       if (err instanceof ComponentConfigError || err instanceof ComponentInitError) throw err;
       if ((err as { errorCode?: string }).errorCode === 'ERR_MISSING_PACKAGE') throw err;
-      throw new ComponentInitError(spec.name, spec.type, (err as Error).message, { cause: err });
+      throw new ComponentInitError(spec.name, spec.type, redactSecrets((err as Error).message), { cause: err });
     } finally {
       clearTimeout(timer);
     }
@@ -267,6 +272,10 @@ export class ComponentRuntime implements OnApplicationShutdown {
 }
 
 const defaultEnvStore = new EnvSecretStore();
+
+function isSecretRef(value: unknown): boolean {
+  return !!value && typeof value === 'object' && 'secretKeyRef' in value;
+}
 
 function partition<T>(items: T[], pred: (t: T) => boolean): [T[], T[]] {
   const yes: T[] = [];
