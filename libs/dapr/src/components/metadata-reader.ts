@@ -40,7 +40,10 @@ export class MetadataReader {
     throw this.error(name, `"${v}" is not a boolean`);
   }
 
-  int(name: string, fallback: number, min = Number.MIN_SAFE_INTEGER): number {
+  /** An integer ≥ `min`; with an `undefined` fallback an absent field stays undefined (create-only options). */
+  int(name: string, fallback: number, min?: number): number;
+  int(name: string, fallback: undefined, min?: number): number | undefined;
+  int(name: string, fallback: number | undefined, min = Number.MIN_SAFE_INTEGER): number | undefined {
     const v = this.string(name);
     if (v === undefined) return fallback;
     if (!/^-?\d+$/.test(v.trim())) throw this.error(name, `"${v}" is not an integer`);

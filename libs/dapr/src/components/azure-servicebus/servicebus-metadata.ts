@@ -1,6 +1,7 @@
 import { ComponentConfigError } from '../../errors/component-config.error';
 import { ServiceBusConnectionStringError } from '../../errors/servicebus.errors';
 import type { ComponentMetadata } from '../spi/component.spi';
+import { MetadataReader } from '../metadata-reader';
 
 /**
  * Component metadata of `pubsub.azure.servicebus.{topics,queues}`, with Dapr's
@@ -30,52 +31,8 @@ export interface ServiceBusSettings {
   autoDeleteOnIdleInSec?: number;
 }
 
-/** Case-insensitive view of string metadata, like Dapr's metadata decoding. */
-export class ServiceBusMetadataReader {
-  private readonly values = new Map<string, string>();
-
-  constructor(
-    readonly component: string,
-    ...sources: (Record<string, string> | undefined)[]
-  ) {
-    for (const src of sources) {
-      for (const [k, v] of Object.entries(src ?? {})) {
-        if (v !== undefined && v !== null && String(v) !== '') this.values.set(k.toLowerCase(), String(v));
-      }
-    }
-  }
-
-  string(name: string): string | undefined {
-    return this.values.get(name.toLowerCase());
-  }
-
-  int(name: string, fallback: number, min: number): number;
-  int(name: string, fallback: undefined, min: number): number | undefined;
-  int(name: string, fallback: number | undefined, min: number): number | undefined {
-    const v = this.string(name);
-    if (v === undefined) return fallback;
-    if (!/^-?\d+$/.test(v.trim())) throw this.error(name, `"${v}" is not an integer`);
-    const n = Number(v);
-    if (n < min) throw this.error(name, `must be at least ${min}, got ${n}`);
-    return n;
-  }
-
-  bool(name: string, fallback: boolean): boolean {
-    const v = this.string(name);
-    if (v === undefined) return fallback;
-    const t = v.trim().toLowerCase();
-    if (['true', '1', 'yes', 'y', 'on'].includes(t)) return true;
-    if (['false', '0', 'no', 'n', 'off'].includes(t)) return false;
-    throw this.error(name, `"${v}" is not a boolean`);
-  }
-
-  error(field: string, problem: string): ComponentConfigError {
-    return new ComponentConfigError(`component "${this.component}": metadata "${field}" ${problem}`, undefined, this.component, field);
-  }
-}
-
 export function parseServiceBusSettings(md: ComponentMetadata): ServiceBusSettings {
-  const r = new ServiceBusMetadataReader(md.name, md.properties);
+  const r = new MetadataReader(md.name, md.properties);
   const connectionString = r.string('connectionString');
   const namespaceName = r.string('namespaceName');
   if (connectionString && namespaceName) {

@@ -3,7 +3,8 @@ import { MissingMetadataError } from '../../errors/component-config.error';
 import type { InputBindingDriver, InputBindingHandler, InvokeRequest, InvokeResponse, OutputBindingDriver } from '../spi/bindings.spi';
 import type { ComponentMetadata } from '../spi/component.spi';
 import { ServiceBusConnection } from './servicebus-connection';
-import { parseServiceBusSettings, ServiceBusMetadataReader } from './servicebus-metadata';
+import { MetadataReader } from '../metadata-reader';
+import { parseServiceBusSettings } from './servicebus-metadata';
 import { ServiceBusSubscription } from './servicebus.subscription';
 
 const OPERATIONS = ['create'] as const;
@@ -26,7 +27,7 @@ export class ServiceBusQueuesBinding implements InputBindingDriver, OutputBindin
 
   async init(md: ComponentMetadata): Promise<void> {
     this.md = md;
-    const r = new ServiceBusMetadataReader(md.name, md.properties);
+    const r = new MetadataReader(md.name, md.properties);
     const queue = r.string('queueName');
     if (!queue) throw new MissingMetadataError(md.name, 'queueName');
     this.queue = queue;

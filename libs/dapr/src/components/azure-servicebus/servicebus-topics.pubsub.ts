@@ -1,5 +1,5 @@
 import { ComponentConfigError } from '../../errors/component-config.error';
-import type { ServiceBusMetadataReader } from './servicebus-metadata';
+import type { MetadataReader } from '../metadata-reader';
 import { ServiceBusPubSub, type ServiceBusSource } from './servicebus.pubsub';
 
 /**
@@ -13,7 +13,7 @@ export class ServiceBusTopicsPubSub extends ServiceBusPubSub {
     return this.connection.ensureTopic(topic);
   }
 
-  protected async prepareSource(topic: string, r: ServiceBusMetadataReader): Promise<ServiceBusSource> {
+  protected async prepareSource(topic: string, r: MetadataReader): Promise<ServiceBusSource> {
     const subscription = r.string('consumerID') ?? this.md.appId;
     if (!subscription) {
       throw new ComponentConfigError(

@@ -11,7 +11,8 @@ import type {
   SubscriptionHandle,
 } from '../spi/pubsub.spi';
 import { ServiceBusConnection } from './servicebus-connection';
-import { parseServiceBusSettings, ServiceBusMetadataReader, type ServiceBusSettings } from './servicebus-metadata';
+import { MetadataReader } from '../metadata-reader';
+import { parseServiceBusSettings, type ServiceBusSettings } from './servicebus-metadata';
 import { ServiceBusSessionSubscription } from './servicebus-session.subscription';
 import { ServiceBusSubscription } from './servicebus.subscription';
 
@@ -65,7 +66,7 @@ export abstract class ServiceBusPubSub implements PubSubDriver {
 
   async subscribe(req: SubscribeRequest, handler: PubSubHandler): Promise<SubscriptionHandle> {
     this.assertOpen();
-    const r = new ServiceBusMetadataReader(this.md.name, this.md.properties, req.metadata);
+    const r = new MetadataReader(this.md.name, this.md.properties, req.metadata);
     const source = await this.prepareSource(req.topic, r);
     const s = this.settings;
     if (source.sessions && source.subscription !== undefined) {
@@ -126,7 +127,7 @@ export abstract class ServiceBusPubSub implements PubSubDriver {
   protected abstract ensureForPublish(topic: string): Promise<void>;
 
   /** Resolves (and, with entity management, creates) what a subscription reads. */
-  protected abstract prepareSource(topic: string, r: ServiceBusMetadataReader): Promise<ServiceBusSource>;
+  protected abstract prepareSource(topic: string, r: MetadataReader): Promise<ServiceBusSource>;
 
   private assertOpen(): void {
     if (this.closed) throw new Error(`pubsub "${this.md?.name}" is closed`);
