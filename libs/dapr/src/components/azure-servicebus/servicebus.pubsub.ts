@@ -1,3 +1,4 @@
+import { SubscriptionSet } from '../subscription-set';
 import { Logger } from '@nestjs/common';
 import type { ComponentMetadata } from '../spi/component.spi';
 import type {
@@ -37,7 +38,7 @@ export abstract class ServiceBusPubSub implements PubSubDriver {
   protected settings!: ServiceBusSettings;
   protected connection!: ServiceBusConnection;
   protected logger!: Logger;
-  private readonly subscriptions = new Set<{ stop(): Promise<void> }>();
+  private readonly subscriptions = new SubscriptionSet();
   private closed = false;
 
   async init(md: ComponentMetadata): Promise<void> {
@@ -81,14 +82,7 @@ export abstract class ServiceBusPubSub implements PubSubDriver {
         attachTimeoutMs: s.timeoutInSec * 1000,
         maxRetriableErrorsPerSec: r.int('maxRetriableErrorsPerSec', s.maxRetriableErrorsPerSec, 0),
       });
-      sessions.start();
-      this.subscriptions.add(sessions);
-      return {
-        stop: async () => {
-          await sessions.stop();
-          this.subscriptions.delete(sessions);
-        },
-      };
+      return this.subscriptions.start(sessions);
     }
     // Subscription metadata may tune concurrency per subscription, like Dapr's subscribe options.
     const maxActive = r.int('maxActiveMessages', s.maxActiveMessages, 1);
@@ -105,21 +99,13 @@ export abstract class ServiceBusPubSub implements PubSubDriver {
       attachTimeoutMs: s.timeoutInSec * 1000,
       maxRetriableErrorsPerSec: r.int('maxRetriableErrorsPerSec', s.maxRetriableErrorsPerSec, 0),
     });
-    await sub.start();
-    this.subscriptions.add(sub);
-    return {
-      stop: async () => {
-        await sub.stop();
-        this.subscriptions.delete(sub);
-      },
-    };
+    return this.subscriptions.start(sub);
   }
 
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    await Promise.allSettled([...this.subscriptions].map((s) => s.stop()));
-    this.subscriptions.clear();
+    await this.subscriptions.stopAll();
     await this.connection?.close();
   }
 

@@ -1,3 +1,4 @@
+import { SubscriptionSet } from '../subscription-set';
 import type { Admin, CompressionTypes, IHeaders, Kafka, Message, Producer } from 'kafkajs';
 import { Logger } from '@nestjs/common';
 import { MessageTooLargeError } from '../../errors/message-too-large.error';
@@ -42,7 +43,7 @@ export class KafkaPubSub implements PubSubDriver {
   private settings!: KafkaConnectionSettings;
   private md!: ComponentMetadata;
   private logger!: Logger;
-  private readonly subscriptions = new Set<KafkaTopicSubscription>();
+  private readonly subscriptions = new SubscriptionSet();
   private readonly ensuredTopics = new Map<string, Promise<void>>();
   private closed = false;
 
@@ -130,27 +131,13 @@ export class KafkaPubSub implements PubSubDriver {
       logger: this.logger,
       joinTimeoutMs: Math.max(15_000, this.settings.sessionTimeoutMs),
     });
-    this.subscriptions.add(sub);
-    try {
-      await sub.start();
-    } catch (err) {
-      this.subscriptions.delete(sub);
-      await sub.stop().catch(() => undefined);
-      throw err;
-    }
-    return {
-      stop: async () => {
-        await sub.stop();
-        this.subscriptions.delete(sub);
-      },
-    };
+    return this.subscriptions.start(sub);
   }
 
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    await Promise.allSettled([...this.subscriptions].map((s) => s.stop()));
-    this.subscriptions.clear();
+    await this.subscriptions.stopAll();
     const admin = this.admin;
     this.admin = undefined;
     await Promise.allSettled([

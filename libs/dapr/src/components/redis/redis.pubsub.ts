@@ -1,3 +1,4 @@
+import { SubscriptionSet } from '../subscription-set';
 import { Logger } from '@nestjs/common';
 import type { ComponentMetadata } from '../spi/component.spi';
 import type {
@@ -36,7 +37,7 @@ export class RedisPubSub implements PubSubDriver {
   private md!: ComponentMetadata;
   private settings!: RedisPubSubSettings;
   private logger!: Logger;
-  private readonly subscriptions = new Set<RedisStreamSubscription>();
+  private readonly subscriptions = new SubscriptionSet();
   private closed = false;
 
   async init(md: ComponentMetadata): Promise<void> {
@@ -90,27 +91,13 @@ export class RedisPubSub implements PubSubDriver {
       handler,
       logger: this.logger,
     });
-    this.subscriptions.add(sub);
-    try {
-      await sub.start();
-    } catch (err) {
-      this.subscriptions.delete(sub);
-      await sub.stop();
-      throw err;
-    }
-    return {
-      stop: async () => {
-        await sub.stop();
-        this.subscriptions.delete(sub);
-      },
-    };
+    return this.subscriptions.start(sub);
   }
 
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    await Promise.allSettled([...this.subscriptions].map((s) => s.stop()));
-    this.subscriptions.clear();
+    await this.subscriptions.stopAll();
     await closeRedis(this.client);
   }
 }
