@@ -37,6 +37,21 @@ export interface NameResolutionOptions {
   configuration?: Record<string, unknown>;
 }
 
+/**
+ * Certificates for mutual TLS between apps (Dapr's standalone names in
+ * brackets). Each of the three is PEM text or the path of a PEM file.
+ */
+export interface DaprMtlsOptions {
+  /** CA certificate(s) a peer's certificate must chain to (DAPR_TRUST_ANCHORS). */
+  trustAnchors: string;
+  /** This app's certificate, then any intermediates (DAPR_CERT_CHAIN); its SPIFFE id must be this app's. */
+  certChain: string;
+  /** The certificate's private key (DAPR_CERT_KEY). */
+  certKey: string;
+  /** This app's trust domain; default accessControl.trustDomain, else `public` (Dapr's default). */
+  trustDomain?: string;
+}
+
 export interface DaprModuleOptions {
   /** Required; falls back to env APP_ID. */
   appId?: string;
@@ -52,4 +67,10 @@ export interface DaprModuleOptions {
   accessControl?: AccessControlSpec;
   /** Shared secret that proves a caller's app id; default env APP_API_TOKEN. */
   apiToken?: string;
+  /**
+   * Mutual TLS for invocation: the caller's id comes from its certificate's
+   * SPIFFE URI. Default: env DAPR_TRUST_ANCHORS, DAPR_CERT_CHAIN and
+   * DAPR_CERT_KEY when all three are set.
+   */
+  mtls?: DaprMtlsOptions;
 }

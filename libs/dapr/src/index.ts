@@ -6,6 +6,7 @@ export type {
   AccessControlSpec,
   ResiliencySpec,
   NameResolutionOptions,
+  DaprMtlsOptions,
 } from './dapr-module-options.interface';
 export type { ComponentDefinition, MetadataValue, DaprResource } from './runtime/component-definition';
 export { ComponentRuntime, type ComponentHealth, type LoadedComponent } from './runtime/component-runtime';

@@ -9,3 +9,4 @@ export * from './invocation.errors';
 export * from './state.errors';
 export * from './message-too-large.error';
 export * from './servicebus.errors';
+export * from './mtls.errors';
