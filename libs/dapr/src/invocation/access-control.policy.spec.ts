@@ -48,6 +48,25 @@ describe('AccessControlPolicy (Dapr accessControl)', () => {
     expect(new AccessControlPolicy({ policies: [{ appId: 'a' }] }).decide({ appId: 'b' }, 'GET', '/x').action).toBe('deny');
   });
 
+  it('keeps one policy per app id and namespace, as Dapr keys them, with a namespace-less policy as the fallback', () => {
+    const perNamespace = new AccessControlPolicy({
+      defaultAction: 'deny',
+      policies: [
+        { appId: 'order', namespace: 'prod', defaultAction: 'deny' },
+        { appId: 'order', namespace: 'default', defaultAction: 'allow' },
+        { appId: 'order', defaultAction: 'allow', operations: [{ name: '/only', httpVerb: ['GET'], action: 'allow' }] },
+        { appId: 'audit', namespace: 'ops', trustDomain: 'corp', defaultAction: 'allow' },
+      ],
+    });
+    expect(perNamespace.decide({ appId: 'order', namespace: 'prod' }, 'GET', '/x')).toEqual({ action: 'deny', scope: 'app' });
+    expect(perNamespace.decide({ appId: 'order', namespace: 'default' }, 'GET', '/x')).toEqual({ action: 'allow', scope: 'app' });
+    expect(perNamespace.decide({ appId: 'order' }, 'GET', '/x')).toEqual({ action: 'allow', scope: 'app' });
+    expect(perNamespace.decide({ appId: 'order', namespace: 'staging' }, 'GET', '/only')).toEqual({ action: 'allow', scope: 'operation' });
+    expect(perNamespace.decide({ appId: 'audit', namespace: 'ops', trustDomain: 'corp' }, 'GET', '/x').action).toBe('allow');
+    expect(perNamespace.decide({ appId: 'audit', namespace: 'ops', trustDomain: 'public' }, 'GET', '/x').scope).toBe('global');
+    expect(perNamespace.decide({ appId: 'audit', namespace: 'default', trustDomain: 'corp' }, 'GET', '/x').scope).toBe('global');
+  });
+
   it('rejects malformed specs naming the field', () => {
     expect(() => new AccessControlPolicy({ defaultAction: 'maybe' as 'allow' }, { file: 'config.yaml' })).toThrow(
       /config\.yaml.*spec\.accessControl\.defaultAction/,

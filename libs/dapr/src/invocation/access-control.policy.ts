@@ -41,6 +41,9 @@ export interface AclDecision {
  * the app policy's default > the global default. An unverifiable caller, or
  * one whose trust domain or namespace does not match its policy, gets the
  * global default. With app policies but no global default, the default is deny.
+ * As in Dapr, a policy is for an app id in a namespace (the same id may have
+ * one policy per namespace); a policy without `namespace` applies to the id in
+ * any namespace that has no policy of its own.
  */
 export class AccessControlPolicy {
   private readonly globalDefault: Action;
@@ -61,7 +64,7 @@ export class AccessControlPolicy {
       if (!p || typeof p.appId !== 'string' || p.appId === '') fail(`${f}.appId`, 'is required');
       const ops = p.operations ?? [];
       if (!Array.isArray(ops)) fail(`${f}.operations`, 'must be a list');
-      this.apps.set(p.appId, {
+      this.apps.set(policyKey(p.appId, p.namespace), {
         appId: p.appId,
         defaultAction: action(p.defaultAction, `${f}.defaultAction`, fail),
         trustDomain: p.trustDomain ?? 'public',
@@ -76,10 +79,9 @@ export class AccessControlPolicy {
   decide(caller: CallerInfo, httpVerb: string, path: string): AclDecision {
     const global: AclDecision = { action: this.globalDefault, scope: 'global' };
     if (!caller.appId) return global;
-    const policy = this.apps.get(caller.appId);
+    const policy = this.apps.get(policyKey(caller.appId, caller.namespace || 'default')) ?? this.apps.get(policyKey(caller.appId));
     if (!policy) return global;
     if (policy.trustDomain !== (caller.trustDomain ?? this.trustDomain)) return global;
-    if (policy.namespace !== undefined && policy.namespace !== (caller.namespace || 'default')) return global;
     const normalised = normalisePath(path);
     const verb = httpVerb.toUpperCase();
     for (const op of policy.operations) {
@@ -89,6 +91,11 @@ export class AccessControlPolicy {
     }
     return policy.defaultAction ? { action: policy.defaultAction, scope: 'app' } : global;
   }
+}
+
+/** Dapr's `appId||namespace` (app ids never contain `||`); the bare id for a policy without namespace. */
+function policyKey(appId: string, namespace?: string): string {
+  return namespace === undefined ? appId : `${appId}||${namespace}`;
 }
 
 function action(v: unknown, field: string, fail: (f: string, m: string) => never): Action | undefined {
