@@ -19,4 +19,7 @@ export { NameResolutionService } from './name-resolution.service';
 export { InvocationAccessGuard } from './invocation-access.guard';
 export { AccessControlPolicy, type CallerInfo, type AclDecision } from './access-control.policy';
 export { CallerIdentity } from './caller-identity';
+export { daprHttpsOptions, type DaprHttpsOptions } from './dapr-https-options';
+export { loadWorkloadIdentity, type WorkloadIdentity } from './workload-identity';
+export { formatSpiffeId, parseSpiffeId, type SpiffeId } from './spiffe-id';
 export * from './invocation.constants';

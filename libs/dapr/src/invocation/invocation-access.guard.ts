@@ -20,24 +20,31 @@ import {
   CALLER_NAMESPACE_HEADER,
   CALLER_SIGNATURE_HEADER,
 } from './invocation.constants';
+import { peerIdentityOf, type PeerIdentity } from './peer-certificate';
 
 interface HttpRequestLike {
   method: string;
   url: string;
   originalUrl?: string;
   headers: Record<string, string | string[] | undefined>;
+  /** The connection: a TLSSocket when the app serves HTTPS. */
+  socket?: unknown;
 }
 
 /**
  * The callee side of service invocation, installed globally by DaprModule.
- * A request that claims a caller app id (`dapr-caller-app-id`) must prove it
- * when this app has an API token: the shared `dapr-api-token` plus a fresh
- * HMAC signature over caller, callee, verb and path; otherwise it is rejected
- * with 401. Without a token here the claim cannot be checked, so the header is
- * removed before the handler sees it. Then Dapr's `accessControl` (option, or
- * a Configuration resource) decides, with 403 on denial. Plain HTTP requests
- * carry no claim and pass untouched unless an access control policy denies
- * unverified callers.
+ * Over TLS, a client certificate decides who calls: untrusted (not from our
+ * trust anchors) or without a SPIFFE id → 401; trusted → the caller is the
+ * certificate's app id, namespace and trust domain, no api token needed, and a
+ * `dapr-caller-app-id` (or namespace) header that says otherwise → 401.
+ * Without a certificate, a request that claims a caller app id
+ * (`dapr-caller-app-id`) must prove it when this app has an API token: the
+ * shared `dapr-api-token` plus a fresh HMAC signature over caller, callee,
+ * verb and path; otherwise it is rejected with 401. Without a token here the
+ * claim cannot be checked, so the header is removed before the handler sees
+ * it. Then Dapr's `accessControl` (option, or a Configuration resource)
+ * decides, with 403 on denial. Plain HTTP requests carry no claim and pass
+ * untouched unless an access control policy denies unverified callers.
  */
 @Injectable()
 export class InvocationAccessGuard implements CanActivate, OnModuleInit {
@@ -74,7 +81,9 @@ export class InvocationAccessGuard implements CanActivate, OnModuleInit {
   canActivate(context: ExecutionContext): boolean {
     if (context.getType() !== 'http') return true;
     const req = context.switchToHttp().getRequest<HttpRequestLike>();
-    const caller = this.verifyCaller(req);
+    // Plain HTTP costs one property read here; TLS peers are read once per connection.
+    const peer = peerIdentityOf(req.socket);
+    const caller = peer ? this.fromCertificate(req, peer) : this.verifyCaller(req);
     if (caller.appId) this.metrics.invocationRequestReceived(caller.appId, pathOf(req));
     if (!this.acl) return true;
     const decision = this.acl.decide(caller, req.method, pathOf(req));
@@ -85,6 +94,24 @@ export class InvocationAccessGuard implements CanActivate, OnModuleInit {
       });
     }
     return true;
+  }
+
+  private fromCertificate(req: HttpRequestLike, peer: PeerIdentity): CallerInfo {
+    if ('rejected' in peer) throw new UnauthorizedException({ errorCode: 'ERR_UNAUTHENTICATED', message: peer.rejected });
+    const { appId, namespace, trustDomain, uri } = peer.verified;
+    const headers = req.headers;
+    const claimed = first(headers[CALLER_APP_ID_HEADER]);
+    const claimedNamespace = first(headers[CALLER_NAMESPACE_HEADER]);
+    if ((claimed !== undefined && claimed !== appId) || (claimedNamespace !== undefined && claimedNamespace !== namespace)) {
+      throw new UnauthorizedException({
+        errorCode: 'ERR_UNAUTHENTICATED',
+        message: `caller claims app "${claimed ?? appId}" in namespace "${claimedNamespace ?? namespace}" but its certificate is for ${uri}`,
+      });
+    }
+    // Handlers read the caller from the usual headers; they now carry what the certificate proves.
+    headers[CALLER_APP_ID_HEADER] = appId;
+    headers[CALLER_NAMESPACE_HEADER] = namespace;
+    return { appId, namespace, trustDomain };
   }
 
   private verifyCaller(req: HttpRequestLike): CallerInfo {

@@ -1,5 +1,6 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { Server as TlsServer } from 'node:tls';
 import {
   Injectable,
   Logger,
@@ -17,6 +18,7 @@ import { KubernetesNameResolver } from '../components/kubernetes/kubernetes.name
 import { SqliteNameResolver } from '../components/sqlite/sqlite.name-resolver';
 import { StaticNameResolver } from '../components/static/static.name-resolver';
 import { ComponentRuntime } from '../runtime/component-runtime';
+import { workloadIdentityOf } from './workload-identity';
 
 const RESOLVERS: Record<string, (configuration: Record<string, unknown>) => NameResolverDriver> = {
   sqlite: (c) => new SqliteNameResolver(c),
@@ -29,7 +31,9 @@ const RESOLVERS: Record<string, (configuration: Record<string, unknown>) => Name
  * (module option, else a Configuration resource's `spec.nameResolution`,
  * else a `nameresolution.*` component, else the embedded SQLite default).
  * Once the HTTP server listens, the app registers its address (appPort option,
- * else the port Nest listens on) and deregisters before shutdown.
+ * else the port Nest listens on) and deregisters before shutdown. The address
+ * is `https://` when Nest serves TLS, or for an explicit appPort when mTLS is
+ * configured (something else, such as a TLS proxy, may answer there).
  */
 @Injectable()
 export class NameResolutionService implements OnModuleInit, OnApplicationBootstrap, BeforeApplicationShutdown, OnApplicationShutdown {
@@ -42,11 +46,14 @@ export class NameResolutionService implements OnModuleInit, OnApplicationBootstr
   private server?: Server;
   private spec!: NameResolutionOptions;
   private stopped = false;
+  private readonly mtls: boolean;
 
   constructor(
     private readonly runtime: ComponentRuntime,
     @Optional() private readonly adapterHost?: HttpAdapterHost,
-  ) {}
+  ) {
+    this.mtls = workloadIdentityOf(runtime) !== undefined;
+  }
 
   /** The resolver in use: `sqlite`, `static`, `kubernetes` or a component's type. */
   get resolverName(): string {
@@ -63,16 +70,24 @@ export class NameResolutionService implements OnModuleInit, OnApplicationBootstr
 
   onApplicationBootstrap(): void {
     const port = this.runtime.options.appPort;
+    const server = this.adapterHost?.httpAdapter?.getHttpServer?.() as Server | undefined;
+    const tls = server instanceof TlsServer;
     if (port !== undefined) {
-      void this.register(port);
+      void this.register(port, tls || this.mtls);
       return;
     }
-    const server = this.adapterHost?.httpAdapter?.getHttpServer?.() as Server | undefined;
     if (!server || typeof server.once !== 'function') return;
     this.server = server;
+    if (this.mtls && !tls) {
+      // Registering https:// for a plain server would only turn every call into a TLS handshake failure.
+      this.logger.warn(
+        `mTLS is configured but the HTTP server of ${this.runtime.appId} is not TLS: registering http://, so callers cannot verify it ` +
+          'and it cannot verify them; create the app with { httpsOptions: daprHttpsOptions() }',
+      );
+    }
     const fromServer = () => {
       const addr = server.address() as AddressInfo | string | null;
-      if (addr && typeof addr === 'object') void this.register(addr.port);
+      if (addr && typeof addr === 'object') void this.register(addr.port, tls);
     };
     if (server.listening) fromServer();
     else {
@@ -106,10 +121,10 @@ export class NameResolutionService implements OnModuleInit, OnApplicationBootstr
     this.driver = undefined;
   }
 
-  private async register(port: number): Promise<void> {
+  private async register(port: number, https: boolean): Promise<void> {
     if (this.stopped) return;
     const host = String(this.spec.configuration?.host ?? '127.0.0.1');
-    const address = `http://${host}:${port}`;
+    const address = `${https ? 'https' : 'http'}://${host}:${port}`;
     try {
       const driver = await this.resolver();
       if (!driver.register || this.stopped) return;
