@@ -19,7 +19,9 @@ import {
 } from './invocation.constants';
 import type { InvokeHttpMethod, InvokeOptions } from './invocation.interfaces';
 import { BodyDecodeError, decodeBody, decodeErrorBody, encodeBody, type EncodedBody } from './invoke-body.codec';
+import { mtlsConnectOptions } from './mtls-connect-options';
 import { NameResolutionService } from './name-resolution.service';
+import { workloadIdentityOf, type WorkloadIdentity } from './workload-identity';
 
 /** Per-call state shared by the attempts of one invocation. */
 interface Call {
@@ -51,6 +53,8 @@ export class InvocationService implements OnApplicationShutdown {
   private readonly apiToken?: string;
   private closed = false;
 
+  /** This app's certificates when mTLS is configured: used for every `https:` target. */
+  private readonly workload?: WorkloadIdentity;
   constructor(
     runtime: ComponentRuntime,
     private readonly names: NameResolutionService,
@@ -64,6 +68,7 @@ export class InvocationService implements OnApplicationShutdown {
     if (this.apiToken) this.identity = new CallerIdentity(this.apiToken);
   }
 
+    this.workload = workloadIdentityOf(runtime);
   async invoke<T = unknown>(appId: string, method: string, options: InvokeOptions = {}): Promise<T> {
     const httpMethod = (options.httpMethod?.toUpperCase() ?? (options.body === undefined ? 'GET' : 'POST')) as InvokeHttpMethod;
     const call: Call = {
@@ -119,7 +124,7 @@ export class InvocationService implements OnApplicationShutdown {
     const signal = call.deadline ? (cancellable ? AbortSignal.any([policySignal, call.deadline]) : call.deadline) : cancellable ? policySignal : undefined;
     let res: Dispatcher.ResponseData;
     try {
-      res = await this.pool(origin).request({
+      res = await this.pool(origin, call.appId).request({
         path: call.path,
         method: call.httpMethod,
         headers,
@@ -167,12 +172,17 @@ export class InvocationService implements OnApplicationShutdown {
     return headers;
   }
 
-  private pool(origin: string): Pool {
-    let pool = this.pools.get(origin);
+  private pool(origin: string, appId: string): Pool {
+    // Over mTLS a connection is only good for the app whose SPIFFE id the server
+    // proved, so those pools are per app and origin; plain ones stay per origin.
+    const mtls = this.workload !== undefined && origin.startsWith('https:');
+    const key = mtls ? `${appId} ${origin}` : origin;
+    let pool = this.pools.get(key);
     if (!pool) {
       if (this.closed) throw new Error('InvocationService is shut down');
-      pool = new Pool(origin, { keepAliveTimeout: 10_000, connect: { timeout: 5_000 } });
-      this.pools.set(origin, pool);
+      const connect = mtls ? { timeout: 5_000, ...mtlsConnectOptions(this.workload!, appId, origin) } : { timeout: 5_000 };
+      pool = new Pool(origin, { keepAliveTimeout: 10_000, connect });
+      this.pools.set(key, pool);
     }
     return pool;
   }
