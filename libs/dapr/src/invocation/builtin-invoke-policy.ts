@@ -1,6 +1,6 @@
 import { ExponentialBackoff, handleWhen, retry } from 'cockatiel';
 import { InvocationError, InvocationTransportError } from '../errors/invocation.errors';
-import { isNonRetriable, NEVER_ABORTED, type ResiliencyPolicy } from '../resiliency/resiliency-policy';
+import { isNonRetriable, NEVER_ABORTED } from '../resiliency/resiliency-policy';
 
 /**
  * Used when the app's Resiliency spec has no policy (named or default) for the
@@ -26,18 +26,43 @@ export function builtinRetriable(err: unknown, httpMethod: string): boolean {
   return false;
 }
 
-function build(httpMethod: string): ResiliencyPolicy {
+/**
+ * The built-in policy as a continuation: the caller makes the first attempt
+ * itself (a successful call then never enters cockatiel, which is most of the
+ * policy's per-call cost), and hands the failure here. Cockatiel then sees
+ * that failure as its own first attempt, so the retry decision, the backoff
+ * before the first retry and the attempt count are exactly the policy's.
+ */
+export interface BuiltinInvokePolicy {
+  /** Retries `fn` as the policy would after its first attempt failed with `firstError`. */
+  continueAfter<T>(firstError: unknown, fn: (signal: AbortSignal) => Promise<T>): Promise<T>;
+}
+
+function build(httpMethod: string): BuiltinInvokePolicy {
   const policy = retry(
     handleWhen((err) => builtinRetriable(err, httpMethod)),
     { maxAttempts: BUILTIN_INVOKE_RETRIES, backoff: new ExponentialBackoff({ initialDelay: 100, maxDelay: 1000, exponent: 2 }) },
   );
-  return { execute: (fn) => policy.execute(({ signal }) => fn(signal), NEVER_ABORTED) };
+  return {
+    continueAfter<R>(firstError: unknown, fn: (signal: AbortSignal) => Promise<R>): Promise<R> {
+      // Not retriable: rethrow as is, without the cost of a policy run.
+      if (!builtinRetriable(firstError, httpMethod)) return Promise.reject(firstError as Error);
+      let first = true;
+      return policy.execute<R>(({ signal }) => {
+        if (first) {
+          first = false;
+          return Promise.reject(firstError as Error);
+        }
+        return fn(signal);
+      }, NEVER_ABORTED);
+    },
+  };
 }
 
-const byVerb = new Map<string, ResiliencyPolicy>();
+const byVerb = new Map<string, BuiltinInvokePolicy>();
 
 /** One shared policy per verb: it holds no per-call state. */
-export function builtinInvokePolicy(httpMethod: string): ResiliencyPolicy {
+export function builtinInvokePolicy(httpMethod: string): BuiltinInvokePolicy {
   let p = byVerb.get(httpMethod);
   if (!p) byVerb.set(httpMethod, (p = build(httpMethod)));
   return p;

@@ -1,6 +1,9 @@
 import { createHmac, createSecretKey, timingSafeEqual, type KeyObject } from 'node:crypto';
 import { SIGNATURE_WINDOW_MS } from './invocation.constants';
 
+const REUSE_MS = 1_000;
+const REUSE_CAP = 1_024;
+
 /** What a signature covers: who calls whom, from which namespace, when, and which verb + path. */
 export interface SignedCall {
   caller: string;
@@ -19,6 +22,7 @@ export interface SignedCall {
 export class CallerIdentity {
   private readonly key: KeyObject;
   private readonly tokenBytes: Buffer;
+  private readonly recent = new Map<string, { at: number; signature: string }>();
 
   constructor(token: string) {
     this.key = createSecretKey(Buffer.from(token, 'utf8'));
@@ -27,6 +31,22 @@ export class CallerIdentity {
 
   sign(call: SignedCall, now = Date.now()): string {
     return `t=${now},v1=${this.mac(call, now)}`;
+  }
+
+  /**
+   * `sign`, reusing a signature made for the same call less than a second ago.
+   * A signature may be replayed for its whole minute anyway, so reusing it for
+   * one more second weakens nothing and saves an HMAC per request on hot routes.
+   */
+  signReusing(call: SignedCall, now = Date.now()): string {
+    const key = `${call.caller}\n${call.callee}\n${call.namespace}\n${call.method}\n${call.path}`;
+    const hit = this.recent.get(key);
+    if (hit && now - hit.at < REUSE_MS && now >= hit.at) return hit.signature;
+    // Paths with ids in them would grow the map without bound: start over past a cap.
+    if (this.recent.size >= REUSE_CAP) this.recent.clear();
+    const signature = this.sign(call, now);
+    this.recent.set(key, { at: now, signature });
+    return signature;
   }
 
   /** Constant-time comparison of a presented `dapr-api-token`. */

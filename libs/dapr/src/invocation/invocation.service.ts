@@ -33,6 +33,8 @@ interface Call {
   userHeaders?: Record<string, string>;
   deadline?: AbortSignal;
   timeoutMs?: number;
+  /** Status of the last answer, for the response metric. */
+  status?: number;
 }
 
 /**
@@ -51,10 +53,10 @@ export class InvocationService implements OnApplicationShutdown {
   private readonly appId: string;
   private readonly namespace: string;
   private readonly apiToken?: string;
-  private closed = false;
-
   /** This app's certificates when mTLS is configured: used for every `https:` target. */
   private readonly workload?: WorkloadIdentity;
+  private closed = false;
+
   constructor(
     runtime: ComponentRuntime,
     private readonly names: NameResolutionService,
@@ -66,9 +68,9 @@ export class InvocationService implements OnApplicationShutdown {
     this.namespace = runtime.options.namespace ?? '';
     this.apiToken = runtime.options.apiToken;
     if (this.apiToken) this.identity = new CallerIdentity(this.apiToken);
+    this.workload = workloadIdentityOf(runtime);
   }
 
-    this.workload = workloadIdentityOf(runtime);
   async invoke<T = unknown>(appId: string, method: string, options: InvokeOptions = {}): Promise<T> {
     const httpMethod = (options.httpMethod?.toUpperCase() ?? (options.body === undefined ? 'GET' : 'POST')) as InvokeHttpMethod;
     const call: Call = {
@@ -87,8 +89,8 @@ export class InvocationService implements OnApplicationShutdown {
     const started = performance.now();
     this.metrics.invocationRequestSent(appId, method);
     try {
-      const result = (await this.policyFor(appId, httpMethod).execute((signal) => this.attempt(call, signal, span))) as T;
-      this.metrics.invocationResponseReceived(appId, method, 200, performance.now() - started);
+      const result = (await this.run(call, span)) as T;
+      this.metrics.invocationResponseReceived(appId, method, call.status ?? 200, performance.now() - started);
       this.tracer.endSpan(span);
       return result;
     } catch (err) {
@@ -106,13 +108,28 @@ export class InvocationService implements OnApplicationShutdown {
     await Promise.all(pools.map((p) => p.close().catch(() => p.destroy())));
   }
 
-  private policyFor(appId: string, httpMethod: string): ResiliencyPolicy {
+  /**
+   * Runs the attempts. A user policy wraps every attempt (its timeout and
+   * breaker must see the first one too); the built-in policy only retries, so
+   * the first attempt runs bare and the policy takes over after a failure.
+   */
+  private async run(call: Call, span: Span): Promise<unknown> {
+    const policy = this.userPolicy(call.appId);
+    if (policy) return policy.execute((signal) => this.attempt(call, signal, span));
+    try {
+      return await this.attempt(call, NEVER_ABORTED, span);
+    } catch (err) {
+      return builtinInvokePolicy(call.httpMethod).continueAfter(err, (signal) => this.attempt(call, signal, span));
+    }
+  }
+
+  private userPolicy(appId: string): ResiliencyPolicy | null {
     let p = this.policies.get(appId);
     if (p === undefined) {
       p = this.resiliency.policyFor({ kind: 'app', appId }) ?? null;
       this.policies.set(appId, p);
     }
-    return p ?? builtinInvokePolicy(httpMethod);
+    return p;
   }
 
   private async attempt(call: Call, policySignal: AbortSignal, span: Span): Promise<unknown> {
@@ -134,6 +151,7 @@ export class InvocationService implements OnApplicationShutdown {
     } catch (err) {
       throw this.transportError(call, origin, err);
     }
+    call.status = res.statusCode;
     if (res.statusCode < 200 || res.statusCode > 299) {
       const body = await decodeErrorBody(res);
       throw new InvocationError(call.appId, call.method, res.statusCode, body, res.headers);
@@ -159,7 +177,7 @@ export class InvocationService implements OnApplicationShutdown {
     if (this.namespace) headers[CALLER_NAMESPACE_HEADER] = this.namespace;
     if (this.identity) {
       headers[API_TOKEN_HEADER] = this.apiToken!;
-      headers[CALLER_SIGNATURE_HEADER] = this.identity.sign({
+      headers[CALLER_SIGNATURE_HEADER] = this.identity.signReusing({
         caller: this.appId,
         callee: call.appId,
         namespace: this.namespace,

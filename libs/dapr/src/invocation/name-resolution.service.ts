@@ -98,9 +98,11 @@ export class NameResolutionService implements OnModuleInit, OnApplicationBootstr
   }
 
   /** One live base URL (`http://host:port`) for the app id; AppNotFoundError otherwise. */
-  async resolve(appId: string): Promise<string> {
-    const driver = this.driver ?? (await this.resolver());
-    return driver.resolve({ appId, namespace: this.runtime.options.namespace });
+  resolve(appId: string): Promise<string> {
+    // Not async: on the hot path the driver is ready and its promise is returned as is.
+    const req = { appId, namespace: this.runtime.options.namespace };
+    const driver = this.driver;
+    return driver ? driver.resolve(req) : this.resolver().then((d) => d.resolve(req));
   }
 
   /** The address this app registered, once it has. */
