@@ -106,7 +106,7 @@ describe('invocation under resiliency policies', () => {
 
     it('retries a refused connection, then reports it as a transport error', async () => {
       // Every attempt resolves the app id afresh, so resolutions count attempts.
-      const resolve = jest.spyOn(defaultNames, 'resolve');
+      const resolve = jest.spyOn(defaultNames, 'lookup');
       try {
         const err = await withDefault.invoke('nowhere', 'x', { body: { once: true } }).catch((e: unknown) => e);
         expect(err).toBeInstanceOf(InvocationTransportError);

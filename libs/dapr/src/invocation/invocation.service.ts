@@ -86,16 +86,17 @@ export class InvocationService implements OnApplicationShutdown {
       call.deadline = AbortSignal.timeout(options.timeoutMs);
     }
     const span = this.tracer.startInvocationSpan(appId, method, httpMethod);
-    const started = performance.now();
-    this.metrics.invocationRequestSent(appId, method);
+    const metered = this.metrics.active;
+    const started = metered ? performance.now() : 0;
+    if (metered) this.metrics.invocationRequestSent(appId, method);
     try {
       const result = (await this.run(call, span)) as T;
-      this.metrics.invocationResponseReceived(appId, method, call.status ?? 200, performance.now() - started);
+      if (metered) this.metrics.invocationResponseReceived(appId, method, call.status ?? 200, performance.now() - started);
       this.tracer.endSpan(span);
       return result;
     } catch (err) {
       const status = err instanceof InvocationError ? err.status : -1;
-      this.metrics.invocationResponseReceived(appId, method, status, performance.now() - started);
+      if (metered) this.metrics.invocationResponseReceived(appId, method, status, performance.now() - started);
       this.tracer.endSpan(span, err);
       throw err;
     }
@@ -134,7 +135,8 @@ export class InvocationService implements OnApplicationShutdown {
 
   private async attempt(call: Call, policySignal: AbortSignal, span: Span): Promise<unknown> {
     // Resolved per attempt: a retry may land on another live instance.
-    const origin = await this.names.resolve(call.appId);
+    const found = this.names.lookup(call.appId);
+    const origin = typeof found === 'string' ? found : await found;
     const headers = this.headersFor(call, span);
     // Only wire abort listeners into undici when something can actually cancel the request.
     const cancellable = policySignal !== NEVER_ABORTED;

@@ -26,6 +26,8 @@ export class BodyDecodeError extends Error {
 
 export function isJson(contentType: string | undefined): boolean {
   if (!contentType) return false;
+  // The common case without allocating: exactly what JSON servers send.
+  if (contentType.startsWith('application/json') && (contentType.length === 16 || contentType.charCodeAt(16) === 59) /* ; */) return true;
   const semi = contentType.indexOf(';');
   const media = (semi < 0 ? contentType : contentType.slice(0, semi)).trim().toLowerCase();
   return media === 'application/json' || media.endsWith('+json');
@@ -43,12 +45,13 @@ function isText(contentType: string): boolean {
  */
 export async function decodeBody(res: Dispatcher.ResponseData): Promise<unknown> {
   const contentType = headerValue(res.headers, 'content-type');
-  if (contentType === undefined || !(isJson(contentType) || isText(contentType))) {
+  const json = isJson(contentType);
+  if (!json && (contentType === undefined || !isText(contentType))) {
     const bytes = await res.body.bytes();
     return bytes.byteLength === 0 ? undefined : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   }
   const text = await res.body.text();
-  if (!isJson(contentType)) return text;
+  if (!json) return text;
   if (text === '') return undefined;
   try {
     return JSON.parse(text) as unknown;

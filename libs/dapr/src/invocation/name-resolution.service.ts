@@ -105,6 +105,16 @@ export class NameResolutionService implements OnModuleInit, OnApplicationBootstr
     return driver ? driver.resolve(req) : this.resolver().then((d) => d.resolve(req));
   }
 
+  /**
+   * `resolve` for the invocation hot path: a plain string when the driver is
+   * ready and answers without I/O, else the promise.
+   */
+  lookup(appId: string): string | Promise<string> {
+    const driver = this.driver;
+    if (driver?.resolveNow) return driver.resolveNow({ appId, namespace: this.runtime.options.namespace });
+    return this.resolve(appId);
+  }
+
   /** The address this app registered, once it has. */
   get address(): string | undefined {
     return this.registeredAt;

@@ -43,6 +43,10 @@ export class KubernetesNameResolver implements NameResolverDriver {
   }
 
   async resolve(req: ResolveRequest): Promise<string> {
+    return this.resolveNow(req);
+  }
+
+  resolveNow(req: ResolveRequest): string {
     const dot = req.appId.indexOf('.');
     const appId = dot < 0 ? req.appId : req.appId.slice(0, dot);
     const namespace = dot < 0 ? (req.namespace ?? this.namespace) : req.appId.slice(dot + 1);

@@ -18,4 +18,10 @@ export interface NameResolverDriver extends Component {
   deregister?(): Promise<void>;
   /** Returns one live address for the app id; rejects with a typed error if none. */
   resolve(req: ResolveRequest): Promise<string>;
+  /**
+   * The same answer without a promise, for resolvers that need no network
+   * round trip (a map, a template, a local SQLite file); throws the same typed
+   * error. Invocation calls it on every attempt, so it saves a promise per call.
+   */
+  resolveNow?(req: ResolveRequest): string;
 }

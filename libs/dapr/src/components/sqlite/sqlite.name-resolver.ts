@@ -108,6 +108,10 @@ export class SqliteNameResolver implements NameResolverDriver {
   }
 
   async resolve(req: ResolveRequest): Promise<string> {
+    return this.resolveNow(req);
+  }
+
+  resolveNow(req: ResolveRequest): string {
     const dot = req.appId.indexOf('.');
     const appId = dot < 0 ? req.appId : req.appId.slice(0, dot);
     const namespace = dot < 0 ? (req.namespace ?? '') : req.appId.slice(dot + 1);

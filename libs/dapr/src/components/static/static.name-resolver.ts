@@ -30,6 +30,10 @@ export class StaticNameResolver implements NameResolverDriver {
   }
 
   async resolve(req: ResolveRequest): Promise<string> {
+    return this.resolveNow(req);
+  }
+
+  resolveNow(req: ResolveRequest): string {
     // Dapr accepts `app.namespace`; the static map may list either form.
     const entry = this.apps.get(req.appId) ?? this.apps.get(req.appId.split('.')[0]);
     if (!entry) throw new AppNotFoundError(req.appId, 'static', `known app ids: ${[...this.apps.keys()].join(', ') || 'none'}`);
