@@ -116,6 +116,11 @@ export class DaprMetrics {
     readonly namespace = '',
   ) {}
 
+  /** False until the application registers a MeterProvider: hot paths skip their timing then. */
+  get active(): boolean {
+    return instruments() !== undefined;
+  }
+
   private base(component: string): Attributes {
     return { app_id: this.appId, component, namespace: this.namespace };
   }

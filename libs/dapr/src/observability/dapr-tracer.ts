@@ -1,6 +1,7 @@
 import {
   context,
   INVALID_SPAN_CONTEXT,
+  ProxyTracerProvider,
   ROOT_CONTEXT,
   TraceFlags,
   SpanKind,
@@ -77,10 +78,17 @@ export class DaprTracer {
     const sc = trace.getSpanContext(parent);
     if (sc && hasIds(sc)) {
       if ((sc.traceFlags & TraceFlags.SAMPLED) === 0) return trace.wrapSpanContext(sc);
-    } else if (leaf) {
+    } else if (leaf || !this.sdkInstalled()) {
+      // A root without an SDK could only be the no-op tracer's invalid span: skip asking for it.
       return NOT_TRACED;
     }
     return this.tracer.startSpan(name, options, parent);
+  }
+
+  /** Whether the application registered a tracer provider behind the API's global proxy. */
+  private sdkInstalled(): boolean {
+    const provider = trace.getTracerProvider();
+    return !(provider instanceof ProxyTracerProvider) || provider.getDelegateTracer(DAPR_TRACER_NAME) !== undefined;
   }
 
   /** One span per publish (kind PRODUCER), child of the active context. Inject it into the CloudEvent. */
