@@ -9,13 +9,16 @@
  * request in flight the added p50/p99 latency (median over rounds).
  *
  * I3 — end to end at a fixed 1,000 req/s (Dapr's perf cell: open loop, 1 KB body,
- * latency timed from each request's scheduled send): raw undici → raw node:http
- * vs InvocationService (signed identity) → a Nest express app with DaprModule
- * (access guard verifying the signature). Compared with Dapr's published
+ * latency timed from each request's scheduled send): raw undici → the same Nest
+ * routes without DaprModule (Dapr's direct app → app baseline) vs
+ * InvocationService (signed identity) → a Nest express app with DaprModule
+ * (access guard verifying the signature); plus both clients against a raw
+ * node:http server to isolate the client. Compared with Dapr's published
  * sidecar overhead (+1.06 ms p50, +2.90 ms p99, HTTP, v1.17).
  *
  * Run: `npm run bench:invoke` (optionally pin: `taskset -c 1 npm run bench:invoke`).
- * Env: BENCH_ROUNDS (5), BENCH_ROUND_MS (1500), BENCH_OPEN_MS (5000), BENCH_RATE (1000).
+ * Env: BENCH_ROUNDS (5), BENCH_ROUND_MS (1500), BENCH_OPEN_MS (5000), BENCH_RATE (1000),
+ * BENCH_CASES (in-flight counts to run, e.g. `16,64`), BENCH_SKIP_E2E=1, BENCH_E2E_ROUNDS (3).
  */
 import 'reflect-metadata';
 import { Module } from '@nestjs/common';
@@ -104,7 +107,7 @@ async function openLoop(op: Op, ms: number, rate: number): Promise<{ p50: number
   return { p50: percentile(lat, 50), p90: percentile(lat, 90), p99: percentile(lat, 99), achieved: total / elapsed, errors };
 }
 
-async function startPeer(): Promise<{ urls: { raw: string; nest: string }; stop: () => void }> {
+async function startPeer(): Promise<{ urls: { raw: string; nest: string; plainNest: string }; stop: () => void }> {
   const root = join(__dirname, '..');
   const child = spawn(process.execPath, ['-r', join(root, 'test/support/swc-register.js'), join(__dirname, 'invoke.peer.ts')], {
     stdio: ['ignore', 'pipe', 'inherit'],
@@ -114,7 +117,7 @@ async function startPeer(): Promise<{ urls: { raw: string; nest: string }; stop:
     rl.once('line', resolve);
     child.once('exit', (code) => reject(new Error(`peer exited with ${code}`)));
   });
-  return { urls: JSON.parse(line) as { raw: string; nest: string }, stop: () => child.kill('SIGTERM') };
+  return { urls: JSON.parse(line) as { raw: string; nest: string; plainNest: string }, stop: () => child.kill('SIGTERM') };
 }
 
 async function clientContext(apps: Record<string, string>, apiToken?: string) {
@@ -155,7 +158,10 @@ async function main(): Promise<void> {
     ['invoke', fwGet, 16],
     ['invoke', fwGet, 64],
   ];
+  // BENCH_CASES=16,64 (in-flight counts) narrows the run while tuning one case.
+  const only = process.env.BENCH_CASES?.split(',').map(Number);
   for (const [name, fw, inflight] of cases) {
+    if (only && !only.includes(inflight)) continue;
     await closedLoop(rawGet, Math.min(1000, ROUND_MS), inflight);
     await closedLoop(fw, Math.min(1000, ROUND_MS), inflight);
     const raw: Sample[] = [];
@@ -177,31 +183,60 @@ async function main(): Promise<void> {
     );
   }
 
+  if (process.env.BENCH_SKIP_E2E === '1') {
+    await Promise.all([rawPool.close(), plain.ctx.close(), signed.ctx.close()]);
+    peer.stop();
+    return;
+  }
   console.log('');
   console.log(`## I3 end to end at a fixed ${RATE} req/s for ${OPEN_MS} ms (POST ~1 KB JSON, latency from scheduled send)`);
   console.log('');
   const body = { items: Array.from({ length: 12 }, (_, n) => ({ sku: `SKU-${n}`, qty: n, note: 'y'.repeat(48) })) };
   const bodyText = JSON.stringify(body);
-  const e2ePool = new Pool(urls.raw, { ...POOL_OPTIONS, connections: 16 });
-  const rawPost: Op = async () => {
-    const res = await e2ePool.request({ path: '/orders', method: 'POST', headers: { 'content-type': 'application/json' }, body: bodyText });
+  // Same pool options on every path: the framework's pools are unbounded keep-alive pools too.
+  const e2eRaw = new Pool(urls.raw, POOL_OPTIONS);
+  const e2eNest = new Pool(urls.plainNest, POOL_OPTIONS);
+  const post = (pool: Pool): Op => async () => {
+    const res = await pool.request({ path: '/orders', method: 'POST', headers: { 'content-type': 'application/json' }, body: bodyText });
     return JSON.parse(await res.body.text()) as unknown;
   };
-  const fwPost: Op = () => signed.invoker.invoke('target', 'orders', { body });
-  await openLoop(rawPost, 1000, RATE);
-  await openLoop(fwPost, 1000, RATE);
-  const rawOpen = await openLoop(rawPost, OPEN_MS, RATE);
-  const fwOpen = await openLoop(fwPost, OPEN_MS, RATE);
+  // Dapr's cell compares app → app directly with app → sidecar → sidecar → app, the same app server on
+  // both paths; here the direct path is raw undici → the same Nest routes without DaprModule.
+  const paths: [string, Op][] = [
+    ['raw undici → raw node:http', post(e2eRaw)],
+    ['InvocationService → raw node:http (client only)', () => signed.invoker.invoke('raw', 'orders', { body })],
+    ['raw undici → Nest (express), no DaprModule', post(e2eNest)],
+    ['InvocationService → Nest (express) + DaprModule guard', () => signed.invoker.invoke('target', 'orders', { body })],
+  ];
+  for (const [, op] of paths) await openLoop(op, 1000, RATE);
+  const E2E_ROUNDS = Number(process.env.BENCH_E2E_ROUNDS ?? 3);
+  const runs: Awaited<ReturnType<typeof openLoop>>[][] = paths.map(() => []);
+  for (let r = 0; r < E2E_ROUNDS; r++) {
+    const order = r % 2 === 0 ? paths.map((_, i) => i) : paths.map((_, i) => paths.length - 1 - i);
+    for (const i of order) runs[i].push(await openLoop(paths[i][1], OPEN_MS, RATE));
+  }
+  const med = runs.map((rs) => ({
+    p50: median(rs.map((x) => x.p50)),
+    p90: median(rs.map((x) => x.p90)),
+    p99: median(rs.map((x) => x.p99)),
+    achieved: median(rs.map((x) => x.achieved)),
+    errors: rs.reduce((n, x) => n + x.errors, 0),
+  }));
+  console.log(`medians of ${E2E_ROUNDS} interleaved rounds per path`);
+  console.log('');
   console.log('| path | achieved req/s | errors | p50 ms | p90 ms | p99 ms |');
   console.log('|---|---|---|---|---|---|');
-  console.log(`| raw undici → raw node:http | ${fmt(rawOpen.achieved, 0)} | ${rawOpen.errors} | ${fmt(rawOpen.p50, 3)} | ${fmt(rawOpen.p90, 3)} | ${fmt(rawOpen.p99, 3)} |`);
-  console.log(`| InvocationService → Nest (express) + DaprModule guard | ${fmt(fwOpen.achieved, 0)} | ${fwOpen.errors} | ${fmt(fwOpen.p50, 3)} | ${fmt(fwOpen.p90, 3)} | ${fmt(fwOpen.p99, 3)} |`);
-  console.log(
-    `| **added** (Dapr v1.17 sidecars: +1.06 / +1.48 / +2.90 ms) | | | **+${fmt(fwOpen.p50 - rawOpen.p50, 3)}** | **+${fmt(fwOpen.p90 - rawOpen.p90, 3)}** | **+${fmt(fwOpen.p99 - rawOpen.p99, 3)}** |`,
+  paths.forEach(([name], i) =>
+    console.log(`| ${name} | ${fmt(med[i].achieved, 0)} | ${med[i].errors} | ${fmt(med[i].p50, 3)} | ${fmt(med[i].p90, 3)} | ${fmt(med[i].p99, 3)} |`),
   );
+  const diff = (n: number) => (n >= 0 ? `+${fmt(n, 3)}` : `−${fmt(-n, 3)}`);
+  const added = (a: number, b: number) => `${diff(med[a].p50 - med[b].p50)} | ${diff(med[a].p90 - med[b].p90)} | ${diff(med[a].p99 - med[b].p99)}`;
+  console.log(`| **added by the client** (row 2 − row 1) | | | ${added(1, 0)} |`);
+  console.log(`| **added app → app** (row 4 − row 3; Dapr v1.17 sidecars: +1.06 / +1.48 / +2.90 ms) | | | ${added(3, 2)} |`);
 
   await rawPool.close();
-  await e2ePool.close();
+  await e2eRaw.close();
+  await e2eNest.close();
   await plain.ctx.close();
   await signed.ctx.close();
   peer.stop();

@@ -1,9 +1,9 @@
 /**
  * The invoked side of `bench/invoke.bench.ts`, in its own process so that its
  * CPU is not charged to the client being measured. Serves the same ~1 KB JSON
- * document from a raw `node:http` server and from a Nest (express) app with
- * DaprModule (access guard and signed-identity check on). Prints the two base
- * URLs as one JSON line, then serves until killed.
+ * document from a raw `node:http` server, from a plain Nest (express) app and
+ * from the same Nest app with DaprModule (access guard and signed-identity
+ * check on). Prints the three base URLs as one JSON line, then serves until killed.
  */
 import 'reflect-metadata';
 import { Body, Controller, Get, Module, Param, Post } from '@nestjs/common';
@@ -39,6 +39,10 @@ class TargetController {
 })
 class TargetModule {}
 
+/** The same routes without DaprModule: the end-to-end baseline, so both paths pay for Nest + express. */
+@Module({ controllers: [TargetController] })
+class PlainModule {}
+
 async function main(): Promise<void> {
   const raw = createServer((req, res) => {
     const chunks: Buffer[] = [];
@@ -53,9 +57,10 @@ async function main(): Promise<void> {
   await new Promise<void>((r) => raw.listen(0, '127.0.0.1', r));
   const app = await NestFactory.create(TargetModule, { logger: false });
   await app.listen(0, '127.0.0.1');
-  const nestPort = (app.getHttpServer().address() as AddressInfo).port;
-  const rawPort = (raw.address() as AddressInfo).port;
-  process.stdout.write(`${JSON.stringify({ raw: `http://127.0.0.1:${rawPort}`, nest: `http://127.0.0.1:${nestPort}` })}\n`);
+  const plain = await NestFactory.create(PlainModule, { logger: false });
+  await plain.listen(0, '127.0.0.1');
+  const url = (server: { address(): unknown }) => `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  process.stdout.write(`${JSON.stringify({ raw: url(raw), nest: url(app.getHttpServer()), plainNest: url(plain.getHttpServer()) })}\n`);
 }
 
 void main();
