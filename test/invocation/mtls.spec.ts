@@ -230,6 +230,31 @@ describe('invocation over mTLS (SPIFFE ids from client certificates)', () => {
     });
   });
 
+  describe('cross-namespace targets (app.namespace)', () => {
+    it("expects the callee's SPIFFE id in the namespace the target names, and sends the bare app id as dapr-callee-app-id", async () => {
+      const shopCert = issue('checkout', { namespace: 'shop' });
+      const shop = await startTlsApp(
+        { appId: 'checkout', namespace: 'shop', nameResolution: { component: 'static' }, mtls: { trustAnchors: ca.cert, ...pair(shopCert) } },
+        { controllers: [CheckoutController] },
+      );
+      const caller = await startTlsApp({
+        appId: 'order',
+        nameResolution: { component: 'static', configuration: { apps: { 'checkout.shop': shop.url, checkout: shop.url } } },
+        mtls: mtlsFor('order'),
+      });
+      try {
+        const inv = caller.app.get(InvocationService);
+        await expect(inv.invoke('checkout.shop', 'stock/a')).resolves.toMatchObject({ sku: 'a', caller: 'order', callee: 'checkout' });
+        // Without the namespace the caller expects checkout in its own namespace, which this server is not.
+        const err = await inv.invoke('checkout', 'stock/a').catch((e: unknown) => e);
+        expect(err).toMatchObject({ code: 'ERR_DAPR_CALLEE_IDENTITY', expected: 'spiffe://public/ns/default/checkout', presented: 'spiffe://public/ns/shop/checkout' });
+      } finally {
+        await caller.close();
+        await shop.close();
+      }
+    });
+  });
+
   describe('(f) name resolution', () => {
     it('registers https:// addresses in the SQLite resolver', () => {
       expect(checkout.app.get(NameResolutionService).address).toMatch(/^https:\/\/127\.0\.0\.1:\d+$/);

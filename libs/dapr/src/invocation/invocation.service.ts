@@ -25,7 +25,12 @@ import { workloadIdentityOf, type WorkloadIdentity } from './workload-identity';
 
 /** Per-call state shared by the attempts of one invocation. */
 interface Call {
+  /** The target as given: `app` or Dapr's cross-namespace `app.namespace`. */
   appId: string;
+  /** The app id alone (Dapr's `dapr-callee-app-id`, the signed callee, the SPIFFE id's last part). */
+  calleeId: string;
+  /** The callee's namespace when the target named one. */
+  calleeNamespace?: string;
   method: string;
   httpMethod: InvokeHttpMethod;
   path: string;
@@ -73,8 +78,11 @@ export class InvocationService implements OnApplicationShutdown {
 
   async invoke<T = unknown>(appId: string, method: string, options: InvokeOptions = {}): Promise<T> {
     const httpMethod = (options.httpMethod?.toUpperCase() ?? (options.body === undefined ? 'GET' : 'POST')) as InvokeHttpMethod;
+    const dot = appId.indexOf('.');
     const call: Call = {
       appId,
+      calleeId: dot < 0 ? appId : appId.slice(0, dot),
+      calleeNamespace: dot < 0 ? undefined : appId.slice(dot + 1),
       method,
       httpMethod,
       path: buildPath(method, options.query),
@@ -143,7 +151,7 @@ export class InvocationService implements OnApplicationShutdown {
     const signal = call.deadline ? (cancellable ? AbortSignal.any([policySignal, call.deadline]) : call.deadline) : cancellable ? policySignal : undefined;
     let res: Dispatcher.ResponseData;
     try {
-      res = await this.pool(origin, call.appId).request({
+      res = await this.pool(origin, call).request({
         path: call.path,
         method: call.httpMethod,
         headers,
@@ -175,13 +183,13 @@ export class InvocationService implements OnApplicationShutdown {
     if (call.body.contentType) headers['content-type'] = call.body.contentType;
     if (call.userHeaders) for (const k in call.userHeaders) headers[k.toLowerCase()] = call.userHeaders[k];
     headers[CALLER_APP_ID_HEADER] = this.appId;
-    headers[CALLEE_APP_ID_HEADER] = call.appId;
+    headers[CALLEE_APP_ID_HEADER] = call.calleeId;
     if (this.namespace) headers[CALLER_NAMESPACE_HEADER] = this.namespace;
     if (this.identity) {
       headers[API_TOKEN_HEADER] = this.apiToken!;
       headers[CALLER_SIGNATURE_HEADER] = this.identity.signReusing({
         caller: this.appId,
-        callee: call.appId,
+        callee: call.calleeId,
         namespace: this.namespace,
         method: call.httpMethod,
         path: call.path,
@@ -192,15 +200,15 @@ export class InvocationService implements OnApplicationShutdown {
     return headers;
   }
 
-  private pool(origin: string, appId: string): Pool {
+  private pool(origin: string, call: Call): Pool {
     // Over mTLS a connection is only good for the app whose SPIFFE id the server
     // proved, so those pools are per app and origin; plain ones stay per origin.
     const mtls = this.workload !== undefined && origin.startsWith('https:');
-    const key = mtls ? `${appId} ${origin}` : origin;
+    const key = mtls ? `${call.appId} ${origin}` : origin;
     let pool = this.pools.get(key);
     if (!pool) {
       if (this.closed) throw new Error('InvocationService is shut down');
-      const connect = mtls ? { timeout: 5_000, ...mtlsConnectOptions(this.workload!, appId, origin) } : { timeout: 5_000 };
+      const connect = mtls ? { timeout: 5_000, ...mtlsConnectOptions(this.workload!, call.calleeId, call.calleeNamespace, origin) } : { timeout: 5_000 };
       pool = new Pool(origin, { keepAliveTimeout: 10_000, connect });
       this.pools.set(key, pool);
     }

@@ -7,14 +7,15 @@ import type { WorkloadIdentity } from './workload-identity';
  * undici `connect` options for calling `calleeAppId` at `origin` over mutual
  * TLS: present this app's certificate, trust only our anchors, and accept the
  * server only if its certificate names the callee
- * (`spiffe://<td>/ns/<ns>/<callee>`, in the caller's trust domain and
- * namespace, where name resolution looks it up). Host names in the server
+ * (`spiffe://<td>/ns/<ns>/<callee>`, in the caller's trust domain; the
+ * namespace is the one the target named (`app.namespace`), else the caller's,
+ * where name resolution looks it up). Host names in the server
  * certificate are not checked: the SPIFFE id is the identity, as between
  * Dapr sidecars. A mismatch fails the connection with CalleeIdentityError
  * before any request is written.
  */
-export function mtlsConnectOptions(identity: WorkloadIdentity, calleeAppId: string, origin: string) {
-  const expected = formatSpiffeId(identity.id.trustDomain, identity.id.namespace, calleeAppId);
+export function mtlsConnectOptions(identity: WorkloadIdentity, calleeAppId: string, calleeNamespace: string | undefined, origin: string) {
+  const expected = formatSpiffeId(identity.id.trustDomain, calleeNamespace ?? identity.id.namespace, calleeAppId);
   return {
     ca: identity.ca,
     cert: identity.cert,
