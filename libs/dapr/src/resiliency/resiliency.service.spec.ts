@@ -106,6 +106,34 @@ describe('ResiliencyService', () => {
     await expect(policy.execute(async () => 'closed')).resolves.toBe('closed');
   });
 
+  it('with maxRequests > 1 closes only after that many half-open successes; a failure before re-opens at once', async () => {
+    const s = await serviceWith({
+      policies: { circuitBreakers: { cb: { maxRequests: 3, timeout: '100ms', trip: 'consecutiveFailures >= 5' } } },
+      targets: { apps: { shaky: { circuitBreaker: 'cb' } } },
+    });
+    const policy = s.policyFor({ kind: 'app', appId: 'shaky' })!;
+    const fail = async () => {
+      throw new Error('down');
+    };
+    const ok = async () => 'ok';
+    const open = async () => {
+      for (let i = 0; i < 5; i++) await expect(policy.execute(fail)).rejects.toThrow('down');
+      await expect(policy.execute(ok)).rejects.toBeInstanceOf(CircuitBreakerOpenError);
+      await new Promise((r) => setTimeout(r, 150));
+    };
+    await open();
+    // Two half-open successes of the three owed, then a failure: open again without five new failures.
+    await expect(policy.execute(ok)).resolves.toBe('ok');
+    await expect(policy.execute(ok)).resolves.toBe('ok');
+    await expect(policy.execute(fail)).rejects.toThrow('down');
+    await expect(policy.execute(ok)).rejects.toBeInstanceOf(CircuitBreakerOpenError);
+    await new Promise((r) => setTimeout(r, 150));
+    // Three successes close it for good: the trip rule needs five consecutive failures again.
+    for (let i = 0; i < 3; i++) await expect(policy.execute(ok)).resolves.toBe('ok');
+    for (let i = 0; i < 4; i++) await expect(policy.execute(fail)).rejects.toThrow('down');
+    await expect(policy.execute(ok)).resolves.toBe('ok');
+  });
+
   it('falls back to Dapr default policies by target kind and direction', async () => {
     const s = await serviceWith({
       policies: {

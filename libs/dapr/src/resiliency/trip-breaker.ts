@@ -6,21 +6,31 @@ import type { BreakerCounts, CircuitBreakerSpec } from './resiliency-spec';
  * it keeps gobreaker's counters, clears them every `interval` while closed
  * (0 = never) and on every state change, and asks the spec's CEL `trip`
  * expression after each failure whether to open.
+ *
+ * Half-open: gobreaker lets `maxRequests` requests through and closes only
+ * after that many consecutive successes; any failure re-opens. Cockatiel lets
+ * one probe through and closes on its success, so with `maxRequests` > 1 the
+ * breaker stays on probation after that close: until `maxRequests`
+ * consecutive successes have been counted in all, the first failure opens the
+ * circuit again without asking the trip rule.
  */
 export class TripBreaker implements IBreaker {
   private counts: BreakerCounts = zero();
   private generationStart = Date.now();
+  /** Successes still owed before a half-open circuit counts as closed (0 = not on probation). */
+  private probation = 0;
 
   constructor(private readonly spec: CircuitBreakerSpec) {}
 
   get state(): unknown {
-    return { counts: { ...this.counts }, generationStart: this.generationStart };
+    return { counts: { ...this.counts }, generationStart: this.generationStart, probation: this.probation };
   }
 
   set state(value: unknown) {
-    const v = value as { counts?: BreakerCounts; generationStart?: number } | undefined;
+    const v = value as { counts?: BreakerCounts; generationStart?: number; probation?: number } | undefined;
     this.counts = v?.counts ? { ...v.counts } : zero();
     this.generationStart = v?.generationStart ?? Date.now();
+    this.probation = v?.probation ?? 0;
   }
 
   /** Read-only view of the current counters (for tests and health output). */
@@ -32,6 +42,11 @@ export class TripBreaker implements IBreaker {
     if (state === CircuitState.HalfOpen) {
       // The probe succeeded: cockatiel closes the circuit; a new generation starts.
       this.reset();
+      this.probation = this.spec.maxRequests - 1;
+      return;
+    }
+    if (this.probation > 0) {
+      this.probation--;
       return;
     }
     this.roll();
@@ -43,8 +58,9 @@ export class TripBreaker implements IBreaker {
   }
 
   failure(state: CircuitState): boolean {
-    if (state === CircuitState.HalfOpen) {
+    if (state === CircuitState.HalfOpen || this.probation > 0) {
       this.reset();
+      this.probation = 0;
       return true;
     }
     this.roll();
