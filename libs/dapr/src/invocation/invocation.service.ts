@@ -18,7 +18,16 @@ import {
   CALLER_SIGNATURE_HEADER,
 } from './invocation.constants';
 import type { InvokeHttpMethod, InvokeOptions } from './invocation.interfaces';
-import { BodyDecodeError, decodeBody, decodeErrorBody, encodeBody, type EncodedBody } from './invoke-body.codec';
+import {
+  BodyDecodeError,
+  decodeBody,
+  decodeErrorBody,
+  encodeBody,
+  headerValue,
+  isJson,
+  parseJsonBody,
+  type EncodedBody,
+} from './invoke-body.codec';
 import { mtlsConnectOptions } from './mtls-connect-options';
 import { NameResolutionService } from './name-resolution.service';
 import { workloadIdentityOf, type WorkloadIdentity } from './workload-identity';
@@ -122,14 +131,12 @@ export class InvocationService implements OnApplicationShutdown {
    * breaker must see the first one too); the built-in policy only retries, so
    * the first attempt runs bare and the policy takes over after a failure.
    */
-  private async run(call: Call, span: Span): Promise<unknown> {
+  private run(call: Call, span: Span): Promise<unknown> {
     const policy = this.userPolicy(call.appId);
     if (policy) return policy.execute((signal) => this.attempt(call, signal, span));
-    try {
-      return await this.attempt(call, NEVER_ABORTED, span);
-    } catch (err) {
-      return builtinInvokePolicy(call.httpMethod).continueAfter(err, (signal) => this.attempt(call, signal, span));
-    }
+    return this.attempt(call, NEVER_ABORTED, span).catch((err: unknown) =>
+      builtinInvokePolicy(call.httpMethod).continueAfter(err, (signal) => this.attempt(call, signal, span)),
+    );
   }
 
   private userPolicy(appId: string): ResiliencyPolicy | null {
@@ -167,6 +174,8 @@ export class InvocationService implements OnApplicationShutdown {
       throw new InvocationError(call.appId, call.method, res.statusCode, body, res.headers);
     }
     try {
+      // JSON, the common answer, is read here rather than through another async call.
+      if (isJson(headerValue(res.headers, 'content-type'))) return parseJsonBody(await res.body.text());
       return await decodeBody(res);
     } catch (err) {
       if (err instanceof BodyDecodeError) {

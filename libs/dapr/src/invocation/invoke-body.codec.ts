@@ -51,7 +51,11 @@ export async function decodeBody(res: Dispatcher.ResponseData): Promise<unknown>
     return bytes.byteLength === 0 ? undefined : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   }
   const text = await res.body.text();
-  if (!json) return text;
+  return json ? parseJsonBody(text) : text;
+}
+
+/** The text of a JSON response as a value: empty → undefined, invalid → BodyDecodeError with the raw text. */
+export function parseJsonBody(text: string): unknown {
   if (text === '') return undefined;
   try {
     return JSON.parse(text) as unknown;
