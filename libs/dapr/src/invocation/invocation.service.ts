@@ -107,7 +107,19 @@ export class InvocationService implements OnApplicationShutdown {
     const started = metered ? performance.now() : 0;
     if (metered) this.metrics.invocationRequestSent(appId, method);
     try {
-      const result = (await this.run(call, span)) as T;
+      // A user policy wraps every attempt (its timeout and breaker must see the
+      // first one too); the built-in policy only retries, so the first attempt
+      // runs bare and the policy takes over after a failure.
+      const policy = this.userPolicy(appId);
+      let result: T;
+      if (policy) result = (await policy.execute((signal) => this.attempt(call, signal, span))) as T;
+      else {
+        try {
+          result = (await this.attempt(call, NEVER_ABORTED, span)) as T;
+        } catch (first) {
+          result = (await builtinInvokePolicy(httpMethod).continueAfter(first, (signal) => this.attempt(call, signal, span))) as T;
+        }
+      }
       if (metered) this.metrics.invocationResponseReceived(appId, method, call.status ?? 200, performance.now() - started);
       this.tracer.endSpan(span);
       return result;
@@ -124,19 +136,6 @@ export class InvocationService implements OnApplicationShutdown {
     const pools = [...this.pools.values()];
     this.pools.clear();
     await Promise.all(pools.map((p) => p.close().catch(() => p.destroy())));
-  }
-
-  /**
-   * Runs the attempts. A user policy wraps every attempt (its timeout and
-   * breaker must see the first one too); the built-in policy only retries, so
-   * the first attempt runs bare and the policy takes over after a failure.
-   */
-  private run(call: Call, span: Span): Promise<unknown> {
-    const policy = this.userPolicy(call.appId);
-    if (policy) return policy.execute((signal) => this.attempt(call, signal, span));
-    return this.attempt(call, NEVER_ABORTED, span).catch((err: unknown) =>
-      builtinInvokePolicy(call.httpMethod).continueAfter(err, (signal) => this.attempt(call, signal, span)),
-    );
   }
 
   private userPolicy(appId: string): ResiliencyPolicy | null {
