@@ -1,12 +1,58 @@
+import { Body, Controller, Get, Headers, Logger, Param, Post } from '@nestjs/common';
+import { connect } from 'node:net';
 import { request } from 'undici';
-import { CallerIdentity, InvocationError, InvocationService } from 'nest-dapr';
+import { bodyDigestOf, CallerIdentity, InvocationError, InvocationService, type InvokeHttpMethod } from 'nest-dapr';
 import { CheckoutController } from './checkout.fixture';
 import { API_TOKEN, sqliteResolution, startApp, type RunningApp } from './invocation-harness';
+
+/** Routes whose policy denies /admin/** and GET /files/secret; every handler run is counted. */
+@Controller()
+class FilesController {
+  runs: string[] = [];
+
+  @Get('admin/users')
+  listUsers(): string[] {
+    this.runs.push('GET admin/users');
+    return ['root'];
+  }
+
+  @Post('admin/users')
+  addUser(): { ok: boolean } {
+    this.runs.push('POST admin/users');
+    return { ok: true };
+  }
+
+  /** Bodies no parser reads (bytes, text) reach the handler as the Buffer the guard hashed. */
+  @Post('files/:name')
+  upload(@Param('name') name: string, @Body() body: unknown): { name: string; bytes: number | string } {
+    this.runs.push(`POST files/${name}`);
+    return { name, bytes: Buffer.isBuffer(body) ? body.toString('latin1') : typeof body };
+  }
+
+  @Get('files/:name')
+  file(@Param('name') name: string, @Headers() h: Record<string, string>): { name: string; caller?: string; namespace?: string } {
+    this.runs.push(`GET files/${name}`);
+    return { name, caller: h['dapr-caller-app-id'], namespace: h['dapr-caller-namespace'] };
+  }
+}
+
+/** One raw HTTP/1.1 exchange, so request lines undici would never send (absolute-form) can be tested. */
+function rawRequest(url: string, lines: string[]): Promise<{ status: number; body: string }> {
+  const { hostname, port } = new URL(url);
+  return new Promise((resolve, reject) => {
+    const socket = connect(Number(port), hostname, () => socket.write(`${lines.join('\r\n')}\r\n\r\n`));
+    let data = '';
+    socket.on('data', (c) => (data += c.toString()));
+    socket.on('error', reject);
+    socket.on('end', () => resolve({ status: Number(data.split(' ')[1]), body: data.split('\r\n\r\n').slice(1).join('\r\n\r\n') }));
+  });
+}
 
 /** Access control on the callee: allow/deny by app, path pattern and verb; forged identities rejected. */
 describe('invocation access control and caller identity', () => {
   const nr = sqliteResolution();
   let checkout: RunningApp;
+  let files: RunningApp;
   let open: RunningApp;
   let order: RunningApp;
   let intruder: RunningApp;
@@ -24,6 +70,8 @@ describe('invocation access control and caller identity', () => {
             {
               appId: 'order',
               defaultAction: 'deny',
+              namespace: 'default',
+              trustDomain: 'public',
               operations: [
                 { name: '/stock/*', httpVerb: ['GET'], action: 'allow' },
                 { name: '/orders', httpVerb: ['POST'], action: 'allow' },
@@ -35,6 +83,29 @@ describe('invocation access control and caller identity', () => {
       },
       { controllers: [CheckoutController] },
     );
+    files = await startApp(
+      {
+        appId: 'files',
+        apiToken: API_TOKEN,
+        nameResolution: nr.options,
+        accessControl: {
+          defaultAction: 'allow',
+          trustDomain: 'public',
+          policies: [
+            {
+              appId: 'order',
+              namespace: 'default',
+              trustDomain: 'public',
+              operations: [
+                { name: '/admin/**', httpVerb: ['*'], action: 'deny' },
+                { name: '/files/secret', httpVerb: ['GET'], action: 'deny' },
+              ],
+            },
+          ],
+        },
+      },
+      { controllers: [FilesController] },
+    );
     // Same routes, no access control: plain HTTP stays open.
     open = await startApp({ appId: 'open-shop', apiToken: API_TOKEN, nameResolution: nr.options }, { controllers: [CheckoutController] });
     order = await startApp({ appId: 'order', apiToken: API_TOKEN, nameResolution: nr.options });
@@ -42,7 +113,7 @@ describe('invocation access control and caller identity', () => {
   });
 
   afterAll(async () => {
-    for (const a of [intruder, order, open, checkout]) await a?.close();
+    for (const a of [intruder, order, open, files, checkout]) await a?.close();
     nr.cleanup();
   });
 
@@ -77,7 +148,124 @@ describe('invocation access control and caller identity', () => {
     await expect(plain.body.json()).resolves.toMatchObject({ sku: 'a' });
   });
 
+  describe('the guard decides on the path, verb and case the router dispatches (issue 13 item 1)', () => {
+    const ctl = () => files.app.get(FilesController);
+
+    it('denies /admin/** in any letter case, for every verb, and runs no handler', async () => {
+      const inv = order.app.get(InvocationService);
+      ctl().runs = [];
+      await expect(statusOf(inv.invoke('files', 'ADMIN/users'))).resolves.toBe(403);
+      await expect(statusOf(inv.invoke('files', 'ADMIN/users', { httpMethod: 'POST', body: { name: 'eve' } }))).resolves.toBe(403);
+      await expect(statusOf(inv.invoke('files', 'Admin/Users/'))).resolves.toBe(403);
+      expect(ctl().runs).toEqual([]);
+    });
+
+    it('decodes the path before matching, as Express decodes the parameter the handler gets', async () => {
+      const inv = order.app.get(InvocationService);
+      ctl().runs = [];
+      for (const spelling of ['files/%73ecret', 'files/SECRET', 'files/%53%45%43%52%45%54']) {
+        await expect(statusOf(inv.invoke('files', spelling))).resolves.toBe(403);
+      }
+      // A literal route segment is not decoded by Express: this one is not routed at all (or denied).
+      expect(await statusOf(inv.invoke('files', '%66iles/secret'))).not.toBe(200);
+      expect(ctl().runs).toEqual([]);
+      // The operation is GET only: other names pass.
+      await expect(inv.invoke('files', 'files/public')).resolves.toMatchObject({ name: 'public', caller: 'order' });
+    });
+
+    it('decides HEAD as the GET handler Express runs for it', async () => {
+      ctl().runs = [];
+      await expect(statusOf(order.app.get(InvocationService).invoke('files', 'files/secret', { httpMethod: 'HEAD' as InvokeHttpMethod }))).resolves.toBe(403);
+      expect(ctl().runs).toEqual([]);
+    });
+
+    it('refuses an absolute-form request line with 400 even when it is properly signed', async () => {
+      ctl().runs = [];
+      const target = 'http://evil/admin/users';
+      const proof = new CallerIdentity(API_TOKEN).sign({
+        caller: 'order',
+        namespace: '',
+        callee: 'files',
+        method: 'GET',
+        path: target,
+        bodyDigest: bodyDigestOf(undefined),
+      });
+      const res = await rawRequest(files.url, [
+        `GET ${target} HTTP/1.1`,
+        'Host: evil',
+        'Connection: close',
+        'dapr-caller-app-id: order',
+        'dapr-callee-app-id: files',
+        `dapr-caller-signature: ${proof}`,
+      ]);
+      expect(res.status).toBe(400);
+      expect(JSON.parse(res.body)).toMatchObject({ errorCode: 'ERR_MALFORMED_REQUEST' });
+      expect(ctl().runs).toEqual([]);
+    });
+
+    it('denies dot-segment and encoded-slash spellings that Dapr would normalise onto a denied path', async () => {
+      const inv = order.app.get(InvocationService);
+      for (const spelling of ['files/..%2Fadmin/users', 'x/..%2Fadmin%2Fusers']) {
+        expect(await statusOf(inv.invoke('files', spelling))).not.toBe(200);
+      }
+      expect(ctl().runs).toEqual([]);
+    });
+  });
+
+  describe('the proof covers the body (item 13)', () => {
+    it('hashes bodies no parser reads (bytes, text) and hands them to the handler', async () => {
+      const inv = order.app.get(InvocationService);
+      await expect(inv.invoke('files', 'files/blob', { body: Buffer.from([1, 2, 3, 255]) })).resolves.toEqual({ name: 'blob', bytes: '\u0001\u0002\u0003ÿ' });
+      await expect(inv.invoke('files', 'files/note', { body: 'plain words' })).resolves.toEqual({ name: 'note', bytes: 'plain words' });
+      await expect(inv.invoke('files', 'files/doc', { body: { a: 1 } })).resolves.toEqual({ name: 'doc', bytes: 'object' });
+    });
+
+    it('refuses a signed request whose body was changed on the way', async () => {
+      const identity = new CallerIdentity(API_TOKEN);
+      for (const [contentType, sent, signedFor] of [
+        ['application/json', '{"amount":1000}', '{"amount":10}'],
+        ['application/octet-stream', 'BBBB', 'AAAA'],
+      ]) {
+        const proof = identity.sign({ caller: 'order', namespace: '', callee: 'files', method: 'POST', path: '/files/pay', bodyDigest: bodyDigestOf(signedFor) });
+        const res = await request(`${files.url}/files/pay`, {
+          method: 'POST',
+          body: sent,
+          headers: { 'content-type': contentType, 'dapr-caller-app-id': 'order', 'dapr-callee-app-id': 'files', 'dapr-caller-signature': proof },
+        });
+        expect(res.statusCode).toBe(401);
+        await res.body.dump();
+      }
+    });
+  });
+
+  describe('unverified caller headers never reach handlers (item 10)', () => {
+    it('removes dapr-caller-namespace (and the app id) when nothing proves them', async () => {
+      const res = await request(`${files.url}/files/public`, { headers: { 'dapr-caller-namespace': 'prod' } });
+      expect(res.statusCode).toBe(200);
+      await expect(res.body.json()).resolves.toEqual({ name: 'public' });
+    });
+  });
+
+  it('warns at start-up when app policies can never apply because no caller can be verified (item 11)', async () => {
+    const warn = jest.spyOn(Logger.prototype, 'warn').mockImplementation(() => undefined);
+    const blind = await startApp({
+      appId: 'blind',
+      nameResolution: { component: 'static' },
+      accessControl: { defaultAction: 'deny', policies: [{ appId: 'order', namespace: 'default', trustDomain: 'public', defaultAction: 'allow' }] },
+    });
+    try {
+      expect(warn.mock.calls.map((c) => String(c[0]))).toEqual(
+        expect.arrayContaining([expect.stringMatching(/app policies, but blind can verify no caller.*global default/)]),
+      );
+    } finally {
+      warn.mockRestore();
+      await blind.close();
+    }
+  });
+
   describe('forged caller ids', () => {
+    const proofFor = (identity: CallerIdentity, path: string, at?: number) =>
+      identity.sign({ caller: 'order', namespace: '', callee: 'checkout', method: 'GET', path, bodyDigest: bodyDigestOf(undefined) }, at);
     const forge = (url: string, headers: Record<string, string>) =>
       request(`${url}/stock/a`, { headers: { 'dapr-caller-app-id': 'order', 'dapr-callee-app-id': 'checkout', ...headers } });
 
@@ -87,17 +275,14 @@ describe('invocation access control and caller identity', () => {
       await res.body.dump();
     });
 
-    it('rejects a wrong api token and a missing or replayed signature', async () => {
+    it('rejects the token itself, a missing signature, one for another path, by another key, stale, or for another callee', async () => {
       const identity = new CallerIdentity(API_TOKEN);
-      const sigForOtherPath = identity.sign({ caller: 'order', callee: 'checkout', namespace: '', method: 'GET', path: '/stock/b' });
-      const sigByWrongKey = new CallerIdentity('not-the-token').sign({ caller: 'order', callee: 'checkout', namespace: '', method: 'GET', path: '/stock/a' });
-      const stale = identity.sign({ caller: 'order', callee: 'checkout', namespace: '', method: 'GET', path: '/stock/a' }, Date.now() - 120_000);
       const attempts: Record<string, string>[] = [
-        { 'dapr-api-token': 'guess' },
         { 'dapr-api-token': API_TOKEN },
-        { 'dapr-api-token': API_TOKEN, 'dapr-caller-signature': sigForOtherPath },
-        { 'dapr-api-token': API_TOKEN, 'dapr-caller-signature': sigByWrongKey },
-        { 'dapr-api-token': API_TOKEN, 'dapr-caller-signature': stale },
+        { 'dapr-caller-signature': proofFor(identity, '/stock/b') },
+        { 'dapr-caller-signature': proofFor(new CallerIdentity('not-the-token'), '/stock/a') },
+        { 'dapr-caller-signature': proofFor(identity, '/stock/a', Date.now() - 120_000) },
+        { 'dapr-caller-signature': proofFor(identity, '/stock/a'), 'dapr-callee-app-id': 'payments' },
       ];
       for (const headers of attempts) {
         const res = await forge(checkout.url, headers);
@@ -106,11 +291,14 @@ describe('invocation access control and caller identity', () => {
       }
     });
 
-    it('accepts the same request when it is signed with the shared token (so the rejections above are about the proof)', async () => {
-      const sig = new CallerIdentity(API_TOKEN).sign({ caller: 'order', callee: 'checkout', namespace: '', method: 'GET', path: '/stock/a' });
-      const res = await forge(checkout.url, { 'dapr-api-token': API_TOKEN, 'dapr-caller-signature': sig });
+    it('accepts a proof made with the shared token once, and refuses its replay', async () => {
+      const proof = proofFor(new CallerIdentity(API_TOKEN), '/stock/a');
+      const res = await forge(checkout.url, { 'dapr-caller-signature': proof });
       expect(res.statusCode).toBe(200);
       await expect(res.body.json()).resolves.toMatchObject({ caller: 'order' });
+      const replay = await forge(checkout.url, { 'dapr-caller-signature': proof });
+      expect(replay.statusCode).toBe(401);
+      await expect(replay.body.json()).resolves.toMatchObject({ message: expect.stringMatching(/replay/) });
     });
 
     it('an app with another token cannot claim an allowed id', async () => {

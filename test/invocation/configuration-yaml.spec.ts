@@ -34,6 +34,8 @@ spec:
     policies:
     - appId: order
       defaultAction: deny
+      namespace: default
+      trustDomain: public
       operations:
       - name: /stock/*
         httpVerb: ['GET']

@@ -94,7 +94,15 @@ describe('invocation over mTLS (SPIFFE ids from client certificates)', () => {
         accessControl: {
           defaultAction: 'deny',
           trustDomain: 'public',
-          policies: [{ appId: 'order', namespace: 'default', defaultAction: 'allow' }],
+          policies: [
+            {
+              appId: 'order',
+              namespace: 'default',
+              trustDomain: 'public',
+              defaultAction: 'allow',
+              operations: [{ name: '/admin/**', httpVerb: ['*'], action: 'deny' }],
+            },
+          ],
         },
       },
       { controllers: [CheckoutController] },
@@ -145,6 +153,18 @@ describe('invocation over mTLS (SPIFFE ids from client certificates)', () => {
       expect(hits()).toBe(before);
       // The same request with order's own identity passes: the denials above are about trust domain and namespace.
       expect((await rawGet(`${checkout.url}/stock/a`, rawClient(issue('order')))).status).toBe(200);
+    });
+  });
+
+  describe('(b2) certificate callers go through the same path decision', () => {
+    it('denies /admin/** however the path is spelled', async () => {
+      const agent = rawClient(issue('order'));
+      const before = hits();
+      for (const path of ['/admin/x/y', '/ADMIN/x/y', '/admin/x/%79', '/Admin/X/Y/']) {
+        expect((await rawGet(`${checkout.url}${path}`, agent)).status).toBe(403);
+      }
+      expect(hits()).toBe(before);
+      await expect(statusOf(order.app.get(InvocationService).invoke('checkout', 'ADMIN/x/y'))).resolves.toBe(403);
     });
   });
 

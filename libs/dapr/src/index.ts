@@ -7,6 +7,8 @@ export type {
   ResiliencySpec,
   NameResolutionOptions,
   DaprMtlsOptions,
+  DaprIdentityOptions,
+  DaprLimitsOptions,
 } from './dapr-module-options.interface';
 export type { ComponentDefinition, MetadataValue, DaprResource } from './runtime/component-definition';
 export { ComponentRuntime, type ComponentHealth, type LoadedComponent } from './runtime/component-runtime';

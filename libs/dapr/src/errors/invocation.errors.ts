@@ -49,3 +49,22 @@ export class AppNotFoundError extends DaprError {
     );
   }
 }
+
+/**
+ * The answer was larger than `limits.maxBodySize` (default 4Mi, Dapr's
+ * `--max-body-size`): reading stopped there and the connection was closed.
+ * Never retried — the same call would get the same answer.
+ */
+export class InvocationResponseTooLargeError extends InvocationTransportError {
+  readonly nonRetriable = true;
+
+  constructor(
+    appId: string,
+    method: string,
+    address: string,
+    readonly limit: number,
+    options?: { cause?: unknown },
+  ) {
+    super(appId, method, address, 'ERR_RESPONSE_TOO_LARGE', `the answer is larger than ${limit} bytes (limits.maxBodySize)`, options);
+  }
+}

@@ -16,7 +16,7 @@ interface AppPolicy {
   appId: string;
   defaultAction?: Action;
   trustDomain: string;
-  namespace?: string;
+  namespace: string;
   operations: Operation[];
 }
 
@@ -41,9 +41,10 @@ export interface AclDecision {
  * the app policy's default > the global default. An unverifiable caller, or
  * one whose trust domain or namespace does not match its policy, gets the
  * global default. With app policies but no global default, the default is deny.
- * As in Dapr, a policy is for an app id in a namespace (the same id may have
- * one policy per namespace); a policy without `namespace` applies to the id in
- * any namespace that has no policy of its own.
+ * As in Dapr, a policy is for an app id in one namespace and trust domain, and
+ * both are required: a policy without them is refused at start-up (otherwise
+ * `order` in a sandbox namespace would inherit what was written for prod).
+ * Operations and request paths are compared lower-cased, as Dapr does for HTTP.
  */
 export class AccessControlPolicy {
   private readonly globalDefault: Action;
@@ -62,13 +63,20 @@ export class AccessControlPolicy {
     policies.forEach((p, i) => {
       const f = `spec.accessControl.policies[${i}]`;
       if (!p || typeof p.appId !== 'string' || p.appId === '') fail(`${f}.appId`, 'is required');
+      // Dapr refuses the whole spec when a policy lacks either (ParseAccessControlSpec).
+      if (typeof p.trustDomain !== 'string' || p.trustDomain === '') {
+        fail(`${f}.trustDomain`, `is required for app "${p.appId}" (Dapr's default trust domain is "public")`);
+      }
+      if (typeof p.namespace !== 'string' || p.namespace === '') {
+        fail(`${f}.namespace`, `is required for app "${p.appId}" (use "default" for the default namespace)`);
+      }
       const ops = p.operations ?? [];
       if (!Array.isArray(ops)) fail(`${f}.operations`, 'must be a list');
-      this.apps.set(policyKey(p.appId, p.namespace), {
+      this.apps.set(policyKey(p.appId, p.namespace!), {
         appId: p.appId,
         defaultAction: action(p.defaultAction, `${f}.defaultAction`, fail),
-        trustDomain: p.trustDomain ?? 'public',
-        namespace: p.namespace,
+        trustDomain: p.trustDomain!,
+        namespace: p.namespace!,
         operations: ops
           .map((op, j) => operation(op, `${f}.operations[${j}]`, fail))
           .sort((a, b) => b.specificity - a.specificity),
@@ -76,14 +84,25 @@ export class AccessControlPolicy {
     });
   }
 
+  /** True when some app policy exists: only a verified caller id can ever select one. */
+  get hasAppPolicies(): boolean {
+    return this.apps.size > 0;
+  }
+
+  /**
+   * The decision for one request. `path` is compared lower-cased, without its
+   * query and one trailing slash; the guard passes it already decoded (see
+   * `requestTargetOf`). HEAD is decided as GET, the handler Express runs for it.
+   */
   decide(caller: CallerInfo, httpVerb: string, path: string): AclDecision {
     const global: AclDecision = { action: this.globalDefault, scope: 'global' };
     if (!caller.appId) return global;
-    const policy = this.apps.get(policyKey(caller.appId, caller.namespace || 'default')) ?? this.apps.get(policyKey(caller.appId));
+    const policy = this.apps.get(policyKey(caller.appId, caller.namespace || 'default'));
     if (!policy) return global;
     if (policy.trustDomain !== (caller.trustDomain ?? this.trustDomain)) return global;
     const normalised = normalisePath(path);
-    const verb = httpVerb.toUpperCase();
+    const upper = httpVerb.toUpperCase();
+    const verb = upper === 'HEAD' ? 'GET' : upper;
     for (const op of policy.operations) {
       if (!op.pattern.test(normalised)) continue;
       if (op.verbs && !op.verbs.has(verb)) break;
@@ -93,9 +112,9 @@ export class AccessControlPolicy {
   }
 }
 
-/** Dapr's `appId||namespace` (app ids never contain `||`); the bare id for a policy without namespace. */
-function policyKey(appId: string, namespace?: string): string {
-  return namespace === undefined ? appId : `${appId}||${namespace}`;
+/** Dapr's `appId||namespace` (app ids never contain `||`). */
+function policyKey(appId: string, namespace: string): string {
+  return `${appId}||${namespace}`;
 }
 
 function action(v: unknown, field: string, fail: (f: string, m: string) => never): Action | undefined {
@@ -132,7 +151,7 @@ function normalisePath(p: string): string {
   const q = s.indexOf('?');
   if (q >= 0) s = s.slice(0, q);
   if (s.length > 1 && s.endsWith('/')) s = s.slice(0, -1);
-  return s;
+  return s.toLowerCase();
 }
 
 function globToRegExp(glob: string): RegExp {
@@ -145,7 +164,7 @@ function globToRegExp(glob: string): RegExp {
         if (re.endsWith('/')) re = `${re.slice(0, -1)}(?:/.*)?`;
         else re += '.*';
         i++;
-      } else re += '[^/]+';
+      } else re += '[^/]*'; // Dapr's in-segment `*` matches zero or more characters
     } else re += c.replace(/[.+?^${}()|[\]\\]/g, '\\$&');
   }
   return new RegExp(`^${re}$`);

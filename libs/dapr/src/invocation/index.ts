@@ -18,7 +18,9 @@ export {
 export { NameResolutionService } from './name-resolution.service';
 export { InvocationAccessGuard } from './invocation-access.guard';
 export { AccessControlPolicy, type CallerInfo, type AclDecision } from './access-control.policy';
-export { CallerIdentity } from './caller-identity';
+export { CallerIdentity, type SignedCall } from './caller-identity';
+export { bodyDigestOf } from './call-proof';
+export { issueCredential, verifyCredential, type VerifiedCredential } from './identity-credential';
 export { daprHttpsOptions, type DaprHttpsOptions } from './dapr-https-options';
 export { loadWorkloadIdentity, type WorkloadIdentity } from './workload-identity';
 export { formatSpiffeId, parseSpiffeId, type SpiffeId } from './spiffe-id';

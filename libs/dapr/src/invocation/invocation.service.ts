@@ -2,18 +2,20 @@ import { Injectable, type OnApplicationShutdown } from '@nestjs/common';
 import type { Span } from '@opentelemetry/api';
 import { Pool } from 'undici';
 import type Dispatcher from 'undici/types/dispatcher';
-import { InvocationError, InvocationTransportError } from '../errors/invocation.errors';
+import { InvocationError, InvocationResponseTooLargeError, InvocationTransportError } from '../errors/invocation.errors';
 import { DaprMetrics } from '../observability/dapr-metrics';
 import { DaprTracer } from '../observability/dapr-tracer';
 import { NEVER_ABORTED, type ResiliencyPolicy } from '../resiliency/resiliency-policy';
 import { ResiliencyService } from '../resiliency/resiliency.service';
 import { ComponentRuntime } from '../runtime/component-runtime';
+import { appIdentityOf, type AppKeySigner } from './app-identity';
 import { builtinInvokePolicy } from './builtin-invoke-policy';
+import { bodyDigestOf, type SignedCall } from './call-proof';
 import { CallerIdentity } from './caller-identity';
 import {
-  API_TOKEN_HEADER,
   CALLEE_APP_ID_HEADER,
   CALLER_APP_ID_HEADER,
+  CALLER_CREDENTIAL_HEADER,
   CALLER_NAMESPACE_HEADER,
   CALLER_SIGNATURE_HEADER,
 } from './invocation.constants';
@@ -44,9 +46,11 @@ interface Call {
   httpMethod: InvokeHttpMethod;
   path: string;
   body: EncodedBody;
+  /** SHA-256 of the body, computed once when the call is signed. */
+  bodyDigest?: string;
   userHeaders?: Record<string, string>;
-  deadline?: AbortSignal;
-  timeoutMs?: number;
+  deadline: AbortSignal;
+  timeoutMs: number;
   /** Status of the last answer, for the response metric. */
   status?: number;
 }
@@ -54,19 +58,24 @@ interface Call {
 /**
  * Service invocation (API.md): resolves the app id, calls its route over a
  * pooled keep-alive undici `Pool` per target origin, adds Dapr's headers
- * (caller/callee app id, namespace, W3C trace context, API token and a signed
- * caller identity), runs under the target app's resiliency policy (or the
- * built-in one that never duplicates a POST), and decodes the answer by
- * content type. Non-2xx answers throw `InvocationError`.
+ * (caller/callee app id, namespace, W3C trace context) and a proof of the
+ * caller's id (an Ed25519 signature with per-app keys, an HMAC keyed from the
+ * api token — never the token itself), runs under the target app's resiliency
+ * policy (or the built-in one that never duplicates a POST), and decodes the
+ * answer by content type. Non-2xx answers throw `InvocationError`. Every call
+ * has a deadline (`timeoutMs`, else `limits.invokeTimeoutMs`) and answers are
+ * read up to `limits.maxBodySize`.
  */
 @Injectable()
 export class InvocationService implements OnApplicationShutdown {
   private readonly pools = new Map<string, Pool>();
   private readonly policies = new Map<string, ResiliencyPolicy | null>();
   private readonly identity?: CallerIdentity;
+  private readonly signer?: AppKeySigner;
   private readonly appId: string;
   private readonly namespace: string;
-  private readonly apiToken?: string;
+  private readonly timeoutMs: number;
+  private readonly maxResponseBytes: number;
   /** This app's certificates when mTLS is configured: used for every `https:` target. */
   private readonly workload?: WorkloadIdentity;
   private closed = false;
@@ -80,9 +89,11 @@ export class InvocationService implements OnApplicationShutdown {
   ) {
     this.appId = runtime.appId;
     this.namespace = runtime.options.namespace ?? '';
-    this.apiToken = runtime.options.apiToken;
-    if (this.apiToken) this.identity = new CallerIdentity(this.apiToken);
+    if (runtime.options.apiToken) this.identity = new CallerIdentity(runtime.options.apiToken);
+    this.signer = appIdentityOf(runtime)?.signer;
     this.workload = workloadIdentityOf(runtime);
+    this.timeoutMs = runtime.limits.invokeTimeoutMs;
+    this.maxResponseBytes = runtime.limits.maxBodyBytes;
   }
 
   async invoke<T = unknown>(appId: string, method: string, options: InvokeOptions = {}): Promise<T> {
@@ -97,11 +108,10 @@ export class InvocationService implements OnApplicationShutdown {
       path: buildPath(method, options.query),
       body: encodeBody(options.body),
       userHeaders: options.headers,
+      // A call without a deadline could wait for ever on a server that never answers or trickles.
+      timeoutMs: options.timeoutMs ?? this.timeoutMs,
+      deadline: AbortSignal.timeout(options.timeoutMs ?? this.timeoutMs),
     };
-    if (options.timeoutMs !== undefined) {
-      call.timeoutMs = options.timeoutMs;
-      call.deadline = AbortSignal.timeout(options.timeoutMs);
-    }
     const span = this.tracer.startInvocationSpan(appId, method, httpMethod);
     const metered = this.metrics.active;
     const started = metered ? performance.now() : 0;
@@ -153,8 +163,7 @@ export class InvocationService implements OnApplicationShutdown {
     const origin = typeof found === 'string' ? found : await found;
     const headers = this.headersFor(call, span);
     // Only wire abort listeners into undici when something can actually cancel the request.
-    const cancellable = policySignal !== NEVER_ABORTED;
-    const signal = call.deadline ? (cancellable ? AbortSignal.any([policySignal, call.deadline]) : call.deadline) : cancellable ? policySignal : undefined;
+    const signal = policySignal !== NEVER_ABORTED ? AbortSignal.any([policySignal, call.deadline]) : call.deadline;
     let res: Dispatcher.ResponseData;
     try {
       res = await this.pool(origin, call).request({
@@ -169,7 +178,12 @@ export class InvocationService implements OnApplicationShutdown {
     }
     call.status = res.statusCode;
     if (res.statusCode < 200 || res.statusCode > 299) {
-      const body = await decodeErrorBody(res);
+      let body: unknown;
+      try {
+        body = await decodeErrorBody(res);
+      } catch (err) {
+        throw this.transportError(call, origin, err);
+      }
       throw new InvocationError(call.appId, call.method, res.statusCode, body, res.headers);
     }
     try {
@@ -193,15 +207,24 @@ export class InvocationService implements OnApplicationShutdown {
     headers[CALLER_APP_ID_HEADER] = this.appId;
     headers[CALLEE_APP_ID_HEADER] = call.calleeId;
     if (this.namespace) headers[CALLER_NAMESPACE_HEADER] = this.namespace;
-    if (this.identity) {
-      headers[API_TOKEN_HEADER] = this.apiToken!;
-      headers[CALLER_SIGNATURE_HEADER] = this.identity.signReusing({
+    if (this.signer || this.identity) {
+      // A fresh proof per attempt: each carries its own nonce and the callee accepts a nonce once.
+      const signed: SignedCall = {
         caller: this.appId,
-        callee: call.calleeId,
         namespace: this.namespace,
+        callee: call.calleeId,
+        calleeNamespace: call.calleeNamespace ?? this.namespace,
         method: call.httpMethod,
         path: call.path,
-      });
+        bodyDigest: (call.bodyDigest ??= bodyDigestOf(call.body.payload)),
+      };
+      const proofs: string[] = [];
+      if (this.signer) {
+        proofs.push(this.signer.sign(signed));
+        headers[CALLER_CREDENTIAL_HEADER] = this.signer.credential;
+      }
+      if (this.identity) proofs.push(this.identity.sign(signed));
+      headers[CALLER_SIGNATURE_HEADER] = proofs.join(', ');
     }
     // The invocation span (or, with no SDK, the caller's own context) travels as traceparent/tracestate.
     this.tracer.injectTraceContext(headers, span);
@@ -217,7 +240,7 @@ export class InvocationService implements OnApplicationShutdown {
     if (!pool) {
       if (this.closed) throw new Error('InvocationService is shut down');
       const connect = mtls ? { timeout: 5_000, ...mtlsConnectOptions(this.workload!, call.calleeId, call.calleeNamespace, origin) } : { timeout: 5_000 };
-      pool = new Pool(origin, { keepAliveTimeout: 10_000, connect });
+      pool = new Pool(origin, { keepAliveTimeout: 10_000, connect, maxResponseSize: this.maxResponseBytes });
       this.pools.set(key, pool);
     }
     return pool;
@@ -226,7 +249,10 @@ export class InvocationService implements OnApplicationShutdown {
   private transportError(call: Call, origin: string, err: unknown): Error {
     if (err instanceof InvocationError || err instanceof InvocationTransportError) return err;
     const e = err as { code?: string; message?: string; cause?: { code?: string } };
-    if (call.deadline?.aborted) {
+    if (e?.code === 'UND_ERR_RES_EXCEEDED_MAX_SIZE') {
+      return new InvocationResponseTooLargeError(call.appId, call.method, origin, this.maxResponseBytes, { cause: err });
+    }
+    if (call.deadline.aborted) {
       const timedOut = new InvocationTransportError(call.appId, call.method, origin, 'ETIMEDOUT', `timed out after ${call.timeoutMs} ms`, {
         cause: err,
       });

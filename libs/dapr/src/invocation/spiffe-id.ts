@@ -7,15 +7,29 @@ export interface SpiffeId {
   uri: string;
 }
 
-const DAPR_SPIFFE = /^spiffe:\/\/([^/?#]+)\/ns\/([^/?#]+)\/([^/?#]+)$/;
+/**
+ * The SPIFFE ID grammar go-spiffe enforces (which Dapr uses): lower-case
+ * `spiffe://`, a trust domain of `[a-z0-9._-]` only (so no upper case,
+ * userinfo or port), path segments of `[A-Za-z0-9._-]` that are neither empty
+ * nor `.` / `..`, no percent-encoding, query or fragment. Dapr's form is
+ * exactly `/ns/<namespace>/<app-id>` here.
+ */
+const DAPR_SPIFFE = /^spiffe:\/\/([a-z0-9._-]{1,255})\/ns\/([A-Za-z0-9._-]+)\/([A-Za-z0-9._-]+)$/;
+const MAX_SPIFFE_ID = 2048;
 
 export function formatSpiffeId(trustDomain: string, namespace: string, appId: string): string {
   return `spiffe://${trustDomain}/ns/${namespace}/${appId}`;
 }
 
 export function parseSpiffeId(uri: string): SpiffeId | undefined {
+  if (typeof uri !== 'string' || uri.length > MAX_SPIFFE_ID) return undefined;
   const m = DAPR_SPIFFE.exec(uri);
-  return m ? { trustDomain: m[1], namespace: m[2], appId: m[3], uri } : undefined;
+  if (!m || isDotSegment(m[2]) || isDotSegment(m[3])) return undefined;
+  return { trustDomain: m[1], namespace: m[2], appId: m[3], uri };
+}
+
+function isDotSegment(s: string): boolean {
+  return s === '.' || s === '..';
 }
 
 /**

@@ -11,6 +11,7 @@ import { componentRegistry, type ComponentRegistry } from './component-registry'
 import { parseDuration } from './duration';
 import { resolveMetadata } from './metadata-resolver';
 import { resolveOptions, type ResolvedDaprOptions } from './resolved-options';
+import { resolveLimits, type ResolvedLimits } from './limits';
 import { EnvSecretStore } from '../components/local/env.secret-store';
 import { redactSecrets, registerSecretMetadata, registerSecretValues } from '../observability/secret-redaction';
 import '../components';
@@ -45,6 +46,8 @@ const PING_TIMEOUT_MS = 2000;
 export class ComponentRuntime implements OnApplicationShutdown {
   private readonly logger = new Logger('Dapr');
   readonly options: ResolvedDaprOptions;
+  /** Body size limits and timeouts (`limits` option with defaults). */
+  readonly limits: ResolvedLimits;
   private readonly components = new Map<string, LoadedComponent>();
   private readonly resources: DaprResource[] = [];
   private started?: Promise<void>;
@@ -54,6 +57,7 @@ export class ComponentRuntime implements OnApplicationShutdown {
 
   constructor(@Inject(DAPR_MODULE_OPTIONS) options: DaprModuleOptions) {
     this.options = resolveOptions(options);
+    this.limits = resolveLimits(this.options.limits);
   }
 
   get appId(): string {

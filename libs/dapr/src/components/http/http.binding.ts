@@ -6,6 +6,7 @@ import { loadPackage } from '../../runtime/load-package';
 import type { InvokeRequest, InvokeResponse, OutputBindingDriver } from '../spi/bindings.spi';
 import type { ComponentMetadata } from '../spi/component.spi';
 import { MetadataReader } from '../metadata-reader';
+import { parseQuantity } from '../../runtime/quantity';
 
 type Undici = typeof import('undici');
 
@@ -177,24 +178,6 @@ function redactUrl(u: string): string {
   } catch {
     return '(url)';
   }
-}
-
-/** Kubernetes resource quantity (`100Mi`, `1G`, `2048`) in bytes. */
-export function parseQuantity(v: string): number | undefined {
-  const m = /^(\d+(?:\.\d+)?)\s*(Ki|Mi|Gi|Ti|k|K|M|G|T)?$/.exec(v.trim());
-  if (!m) return undefined;
-  const mult: Record<string, number> = {
-    Ki: 1024,
-    Mi: 1024 ** 2,
-    Gi: 1024 ** 3,
-    Ti: 1024 ** 4,
-    k: 1e3,
-    K: 1e3,
-    M: 1e6,
-    G: 1e9,
-    T: 1e12,
-  };
-  return Math.floor(Number(m[1]) * (m[2] ? mult[m[2]] : 1));
 }
 
 function statusText(code: number): string {
