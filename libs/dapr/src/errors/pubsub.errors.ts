@@ -77,3 +77,18 @@ export class SubscriptionConfigError extends DaprError {
     super(message, 'ERR_PUBSUB_SUBSCRIPTION');
   }
 }
+
+/**
+ * A delivered message that cannot be read as a CloudEvent: not JSON, not an
+ * object, an attribute of the wrong type (`data_base64` that is not a base64
+ * string...), or larger than `limits.maxBodySize`. It fails the same way
+ * every time, so it is never retried: it goes to the dead-letter topic, or is
+ * dropped with an error log.
+ */
+export class MalformedCloudEventError extends DaprError {
+  readonly nonRetriable = true;
+
+  constructor(message: string) {
+    super(message, 'ERR_PUBSUB_CLOUD_EVENTS_SER');
+  }
+}

@@ -11,6 +11,7 @@ const LATENCY_BUCKETS_MS = [
 
 interface Instruments {
   pubsubIngressCount: Counter;
+  pubsubUndecodable: Counter;
   pubsubIngressLatencies: Histogram;
   pubsubEgressCount: Counter;
   pubsubEgressLatencies: Histogram;
@@ -54,6 +55,10 @@ function createInstruments(provider: MeterProvider): Instruments {
   return {
     pubsubIngressCount: m.createCounter('dapr_component_pubsub_ingress_count', {
       description: 'The number of incoming messages arriving from the pub/sub component.',
+    }),
+    // Not a Dapr metric (Dapr has none for this): messages that could never be handled, by reason.
+    pubsubUndecodable: m.createCounter('nest_dapr_pubsub_undecodable_total', {
+      description: 'Messages that could not be decoded as CloudEvents (malformed or too large) and were dead-lettered or dropped.',
     }),
     pubsubIngressLatencies: latency(
       'dapr_component_pubsub_ingress_latencies',
@@ -132,6 +137,11 @@ export class DaprMetrics {
     const attrs = { ...this.base(component), topic, process_status: processStatus, status: processStatus };
     i.pubsubIngressCount.add(1, attrs);
     i.pubsubIngressLatencies.record(elapsedMs, attrs);
+  }
+
+  /** A message that can never be handled: `reason` malformed | too_large. */
+  pubsubUndecodable(component: string, topic: string, reason: 'malformed' | 'too_large'): void {
+    instruments()?.pubsubUndecodable.add(1, { ...this.base(component), topic, reason });
   }
 
   pubsubEgress(component: string, topic: string, success: boolean, elapsedMs: number): void {

@@ -1,6 +1,6 @@
 import { randomFillSync, randomUUID } from 'node:crypto';
 import { context, trace, type SpanContext } from '@opentelemetry/api';
-import { PubSubCloudEventError, PubSubMetadataError } from '../errors/pubsub.errors';
+import { MalformedCloudEventError, PubSubCloudEventError, PubSubMetadataError } from '../errors/pubsub.errors';
 import { parseDuration } from '../runtime/duration';
 import { CLOUD_EVENT_SPEC_VERSION, CLOUD_EVENT_TYPE, CLOUDEVENTS_CONTENT_TYPE } from './pubsub.constants';
 import type { CloudEvent, PublishOptions } from './pubsub.interfaces';
@@ -277,14 +277,66 @@ function appCloudEvent(ctx: EnvelopeContext, data: unknown, nowMs: number, span?
   return out;
 }
 
-/** Why an incoming message could not be read as a CloudEvent. */
-export class MalformedCloudEventError extends Error {}
+export { MalformedCloudEventError };
+
+/** Context attributes that are strings in CloudEvents 1.0 (and Dapr's extensions); anything else is refused. */
+const STRING_ATTRIBUTES = [
+  'id',
+  'source',
+  'specversion',
+  'type',
+  'datacontenttype',
+  'dataschema',
+  'subject',
+  'time',
+  'topic',
+  'pubsubname',
+  'traceid',
+  'traceparent',
+  'tracestate',
+  'expiration',
+] as const;
+/** RFC 4648 §4 padded base64, what Go's base64.StdEncoding (Dapr) writes; a loop, linear and regex-free. */
+export function isStdBase64(s: string): boolean {
+  const n = s.length;
+  if (n % 4 !== 0) return false;
+  let end = n;
+  if (n > 0 && s.charCodeAt(n - 1) === 61 /* = */) end = s.charCodeAt(n - 2) === 61 ? n - 2 : n - 1;
+  for (let i = 0; i < end; i++) {
+    const c = s.charCodeAt(i);
+    // A-Z a-z 0-9 + /
+    if (!((c >= 65 && c <= 90) || (c >= 97 && c <= 122) || (c >= 48 && c <= 57) || c === 43 || c === 47)) return false;
+  }
+  return true;
+}
+
+/**
+ * Type-checks what the pipeline and handlers rely on, so a hostile event
+ * cannot smuggle objects where strings are expected: `{"data_base64":
+ * {"length":1e8}}` would otherwise allocate 100 MB in `Buffer.from`.
+ */
+function assertWellTyped(event: Record<string, unknown>): void {
+  for (const name of STRING_ATTRIBUTES) {
+    const v = event[name];
+    if (v !== undefined && v !== null && typeof v !== 'string') {
+      throw new MalformedCloudEventError(`CloudEvent attribute "${name}" must be a string, got ${Array.isArray(v) ? 'array' : typeof v}`);
+    }
+  }
+  const b64 = event.data_base64;
+  if (b64 !== undefined && b64 !== null) {
+    if (typeof b64 !== 'string') throw new MalformedCloudEventError(`CloudEvent data_base64 must be a base64 string, got ${Array.isArray(b64) ? 'array' : typeof b64}`);
+    if (!isStdBase64(b64)) throw new MalformedCloudEventError('CloudEvent data_base64 is not valid (padded, standard-alphabet) base64');
+    if (event.data !== undefined) throw new MalformedCloudEventError('CloudEvent has both data and data_base64');
+  }
+}
 
 /**
  * Reads a delivered message as a CloudEvent: parses a structured CE, rebuilds a
  * binary-mode one from `ce_` metadata, or synthesises one for raw payloads.
  * The returned object is the parsed JSON itself (no copy); broker metadata is
- * attached as `metadata`.
+ * attached as `metadata`. Throws MalformedCloudEventError for anything that is
+ * not a well-typed CloudEvent (see assertWellTyped); never anything else, for
+ * any bytes and any metadata.
  */
 export function decodeDelivery(
   data: Uint8Array,
@@ -294,6 +346,8 @@ export function decodeDelivery(
   pubsub: string,
   rawPayload: boolean,
 ): CloudEvent {
+  // Drivers build metadata from the broker: a hostile entry can make it anything.
+  if (metadata === null || typeof metadata !== 'object' || Array.isArray(metadata)) metadata = {};
   let event: CloudEvent;
   if (rawPayload) {
     event = {
@@ -319,10 +373,11 @@ export function decodeDelivery(
       throw new MalformedCloudEventError('not a JSON CloudEvent: the body is not a JSON object');
     }
     event = parsed as CloudEvent;
+    assertWellTyped(parsed as Record<string, unknown>);
   }
-  if (event.traceid === undefined && metadata.traceid !== undefined) event.traceid = metadata.traceid;
-  if (event.traceparent === undefined && metadata.traceparent !== undefined) event.traceparent = metadata.traceparent;
-  if (event.tracestate === undefined && metadata.tracestate !== undefined) event.tracestate = metadata.tracestate;
+  if (event.traceid === undefined && typeof metadata.traceid === 'string') event.traceid = metadata.traceid;
+  if (event.traceparent === undefined && typeof metadata.traceparent === 'string') event.traceparent = metadata.traceparent;
+  if (event.tracestate === undefined && typeof metadata.tracestate === 'string') event.tracestate = metadata.tracestate;
   event.metadata = metadata;
   return event;
 }
@@ -336,7 +391,11 @@ function binaryModeEvent(
 ): CloudEvent {
   const event: Record<string, unknown> = {};
   for (const key in metadata) {
-    if (key.length > 3 && key.slice(0, 3).toLowerCase() === 'ce_') event[key.slice(3).toLowerCase()] = metadata[key];
+    if (key.length > 3 && key.slice(0, 3).toLowerCase() === 'ce_') {
+      const name = key.slice(3).toLowerCase();
+      // `ce___proto__` must not replace the event's prototype; metadata values are strings.
+      if (name !== '__proto__' && typeof metadata[key] === 'string') event[name] = metadata[key];
+    }
   }
   event.datacontenttype = contentType;
   event.data_base64 = Buffer.from(data.buffer, data.byteOffset, data.byteLength).toString('base64');
@@ -351,7 +410,7 @@ function binaryModeEvent(
 
 /** The handler's first argument: `data`, or the decoded bytes of `data_base64` (JSON when they parse). */
 export function payloadOf(event: CloudEvent, rawPayload: boolean): unknown {
-  if (event.data !== undefined || event.data_base64 === undefined) return event.data;
+  if (event.data !== undefined || typeof event.data_base64 !== 'string') return event.data;
   const bytes = Buffer.from(event.data_base64, 'base64');
   if (rawPayload) {
     try {

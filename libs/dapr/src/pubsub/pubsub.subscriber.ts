@@ -15,13 +15,18 @@ import { PubSubExplorer, type SubscriptionHandler } from './pubsub.explorer';
 import { PubSubService } from './pubsub.service';
 import { TopicSubscription } from './topic-subscription';
 
-/** How long shutdown waits for in-flight handlers before closing the drivers. */
+/** How long shutdown waits for in-flight handlers before closing the drivers (default of limits.drainTimeoutMs). */
 export const DRAIN_TIMEOUT_MS = 10_000;
 
 /**
  * Starts the app's subscriptions once the application has bootstrapped and
- * stops them first at shutdown: intake stops, in-flight handlers finish
- * (bounded by DRAIN_TIMEOUT_MS), then the runtime closes the drivers.
+ * stops them first at shutdown: intake stops, in-flight handlers finish, then
+ * the runtime closes the drivers. The whole stop is bounded by
+ * `limits.drainTimeoutMs`: a driver's stop() waits for its running handlers,
+ * so it is raced against the timeout rather than awaited first, and when the
+ * time is up the deliveries still running are abandoned (given back to their
+ * driver as RETRY, so the broker redelivers them) and the drivers finish
+ * stopping at once.
  */
 @Injectable()
 export class PubSubSubscriber implements OnApplicationBootstrap, BeforeApplicationShutdown {
@@ -101,6 +106,8 @@ export class PubSubSubscriber implements OnApplicationBootstrap, BeforeApplicati
       componentType: target.type,
       tracer: this.tracer,
       metrics: this.metrics,
+      maxMessageBytes: this.runtime.limits.maxBodyBytes,
+      handlerTimeoutMs: this.runtime.limits.handlerTimeoutMs,
     });
     for (const h of handlers) sub.router.add(h, h.options.match, h.describe);
     return sub;
@@ -108,21 +115,36 @@ export class PubSubSubscriber implements OnApplicationBootstrap, BeforeApplicati
 
   async beforeApplicationShutdown(): Promise<void> {
     const subs = this.subscriptions.splice(0);
-    await Promise.all(
-      subs.map((s) =>
-        s.stop().catch((err: Error) => this.logger.warn(`stopping ${s.config.pubsub}/${s.config.topic}: ${err.message}`)),
-      ),
+    if (subs.length === 0) return;
+    const drainMs = this.runtime.limits.drainTimeoutMs;
+    const stopped = subs.map((s) =>
+      s.stop().catch((err: Error) => this.logger.warn(`stopping ${s.config.pubsub}/${s.config.topic}: ${err.message}`)),
     );
-    const drained = await Promise.all(subs.map((s) => s.drain(DRAIN_TIMEOUT_MS)));
-    subs.forEach((s, i) => {
-      if (!drained[i]) {
+    // Intake stops and in-flight handlers finish together; neither may take longer than the drain timeout.
+    let timer: NodeJS.Timeout | undefined;
+    const timeUp = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), drainMs)));
+    const finished = Promise.all([...stopped, ...subs.map((s) => s.drain(drainMs))]).then(() => true as const);
+    const inTime = await Promise.race([finished, timeUp]);
+    clearTimeout(timer);
+    if (inTime) return;
+    for (const s of subs) {
+      if (s.inFlight > 0) {
         this.logger.warn(
-          `${s.inFlight} handler(s) of ${s.config.pubsub}/${s.config.topic} still running after ${DRAIN_TIMEOUT_MS} ms; closing anyway (they will be redelivered)`,
+          `${s.inFlight} handler(s) of ${s.config.pubsub}/${s.config.topic} still running after ${drainMs} ms; ` +
+            `giving their messages back for redelivery and closing anyway`,
         );
       }
-    });
+      s.abandon();
+    }
+    // Abandoned deliveries settle at once, so drivers finish stopping quickly; never wait long for one that does not.
+    let grace: NodeJS.Timeout | undefined;
+    await Promise.race([Promise.all(stopped), new Promise<void>((resolve) => (grace = setTimeout(resolve, ABANDON_GRACE_MS)))]);
+    clearTimeout(grace);
   }
 }
+
+/** How long drivers get to stop once their deliveries were abandoned. */
+const ABANDON_GRACE_MS = 1_000;
 
 function agree(
   handlers: SubscriptionHandler[],

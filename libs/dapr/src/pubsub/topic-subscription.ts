@@ -4,7 +4,9 @@ import type { DaprMetrics, PubSubProcessStatus } from '../observability/dapr-met
 import type { DaprTracer, MessagingSpanTarget } from '../observability/dapr-tracer';
 import type { DeliveryOutcome, PubSubDriver, PubSubMessage, SubscriptionHandle } from '../components/spi/pubsub.spi';
 import type { ResiliencyPolicy } from '../resiliency/resiliency-policy';
-import { decodeDelivery, isExpired, MalformedCloudEventError, parseBoolMetadata, payloadOf } from './cloud-event.codec';
+import { MalformedCloudEventError } from '../errors/pubsub.errors';
+import { HandlerTimeoutError } from '../errors/subscription.errors';
+import { decodeDelivery, isExpired, parseBoolMetadata, payloadOf } from './cloud-event.codec';
 import type { SubscriptionHandler } from './pubsub.explorer';
 import type { CloudEvent } from './pubsub.interfaces';
 import { RouteEvaluationError, SubscriptionRouter } from './subscription-router';
@@ -32,7 +34,13 @@ export interface TopicSubscriptionConfig {
   componentType?: string;
   tracer?: DaprTracer;
   metrics?: DaprMetrics;
+  /** Larger messages are not decoded: dead-letter topic, else dropped (limits.maxBodySize). */
+  maxMessageBytes?: number;
+  /** One handler run longer than this fails with HandlerTimeoutError (limits.handlerTimeoutMs). */
+  handlerTimeoutMs?: number;
 }
+
+const ABANDONED: DeliveryOutcome = 'RETRY';
 
 const PROCESS_STATUS: Record<DeliveryOutcome, PubSubProcessStatus> = { SUCCESS: 'success', RETRY: 'retry', DROP: 'drop' };
 
@@ -42,6 +50,14 @@ const PROCESS_STATUS: Record<DeliveryOutcome, PubSubProcessStatus> = { SUCCESS: 
  * the handler under the inbound resiliency policy, map its outcome, and
  * dead-letter. Nothing is lost silently: without a dead-letter topic a failed
  * message goes back to the driver as RETRY.
+ *
+ * Bad input never stalls a topic: a message that cannot be decoded (or is
+ * larger than the limit) fails the same way every time, so it goes to the
+ * dead-letter topic or is dropped with an ERROR log naming it and counted in
+ * `nest_dapr_pubsub_undecodable_total` — never retried. A handler run longer
+ * than the handler timeout counts as failed, and at shutdown deliveries still
+ * running when the drain timeout ends are given back to the driver as RETRY
+ * (`abandon`), so its stop never waits on a hung handler.
  */
 export class TopicSubscription {
   private readonly logger = new Logger('Dapr');
@@ -49,6 +65,10 @@ export class TopicSubscription {
   private readonly rawPayload: boolean;
   private inflight = 0;
   private idle?: () => void;
+  private abandoned = false;
+  private abandonNow?: (outcome: DeliveryOutcome) => void;
+  /** Settles with RETRY when `abandon()` is called; raced against every delivery. */
+  private readonly abandonment = new Promise<DeliveryOutcome>((resolve) => (this.abandonNow = resolve));
   private handle?: SubscriptionHandle;
   private readonly spanTarget: MessagingSpanTarget;
 
@@ -95,13 +115,24 @@ export class TopicSubscription {
     });
   }
 
+  /**
+   * Gives every delivery still running back to its driver as RETRY (not
+   * acked: redelivered later) so the driver can stop; what the handlers do
+   * afterwards is ignored. Called by the subscriber when the drain timeout ends.
+   */
+  abandon(): void {
+    this.abandoned = true;
+    this.abandonNow?.(ABANDONED);
+  }
+
   /** The driver's handler (an arrow function so drivers can call it unbound). */
   readonly deliver = async (msg: PubSubMessage): Promise<DeliveryOutcome> => {
+    if (this.abandoned) return ABANDONED;
     this.inflight++;
     const metrics = this.config.metrics;
     const start = metrics ? performance.now() : 0;
     try {
-      const outcome = await this.process(msg);
+      const outcome = await Promise.race([this.process(msg), this.abandonment]);
       metrics?.pubsubIngress(this.config.pubsub, this.config.topic, PROCESS_STATUS[outcome], performance.now() - start);
       return outcome;
     } finally {
@@ -113,11 +144,16 @@ export class TopicSubscription {
     const { topic, pubsub } = this.config;
     let event: CloudEvent;
     try {
+      const limit = this.config.maxMessageBytes;
+      const size = msg.data?.byteLength;
+      if (typeof size !== 'number') throw new MalformedCloudEventError('the driver delivered no message bytes');
+      if (limit !== undefined && size > limit) {
+        throw new MalformedCloudEventError(`message is ${size} bytes, more than limits.maxBodySize (${limit} bytes)`);
+      }
       event = decodeDelivery(msg.data, msg.metadata, msg.contentType, topic, pubsub, this.rawPayload);
     } catch (err) {
       if (!(err instanceof MalformedCloudEventError)) throw err;
-      this.logger.warn(`malformed CloudEvent on topic ${topic} (pubsub ${pubsub}, message id ${messageIdOf(msg)}): ${err.message}`);
-      return this.deadLetterOr(msg, 'RETRY');
+      return this.undecodable(msg, err);
     }
     if (isExpired(event, Date.now())) {
       this.logger.warn(`dropping expired event ${event.id} on topic ${topic} (expiration ${event.expiration})`);
@@ -127,9 +163,12 @@ export class TopicSubscription {
     try {
       handler = this.router.route(event);
     } catch (err) {
-      if (!(err instanceof RouteEvaluationError)) throw err;
-      this.logger.warn(`event ${event.id} on topic ${topic}: ${err.message}`);
-      return this.deadLetterOr(msg, 'RETRY');
+      if (err instanceof RouteEvaluationError) {
+        this.logger.warn(`event ${event.id} on topic ${topic}: ${err.message}`);
+        return this.deadLetterOr(msg, 'RETRY');
+      }
+      // Anything else (a stack overflow on a pathological event...) fails the same way on every delivery.
+      return this.undecodable(msg, new MalformedCloudEventError(`routing the event failed: ${(err as Error)?.message ?? err}`));
     }
     if (handler === undefined) {
       this.logger.debug?.(`event ${event.id} on topic ${topic} matched no route; dropped`);
@@ -137,7 +176,13 @@ export class TopicSubscription {
     }
     let data = payloadOf(event, this.rawPayload);
     if (handler.validate) {
-      const result = handler.validate(data);
+      let result: ReturnType<NonNullable<SubscriptionHandler['validate']>>;
+      try {
+        result = handler.validate(data);
+      } catch (err) {
+        // A validator that throws on this payload will throw on every delivery: treat it as invalid.
+        result = { ok: false, reason: `validation failed: ${(err as Error)?.message ?? err}` };
+      }
       if (!result.ok) {
         this.logger.warn(`invalid payload for ${handler.describe} (event ${event.id}, topic ${topic}): ${result.reason}`);
         return this.deadLetterOr(msg, 'DROP');
@@ -147,7 +192,9 @@ export class TopicSubscription {
     // Consumer span parented on the CloudEvent's trace context; the handler runs inside it.
     const tracer = this.config.tracer;
     const active = tracer?.startConsumerSpan(this.spanTarget, event.traceparent ?? event.traceid, event.tracestate);
-    const run = () => this.config.inbound.execute(() => invokeOnce(handler, data, event));
+    const timeoutMs = this.config.handlerTimeoutMs;
+    const run = () =>
+      this.config.inbound.execute(() => (timeoutMs === undefined ? invokeOnce(handler, data, event) : withTimeout(invokeOnce(handler, data, event), timeoutMs, handler.describe)));
     let outcome: DeliveryOutcome;
     try {
       outcome = await (active ? context.with(active.context, run) : run());
@@ -161,6 +208,18 @@ export class TopicSubscription {
     }
     if (outcome === 'SUCCESS') return outcome;
     return this.deadLetterOr(msg, outcome);
+  }
+
+  /** A message that can never be handled: dead-letter it, else drop it loudly; either way the topic moves on. */
+  private async undecodable(msg: PubSubMessage, err: MalformedCloudEventError): Promise<DeliveryOutcome> {
+    const { pubsub, topic, deadLetterTopic } = this.config;
+    const reason = /limits\.maxBodySize/.test(err.message) ? 'too_large' : 'malformed';
+    this.config.metrics?.pubsubUndecodable(pubsub, topic, reason);
+    this.logger.error(
+      `undecodable message on pubsub ${pubsub} topic ${topic} (${whereIs(msg)}): ${err.message}; ` +
+        (deadLetterTopic ? `sent to dead-letter topic ${deadLetterTopic}` : 'dropped (no dead-letter topic)'),
+    );
+    return this.deadLetterOr(msg, 'DROP');
   }
 
   /**
@@ -208,5 +267,24 @@ async function invokeOnce(handler: SubscriptionHandler, data: unknown, event: Cl
 }
 
 function messageIdOf(msg: PubSubMessage): string {
-  return msg.id ?? msg.metadata.id ?? msg.metadata['metadata.MessageId'] ?? msg.metadata.__offset ?? '(unknown)';
+  const md = (msg.metadata ?? {}) as Record<string, unknown>;
+  return String(msg.id ?? md.id ?? md['metadata.MessageId'] ?? md.__offset ?? '(unknown)');
+}
+
+/** Where a message sits on its broker, for an operator to find it: partition/offset, stream id, or message id. */
+function whereIs(msg: PubSubMessage): string {
+  const md = (msg.metadata ?? {}) as Record<string, unknown>;
+  if (typeof md.__partition === 'string' && typeof md.__offset === 'string') return `partition ${md.__partition}, offset ${md.__offset}`;
+  return `message id ${messageIdOf(msg)}`;
+}
+
+/** Fails the run after `ms`; the handler itself cannot be stopped and its late result is ignored. */
+function withTimeout<T>(run: Promise<T>, ms: number, describe: string): Promise<T> {
+  let timer: NodeJS.Timeout;
+  return Promise.race([
+    run,
+    new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new HandlerTimeoutError(describe, ms)), ms);
+    }),
+  ]).finally(() => clearTimeout(timer));
 }

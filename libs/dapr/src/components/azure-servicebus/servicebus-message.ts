@@ -152,5 +152,10 @@ function bodyBytes(body: unknown): Uint8Array {
   if (body instanceof Uint8Array) return body;
   if (body === undefined || body === null) return new Uint8Array(0);
   if (typeof body === 'string') return Buffer.from(body, 'utf8');
-  return Buffer.from(JSON.stringify(body), 'utf8');
+  try {
+    return Buffer.from(JSON.stringify(body) ?? '', 'utf8');
+  } catch {
+    // A value JSON cannot express (a BigInt, a cycle): no bytes, which the block reports as undecodable.
+    return new Uint8Array(0);
+  }
 }

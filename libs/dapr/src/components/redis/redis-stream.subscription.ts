@@ -1,5 +1,6 @@
 import type { Logger } from '@nestjs/common';
 import type { DeliveryOutcome, PubSubHandler, PubSubMessage, SubscriptionHandle } from '../spi/pubsub.spi';
+import { metadataFromJson } from '../message-metadata';
 import type { RedisClient } from './redis-connection';
 
 export interface RedisStreamSubscriptionOptions {
@@ -200,11 +201,9 @@ function toMessage(topic: string, entry: Entry, logger: Logger): PubSubMessage {
     const name = fields[i].toString();
     if (name === 'data') data = fields[i + 1];
     else if (name === 'metadata') {
-      try {
-        metadata = JSON.parse(fields[i + 1].toString()) as Record<string, string>;
-      } catch (err) {
-        logger.warn(`could not read the metadata of "${topic}" entry ${entry.id}: ${(err as Error).message}`);
-      }
+      const read = metadataFromJson(fields[i + 1].toString());
+      metadata = read.metadata;
+      if (read.error) logger.warn(`"${topic}" entry ${entry.id}: ${read.error}`);
     }
   }
   return { topic, data, metadata, id: entry.id };

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
+import { Logger } from '@nestjs/common';
 import type BetterSqlite3 from 'better-sqlite3';
 import { ComponentConfigError } from '../../errors/component-config.error';
 import { parseDuration } from '../../runtime/duration';
@@ -18,6 +19,7 @@ import type {
   SubscribeRequest,
   SubscriptionHandle,
 } from '../spi/pubsub.spi';
+import { metadataFromJson } from '../message-metadata';
 import { schemaSql } from './sqlite-pubsub.schema';
 
 const TYPE = 'pubsub.sqlite';
@@ -80,6 +82,7 @@ export class SqlitePubSub implements PubSubDriver {
   private renewTimer?: NodeJS.Timeout;
   private closed = false;
   private wakeTurn = 0;
+  private readonly logger = new Logger('pubsub.sqlite');
 
   private insertStmt!: BetterSqlite3.Statement;
   private ackStmt!: BetterSqlite3.Statement;
@@ -313,7 +316,12 @@ export class SqlitePubSub implements PubSubDriver {
         s.dropLease.run(sub.topic, sub.group, t.seq);
         continue;
       }
-      const metadata: Record<string, string> = row.metadata ? (JSON.parse(row.metadata) as Record<string, string>) : {};
+      let metadata: Record<string, string> = {};
+      if (row.metadata) {
+        const read = metadataFromJson(row.metadata);
+        metadata = read.metadata;
+        if (read.error) this.logger.warn(`"${row.topic}" message ${row.seq}: ${read.error}`);
+      }
       out.push({
         topic: row.topic,
         data: row.data,
