@@ -48,8 +48,9 @@ describe('bindings.localstorage + BindingsService', () => {
     const blob = await bindings.invoke<Buffer>('files', 'get', undefined, { fileName: 'blob.bin' });
     expect(Buffer.compare(blob.data, bytes)).toBe(0);
 
+    // Paths relative to rootPath: Dapr lists absolute host paths, which tell a caller where the files live.
     const list = await bindings.invoke<string[]>('files', 'list');
-    expect(list.data).toEqual([join(root, 'blob.bin'), join(root, 'greeting.txt'), join(root, 'orders/1.json')].sort());
+    expect(list.data).toEqual(['blob.bin', 'greeting.txt', 'orders/1.json']);
 
     await bindings.invoke('files', 'delete', undefined, { fileName: 'greeting.txt' });
     expect(existsSync(join(root, 'greeting.txt'))).toBe(false);
@@ -87,6 +88,24 @@ describe('bindings.localstorage + BindingsService', () => {
     await expect(bindings.invoke('files', 'create', 'pwned', { fileName: 'link/new.txt' })).rejects.toThrow(/outside rootPath/);
     expect(readFileSync(join(outside, 'secret.txt'), 'utf8')).toBe('top secret');
     expect(existsSync(join(outside, 'new.txt'))).toBe(false);
+  });
+
+  it('refuses to write, read or list through a symlink that already sits inside rootPath (issue 13 item 8)', async () => {
+    symlinkSync(join(outside, 'secret.txt'), join(root, 'alias.txt'));
+    symlinkSync(join(outside, 'not-yet.txt'), join(root, 'dangling.txt'));
+    symlinkSync(outside, join(root, 'dir-link'));
+    await expect(bindings.invoke('files', 'create', 'pwned', { fileName: 'alias.txt' })).rejects.toThrow(BindingRequestError);
+    await expect(bindings.invoke('files', 'create', 'pwned', { fileName: 'dangling.txt' })).rejects.toThrow(BindingRequestError);
+    await expect(bindings.invoke('files', 'get', undefined, { fileName: 'alias.txt' })).rejects.toThrow(/outside rootPath/);
+    await expect(bindings.invoke('files', 'list', undefined, { fileName: 'dir-link' })).rejects.toThrow(/outside rootPath/);
+    expect(readFileSync(join(outside, 'secret.txt'), 'utf8')).toBe('top secret');
+    expect(existsSync(join(outside, 'not-yet.txt'))).toBe(false);
+    // Listing the root does not follow links out of it, and shows no host path.
+    const list = await bindings.invoke<string[]>('files', 'list');
+    for (const entry of list.data) {
+      expect(entry.startsWith('/')).toBe(false);
+      expect(entry).not.toContain('secret.txt');
+    }
   });
 
   it('throws typed errors for unknown bindings and unsupported operations', async () => {

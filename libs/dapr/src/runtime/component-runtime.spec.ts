@@ -22,6 +22,8 @@ class ProbeDriver implements Component {
     const p = metadata.properties;
     if (p.required === '') throw new MissingMetadataError(metadata.name, 'required');
     if (p.failWith) throw new Error(p.failWith);
+    if (p.failTypedWith) throw new ComponentInitError(metadata.name, metadata.type, p.failTypedWith);
+    if (p.failConfigWith) throw new ComponentConfigError(p.failConfigWith, undefined, metadata.name, 'x');
     if (p.delayMs) await new Promise((r) => setTimeout(r, Number(p.delayMs)));
     if (p.needsPackage) await loadPackage(metadata.type, p.needsPackage);
   }
@@ -254,5 +256,26 @@ describe('ComponentRuntime secret masking', () => {
     }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ComponentInitError);
     expect((err as Error).message).toBe('component "leaky" (state.probe) failed to initialise: auth failed for [REDACTED]');
+  });
+
+  it('masks secrets in typed init and config errors a driver throws too (issue 13 item 9)', async () => {
+    process.env.NEST_DAPR_T_LEAKY2 = 'Sup3rS3cret-typed';
+    for (const key of ['failTypedWith', 'failConfigWith']) {
+      const err = await started({
+        appId: 'a',
+        components: [
+          {
+            name: 'leaky2',
+            type: 'state.probe',
+            metadata: { pw: { secretKeyRef: { name: 'NEST_DAPR_T_LEAKY2', key: 'NEST_DAPR_T_LEAKY2' } }, [key]: 'bad password Sup3rS3cret-typed' },
+          },
+        ],
+      }).then(
+        () => new Error('started'),
+        (e: unknown) => e as Error,
+      );
+      expect(err.message).toContain('bad password [REDACTED]');
+      expect(String(err.stack)).not.toContain('Sup3rS3cret');
+    }
   });
 });

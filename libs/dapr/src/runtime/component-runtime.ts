@@ -149,7 +149,12 @@ export class ComponentRuntime implements OnApplicationShutdown {
       await Promise.race([driver.init(metadata), timeout]);
     } catch (err) {
       await driver.close?.().catch(() => undefined);
-      if (err instanceof ComponentConfigError || err instanceof ComponentInitError) throw err;
+      if (err instanceof ComponentConfigError || err instanceof ComponentInitError) {
+        // Typed errors keep their class and fields, but not a secret a driver put in the text.
+        err.message = redactSecrets(err.message);
+        if (err.stack) err.stack = redactSecrets(err.stack);
+        throw err;
+      }
       if ((err as { errorCode?: string }).errorCode === 'ERR_MISSING_PACKAGE') throw err;
       throw new ComponentInitError(spec.name, spec.type, redactSecrets((err as Error).message), { cause: err });
     } finally {

@@ -3,6 +3,7 @@ import { MissingMetadataError } from '../../errors/component-config.error';
 import { ComponentInitError } from '../../errors/component-init.error';
 import type { ComponentMetadata } from '../spi/component.spi';
 import type { SecretStoreDriver, SecretStoreFeature } from '../spi/secret-store.spi';
+import { jsonErrorPosition } from './json-error-position';
 
 /**
  * `secretstores.local.file`: secrets from a JSON file (`secretsFile`). Nested
@@ -20,11 +21,23 @@ export class FileSecretStore implements SecretStoreDriver {
     if (!file) throw new MissingMetadataError(metadata.name, 'secretsFile');
     const separator = metadata.properties.nestedSeparator || ':';
     this.multiValued = metadata.properties.multiValued === 'true';
+    let text: string;
+    try {
+      text = await readFile(file, 'utf8');
+    } catch (err) {
+      throw new ComponentInitError(metadata.name, metadata.type, `cannot read secretsFile ${file} (${(err as NodeJS.ErrnoException).code ?? 'read error'})`);
+    }
     let parsed: unknown;
     try {
-      parsed = JSON.parse(await readFile(file, 'utf8'));
-    } catch (err) {
-      throw new ComponentInitError(metadata.name, metadata.type, `cannot read secretsFile ${file}: ${(err as Error).message}`);
+      parsed = JSON.parse(text);
+    } catch {
+      // Never node's message (nor the error as cause): it quotes the text around the mistake, i.e. secrets.
+      const at = jsonErrorPosition(text);
+      throw new ComponentInitError(
+        metadata.name,
+        metadata.type,
+        `secretsFile ${file} is not valid JSON${at ? ` (line ${at.line}, column ${at.column})` : ''}; its content is not shown`,
+      );
     }
     if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) {
       throw new ComponentInitError(metadata.name, metadata.type, `secretsFile ${file} must hold a JSON object`);

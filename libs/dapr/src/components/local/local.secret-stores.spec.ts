@@ -64,4 +64,19 @@ describe('local secret stores through SecretsService', () => {
       /component "f" is missing required metadata "secretsFile"/,
     );
   });
+
+  it('a malformed secrets file fails start-up naming file, line and column, without any of its content (issue 13 item 9)', async () => {
+    const bad = join(dir, 'broken.json');
+    writeFileSync(bad, '{\n  "db": {\n    "user": "app",\n    "password": Sup3rS3cret!\n  }\n}\n');
+    const err = await secrets([{ name: 'broken', type: 'secretstores.local.file', metadata: { secretsFile: bad } }]).then(
+      () => undefined,
+      (e: unknown) => e as Error,
+    );
+    expect(err?.message).toMatch(/broken\.json is not valid JSON \(line 4, column \d+\)/);
+    for (const fragment of ['Sup3r', 'S3cret', 'cret!', 'assword']) {
+      expect(err?.message).not.toContain(fragment);
+      expect(String(err?.stack)).not.toContain(fragment);
+    }
+    expect((err as { cause?: unknown })?.cause).toBeUndefined();
+  });
 });

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { mkdir, readdir, readFile, realpath, rm, stat, writeFile } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { mkdir, open, readdir, readFile, realpath, rm, stat } from 'node:fs/promises';
 import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { MissingMetadataError } from '../../errors/component-config.error';
 import { BindingInvokeError, BindingRequestError } from '../../errors/bindings.errors';
@@ -17,7 +18,11 @@ const JSON_CT = 'application/json';
  * uploaded ("encode it as Base64"); raw bytes (a Buffer) are written as they
  * are, and `decodeBase64: "false"` turns detection off. Unlike Dapr (which
  * clamps `..` with securejoin), a name that would leave `rootPath` — by `..`,
- * an absolute path or a symlink — is refused.
+ * an absolute path or a symlink — is refused: directories are checked by their
+ * real path, and the file itself is opened with O_NOFOLLOW, so a symlink
+ * already inside the root (even a dangling one) is never written through.
+ * `list` returns paths relative to `rootPath` (Dapr returns absolute host
+ * paths) and does not follow symlinks.
  */
 export class LocalStorageBinding implements OutputBindingDriver {
   private name = '';
@@ -65,9 +70,25 @@ export class LocalStorageBinding implements OutputBindingDriver {
       const text = data.toString('utf8');
       if (req.metadata.decodeBase64 !== 'false' && isStdBase64(text)) data = Buffer.from(text, 'base64');
     }
+    await this.assertInsideRoot(req.operation, dirname(path));
     await mkdir(dirname(path), { recursive: true });
     await this.assertInsideRoot(req.operation, dirname(path));
-    await writeFile(path, data);
+    let file;
+    try {
+      // O_NOFOLLOW: the last component must not be a symlink, wherever it points.
+      file = await open(path, constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC | constants.O_NOFOLLOW, 0o666);
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === 'ELOOP' || code === 'EMLINK') {
+        throw new BindingRequestError(this.name, req.operation, `fileName "${fileName}" is a symlink; refusing to write through it`);
+      }
+      throw this.fsError(req.operation, err);
+    }
+    try {
+      await file.writeFile(data);
+    } finally {
+      await file.close();
+    }
     const rel = relative(this.root, path);
     return { data: Buffer.from(JSON.stringify({ fileName: rel })), metadata: { fileName: rel }, contentType: JSON_CT };
   }
@@ -84,6 +105,7 @@ export class LocalStorageBinding implements OutputBindingDriver {
 
   private async list(req: InvokeRequest): Promise<InvokeResponse> {
     const base = req.metadata.fileName ? await this.safePath(req.operation, req.metadata.fileName) : this.root;
+    await this.assertInsideRoot(req.operation, base);
     const files: string[] = [];
     try {
       if ((await stat(base)).isDirectory()) await walk(base, files);
@@ -91,8 +113,8 @@ export class LocalStorageBinding implements OutputBindingDriver {
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw this.fsError(req.operation, err);
     }
-    files.sort();
-    return { data: Buffer.from(JSON.stringify(files)), contentType: JSON_CT };
+    const relativeNames = files.map((f) => relative(this.root, f)).sort();
+    return { data: Buffer.from(JSON.stringify(relativeNames)), contentType: JSON_CT };
   }
 
   private async delete(req: InvokeRequest): Promise<InvokeResponse> {
