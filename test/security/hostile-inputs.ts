@@ -57,3 +57,42 @@ export const HOSTILE_INVOCATION_PATHS: { name: string; requestLine: string; stat
   { name: 'encoded ? in the path', requestLine: 'GET /files/secret%3Fx', status: 400, errorCode: 'ERR_MALFORMED_REQUEST' },
   { name: 'encoded slash dot-dot onto a denied path', requestLine: 'GET /files/..%2Fadmin%2Fusers', status: 403, errorCode: 'ERR_PERMISSION_DENIED' },
 ];
+
+/** State keys every store must refuse with StateKeyInvalidError (ERR_MALFORMED_REQUEST) before anything is written. */
+export const HOSTILE_STATE_KEYS: { name: string; key: unknown; reason: RegExp }[] = [
+  { name: 'empty', key: '', reason: /a state key is required/ },
+  { name: 'not a string', key: 42, reason: /a state key is required/ },
+  { name: 'the key-scheme separator', key: 'other-app||orders', reason: /cannot contain "\|\|"/ },
+  { name: 'lone high surrogate', key: 'sur\ud800', reason: /well-formed Unicode/ },
+  { name: 'lone low surrogate', key: 'sur\udc00', reason: /well-formed Unicode/ },
+  { name: 'reversed surrogate pair', key: '\udc00\ud800', reason: /well-formed Unicode/ },
+];
+
+function nested(depth: number): object {
+  let f: object = { EQ: { a: 1 } };
+  for (let i = 0; i < depth; i++) f = { AND: [f, { EQ: { b: i } }] };
+  return f;
+}
+
+/** State queries every queryable store must refuse with StateRequestInvalidError (ERR_MALFORMED_REQUEST). */
+export const HOSTILE_STATE_QUERIES: { name: string; query: object; reason: RegExp }[] = [
+  { name: '3,000-level filter', query: { filter: nested(3000) }, reason: /nested deeper than 32 levels/ },
+  { name: 'page token beyond a safe integer', query: { page: { limit: 1, token: '99999999999999999999999999' } }, reason: /invalid query page token/ },
+  { name: 'negative page token', query: { page: { limit: 1, token: '-1' } }, reason: /invalid query page token/ },
+  { name: 'exponent page token', query: { page: { limit: 1, token: '1e3' } }, reason: /invalid query page token/ },
+  { name: 'SQL in the page token', query: { page: { limit: 1, token: '0; DROP TABLE state' } }, reason: /invalid query page token/ },
+  { name: 'huge page limit', query: { page: { limit: 1e300 } }, reason: /page limit must be a positive integer/ },
+  { name: 'fractional page limit', query: { page: { limit: 1.5 } }, reason: /page limit must be a positive integer/ },
+  { name: 'two operations in one filter', query: { filter: { EQ: { a: 1 }, NEQ: { b: 2 } } }, reason: /exactly one operation/ },
+  { name: 'unknown operation', query: { filter: { LIKE: { a: '%' } } }, reason: /unknown query filter operation/ },
+  { name: 'object where a scalar goes', query: { filter: { EQ: { a: { $ne: 1 } } } }, reason: /needs a scalar value/ },
+  { name: 'sort order that is not ASC/DESC', query: { sort: [{ key: 'a', order: 'ASC; DROP TABLE x' }] }, reason: /is not ASC or DESC/ },
+];
+
+/** bindings.localstorage file names that must be refused (BindingRequestError) for every operation. */
+export const HOSTILE_FILE_NAMES: { name: string; fileName: string; reason: RegExp }[] = [
+  { name: 'parent traversal', fileName: '../../../../etc/passwd', reason: /escapes rootPath/ },
+  { name: 'absolute path', fileName: '/etc/passwd', reason: /must be relative/ },
+  { name: 'NUL byte', fileName: 'a\u0000b', reason: /NUL byte/ },
+  { name: 'traversal after a directory', fileName: 'sub/../../outside', reason: /escapes rootPath/ },
+];

@@ -55,6 +55,8 @@ export class StateKeyScheme {
       throw new StateKeyInvalidError(String(key), 'a state key is required');
     }
     if (key.includes(SEPARATOR)) throw new StateKeyInvalidError(key);
+    // A lone surrogate becomes U+FFFD in UTF-8, so 'a\ud800' and 'a\udc00' would be one key in the store.
+    if (!isWellFormed(key)) throw new StateKeyInvalidError(JSON.stringify(key).slice(1, -1), 'a state key must be well-formed Unicode (no lone surrogates)');
     return this.prefix + key;
   }
 
@@ -66,4 +68,17 @@ export class StateKeyScheme {
     const second = rest.indexOf(SEPARATOR);
     return second < 0 ? rest : rest.slice(0, second);
   }
+}
+
+/** String.prototype.isWellFormed (ES2024), as a loop: surrogates only in high-low pairs. */
+export function isWellFormed(s: string): boolean {
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 0xd800 || c > 0xdfff) continue;
+    if (c > 0xdbff) return false;
+    const next = s.charCodeAt(i + 1);
+    if (!(next >= 0xdc00 && next <= 0xdfff)) return false;
+    i++;
+  }
+  return true;
 }

@@ -28,6 +28,8 @@ export interface ParsedStateQuery {
 }
 
 const COMPARISONS = new Set(['EQ', 'NEQ', 'GT', 'GTE', 'LT', 'LTE']);
+/** Deeper AND/OR nesting is refused: evaluators and SQL builders recurse, and no real query needs more. */
+export const MAX_FILTER_DEPTH = 32;
 
 export function parseStateQuery(query: {
   filter?: object;
@@ -49,20 +51,25 @@ export function parseStateQuery(query: {
   let offset = 0;
   if (query.page) {
     if (query.page.limit !== undefined && query.page.limit !== 0) {
-      if (!Number.isInteger(query.page.limit) || query.page.limit < 0) {
+      if (!Number.isSafeInteger(query.page.limit) || query.page.limit < 0) {
         throw new StateRequestInvalidError(`query page limit must be a positive integer, got ${query.page.limit}`);
       }
       limit = query.page.limit;
     }
     if (query.page.token) {
-      if (!/^\d+$/.test(query.page.token)) throw new StateRequestInvalidError(`invalid query page token "${query.page.token}"`);
-      offset = Number(query.page.token);
+      const token = query.page.token;
+      // Tokens are offsets this library issued: a digit string that is a safe integer, nothing else reaches a store.
+      if (typeof token !== 'string' || !/^\d{1,15}$/.test(token)) {
+        throw new StateRequestInvalidError(`invalid query page token "${String(token).slice(0, 40)}"`);
+      }
+      offset = Number(token);
     }
   }
   return { filter, sort, limit, offset };
 }
 
-function parseFilter(node: Record<string, unknown>): QueryFilter {
+function parseFilter(node: Record<string, unknown>, depth = 1): QueryFilter {
+  if (depth > MAX_FILTER_DEPTH) throw new StateRequestInvalidError(`query filter is nested deeper than ${MAX_FILTER_DEPTH} levels`);
   if (!node || typeof node !== 'object' || Array.isArray(node)) {
     throw new StateRequestInvalidError('query filter must be an object');
   }
@@ -76,7 +83,7 @@ function parseFilter(node: Record<string, unknown>): QueryFilter {
     if (!Array.isArray(arg) || arg.length < 2) {
       throw new StateRequestInvalidError(`query filter ${op} needs an array of at least two filters`);
     }
-    return { op, filters: arg.map((f) => parseFilter(f as Record<string, unknown>)) };
+    return { op, filters: arg.map((f) => parseFilter(f as Record<string, unknown>, depth + 1)) };
   }
   if (!arg || typeof arg !== 'object' || Array.isArray(arg) || Object.keys(arg).length !== 1) {
     throw new StateRequestInvalidError(`query filter ${op} needs exactly one { field: value }`);
