@@ -54,7 +54,13 @@ export function parseResourceFile(text: string, file: string): LoadedResources {
       const line = firstError.linePos?.[0]?.line ?? lineCounter.linePos(firstError.pos[0]).line;
       throw new ComponentYamlError(`invalid YAML: ${firstError.message.split('\n')[0]}`, { file, line });
     }
-    const js: unknown = doc.toJS();
+    let js: unknown;
+    try {
+      // yaml refuses documents whose aliases expand past maxAliasCount (a "billion laughs" bomb) here.
+      js = doc.toJS();
+    } catch (err) {
+      throw new ComponentYamlError(`invalid YAML: ${(err as Error).message.split('\n')[0]}`, { file, line: doc.range ? lineCounter.linePos(doc.range[0]).line : undefined });
+    }
     if (js === null || js === undefined) continue; // empty document, e.g. a trailing `---`
     const at = (path: (string | number)[]): ConfigSource => ({ file, line: lineOf(doc, path, lineCounter) });
     if (typeof js !== 'object' || Array.isArray(js)) {
