@@ -9,3 +9,10 @@ export * from './spi/pubsub.spi';
 export * from './spi/bindings.spi';
 export * from './spi/secret-store.spi';
 export * from './spi/name-resolver.spi';
+
+// What a third-party driver needs besides the contracts: registering its
+// component types, loading its client package on first use, and Dapr's
+// duration syntax for metadata. Published as `nest-dapr/spi`.
+export { registerComponent, type DriverRegistration } from '../runtime/component-registry';
+export { loadPackage } from '../runtime/load-package';
+export { parseDuration } from '../runtime/duration';
