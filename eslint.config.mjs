@@ -3,7 +3,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'libs/dapr/dist/**', 'consumers/*/node_modules/**', 'consumers/*/dist/**', 'node_modules/**', '.kafka/**', '.dapr/**', 'coverage/**'] },
+  { ignores: ['dist/**', 'libs/dapr/dist/**', 'consumers/**', 'node_modules/**', '.kafka/**', '.dapr/**', 'coverage/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
