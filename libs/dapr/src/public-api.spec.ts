@@ -30,3 +30,16 @@ describe('public API of nest-dapr', () => {
     expect(fromPaths).toEqual(sourceEntries());
   });
 });
+
+describe('package README', () => {
+  it('carries the repository README’s "Use it in your app" section word for word', () => {
+    const section = (text: string) => {
+      const start = text.indexOf('## Use it in your app');
+      const end = text.indexOf('\n## ', start + 1);
+      return start < 0 ? '' : text.slice(start, end < 0 ? undefined : end).replace(/\n---\s*$/, '').trim();
+    };
+    const repo = section(readFileSync(join(root, 'README.md'), 'utf8'));
+    expect(repo).toContain('npm install nest-dapr');
+    expect(section(readFileSync(join(root, 'libs/dapr/README.md'), 'utf8'))).toBe(repo);
+  });
+});
