@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+/* global fetch */
 /**
  * Starts one installed consumer app (`node dist/main` in its folder, in-memory
  * components from ./components) and checks it over HTTP the way a client
@@ -19,7 +20,7 @@
 import { spawn } from 'node:child_process';
 import { readdirSync } from 'node:fs';
 import { createServer } from 'node:http';
-import { join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 const appDir = resolve(process.argv[2] ?? fail('usage: run-app.mjs <appDir> [--trace]'));
