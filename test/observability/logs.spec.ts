@@ -4,7 +4,7 @@ import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-ho
 import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { Test } from '@nestjs/testing';
 import { BindingsService, DaprLogger, DaprModule, OnBinding, type ComponentDefinition } from 'nest-dapr';
-import { redactSecrets } from '../../libs/dapr/src/observability/secret-redaction';
+import { redactSecrets } from '../../libs/dapr/src/runtime/secret-redaction';
 
 /** Captures everything Nest loggers write to stdout/stderr. */
 function captureOutput() {

@@ -10,16 +10,20 @@
 
 // Module and its options
 export { DaprModule } from './dapr.module';
-export { DAPR_MODULE_OPTIONS } from './dapr-module.definition';
-export type { DaprModuleAsyncOptions, DaprOptionsFactory } from './dapr-module.definition';
+export { DAPR_MODULE_OPTIONS } from './runtime/dapr-module.definition';
+export type { DaprModuleAsyncOptions, DaprOptionsFactory } from './runtime/dapr-module.definition';
 export type {
   DaprModuleOptions,
   AccessControlSpec,
   ResiliencySpec,
   NameResolutionOptions,
   DaprMtlsOptions,
-} from './dapr-module-options.interface';
+} from './runtime/dapr-module-options.interface';
 export type { ComponentDefinition, MetadataValue } from './runtime/component-definition';
+// Drivers of the app's own (`forRoot({ drivers })`); the contracts they implement are in `nest-dapr/spi`.
+export type { DriverRegistration } from './spi/driver-registration.spi';
+/** @deprecated process-wide; use `DaprModule.forRoot({ drivers })`. Kept for code written against the first API. */
+export { registerComponent } from './runtime/component-registry';
 
 // State
 export { StateService } from './state/state.service';

@@ -11,21 +11,14 @@ import {
   type OnModuleInit,
 } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
-import type { NameResolutionOptions } from '../dapr-module-options.interface';
+import type { NameResolutionOptions } from '../runtime/dapr-module-options.interface';
 import { ComponentConfigError } from '../errors/component-config.error';
 import { AppNotFoundError } from '../errors/invocation.errors';
-import type { NameResolverDriver } from '../components/spi/name-resolver.spi';
-import { KubernetesNameResolver } from '../components/kubernetes/kubernetes.name-resolver';
-import { SqliteNameResolver } from '../components/sqlite/sqlite.name-resolver';
-import { StaticNameResolver } from '../components/static/static.name-resolver';
+import type { NameResolverDriver } from '../spi/name-resolver.spi';
 import { ComponentRuntime } from '../runtime/component-runtime';
 import { workloadIdentityOf } from './workload-identity';
 
-const RESOLVERS: Record<string, (configuration: Record<string, unknown>) => NameResolverDriver> = {
-  sqlite: (c) => new SqliteNameResolver(c),
-  static: (c) => new StaticNameResolver(c),
-  kubernetes: (c) => new KubernetesNameResolver(c),
-};
+const RESOLVER_PREFIX = 'nameresolution.';
 
 /**
  * Owns the app's name resolver. Chosen, as in Dapr, by `nameResolution`
@@ -176,15 +169,17 @@ export class NameResolutionService implements OnModuleInit, OnApplicationBootstr
     const component = this.runtime.list('nameresolution')[0];
     if (component && !this.fromOptionsOrConfig()) return component.driver as NameResolverDriver;
     if (!this.spec) throw new Error('unreachable: resolver() without a name resolution spec');
-    const factory = RESOLVERS[this.spec.component];
-    const driver = factory(this.spec.configuration ?? {});
+    const type = RESOLVER_PREFIX + this.spec.component;
+    // chooseSpec checked that the registry serves this type.
+    const driver = this.runtime.registry.find(type, 'v1')!() as NameResolverDriver;
     await driver.init({
-      name: `nameresolution.${this.spec.component}`,
-      type: `nameresolution.${this.spec.component}`,
+      name: type,
+      type,
       version: 'v1',
       properties: {},
       appId: this.runtime.appId,
       namespace: this.runtime.options.namespace,
+      configuration: this.spec.configuration ?? {},
     });
     this.owned = true;
     return driver;
@@ -202,6 +197,14 @@ export class NameResolutionService implements OnModuleInit, OnApplicationBootstr
     return undefined;
   }
 
+  /** The name resolvers the registry serves (`sqlite`, `static`, `kubernetes`, ...). */
+  private resolverNames(): string[] {
+    return this.runtime.registry
+      .knownTypes()
+      .filter((t) => t.startsWith(RESOLVER_PREFIX) && t.endsWith('/v1'))
+      .map((t) => t.slice(RESOLVER_PREFIX.length, -'/v1'.length));
+  }
+
   private chooseSpec(): NameResolutionOptions | undefined {
     const fromConfig = this.configurationSpec();
     const spec = this.runtime.options.nameResolution ?? fromConfig?.spec;
@@ -210,9 +213,9 @@ export class NameResolutionService implements OnModuleInit, OnApplicationBootstr
       return component ? { component: component.type.slice('nameresolution.'.length) as NameResolutionOptions['component'] } : undefined;
     }
     const source = this.runtime.options.nameResolution ? undefined : fromConfig?.source;
-    if (typeof spec !== 'object' || typeof spec.component !== 'string' || !RESOLVERS[spec.component]) {
+    if (typeof spec !== 'object' || typeof spec.component !== 'string' || !this.runtime.registry.find(RESOLVER_PREFIX + spec.component, 'v1')) {
       throw new ComponentConfigError(
-        `spec.nameResolution.component "${String((spec as { component?: unknown })?.component)}" is not one of ${Object.keys(RESOLVERS).join(', ')}`,
+        `spec.nameResolution.component "${String((spec as { component?: unknown })?.component)}" is not one of ${this.resolverNames().join(', ')}`,
         source,
         undefined,
         'spec.nameResolution.component',

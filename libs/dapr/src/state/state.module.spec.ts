@@ -9,7 +9,8 @@ import {
   StateStoreError,
   StateStoreNotFoundError,
 } from 'nest-dapr';
-import { registerComponent, type StateGetRequest } from 'nest-dapr/spi';
+import type { StateGetRequest } from 'nest-dapr/spi';
+import { registerComponent } from '../runtime/component-registry';
 import type { ResiliencyPolicy } from '../resiliency/resiliency-policy';
 import { DAPR_STATE_POLICY_RESOLVER } from './state-policy';
 import { InMemoryStateStore } from '../components/in-memory/in-memory.state-store';

@@ -27,6 +27,12 @@ export interface ComponentMetadata {
   appId: string;
   /** The Dapr namespace, when set. */
   namespace?: string;
+  /**
+   * Name resolvers only: `spec.nameResolution.configuration` of the app's
+   * Dapr Configuration (or the module's `nameResolution` option), as Dapr
+   * hands it to `nameresolution.Metadata.Configuration`.
+   */
+  configuration?: Record<string, unknown>;
 }
 
 export interface Component {
