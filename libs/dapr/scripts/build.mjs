@@ -18,7 +18,7 @@
  *    with a shebang.
  */
 import { spawnSync } from 'node:child_process';
-import { cpSync, existsSync, readFileSync, readdirSync, rmSync, statSync, unlinkSync } from 'node:fs';
+import { chmodSync, cpSync, existsSync, readFileSync, readdirSync, rmSync, statSync, unlinkSync } from 'node:fs';
 import { createRequire, builtinModules } from 'node:module';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -70,6 +70,9 @@ for (const [name, target] of Object.entries(typeof pkg.bin === 'string' ? { [pkg
   const file = join(pkgDir, target);
   if (!existsSync(file)) fail(`bin "${name}" points at ${target}, which the build did not produce`);
   if (!readFileSync(file, 'utf8').startsWith('#!')) fail(`bin "${name}" (${target}) has no #! line`);
+  // npm marks bin targets executable when it installs a package; in this repository the link
+  // (node_modules/.bin/nest-dapr) exists before the first build, so `npx nest-dapr` needs the bit set here.
+  chmodSync(file, 0o755);
 }
 console.log(`nest-dapr build: dist/ ready (${entries.length} entry points, ${reachable.size} public declaration files)`);
 
