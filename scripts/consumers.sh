@@ -29,8 +29,9 @@ step "nest-dapr: build and pack"
 tarball="$work/$(cd "$root" && npm pack -w nest-dapr --pack-destination "$work" --silent | tail -1)"
 [ -f "$tarball" ] || die "npm pack produced no tarball"
 tar -tzf "$tarball" | sort > "$work/contents.txt"
-# Only what a user needs: compiled JS + maps, declarations, package.json, README, LICENSE.
-unexpected="$(grep -vE '^package/(package\.json|README\.md|LICENSE|dist/.+\.(js|js\.map|d\.ts))$' "$work/contents.txt" || true)"
+# Only what a user needs: package.json, README, LICENSE and dist/ (compiled JS, maps, declarations,
+# runtime assets) without TypeScript sources.
+unexpected="$(grep -vE '^package/(package\.json|README\.md|LICENSE|dist/.+)$' "$work/contents.txt" || true)$(grep -E '^package/dist/.+\.ts$' "$work/contents.txt" | grep -v '\.d\.ts$' || true)"
 [ -z "$unexpected" ] || die "the tarball holds files a user does not need:"$'\n'"$unexpected"
 ! grep -qE '\.(spec|test)\.' "$work/contents.txt" || die "the tarball holds test files: $(grep -E '\.(spec|test)\.' "$work/contents.txt" | head -3)"
 for f in package/package.json package/README.md package/LICENSE package/dist/index.js package/dist/index.d.ts package/dist/testing/index.js; do
