@@ -1,7 +1,9 @@
 import { Body, Controller, Get, Headers, Logger, Param, Post } from '@nestjs/common';
 import { connect } from 'node:net';
 import { request } from 'undici';
-import { bodyDigestOf, CallerIdentity, InvocationError, InvocationService, type InvokeHttpMethod } from 'nest-dapr';
+import { InvocationError, InvocationService, type InvokeHttpMethod } from 'nest-dapr';
+import { bodyDigestOf } from '../../libs/dapr/src/invocation/call-proof';
+import { CallerIdentity } from '../../libs/dapr/src/invocation/caller-identity';
 import { CheckoutController } from './checkout.fixture';
 import { API_TOKEN, sqliteResolution, startApp, type RunningApp } from './invocation-harness';
 

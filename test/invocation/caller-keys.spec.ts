@@ -2,8 +2,6 @@ import { generateKeyPairSync, type KeyObject } from 'node:crypto';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import { request } from 'undici';
 import {
-  bodyDigestOf,
-  CallerIdentity,
   IdentityConfigError,
   InvocationError,
   InvocationService,
@@ -11,6 +9,8 @@ import {
   type DaprIdentityOptions,
 } from 'nest-dapr';
 import { AppKeySigner } from '../../libs/dapr/src/invocation/app-identity';
+import { bodyDigestOf } from '../../libs/dapr/src/invocation/call-proof';
+import { CallerIdentity } from '../../libs/dapr/src/invocation/caller-identity';
 import { CheckoutController } from './checkout.fixture';
 import { startApp, type RunningApp } from './invocation-harness';
 

@@ -1,7 +1,9 @@
 import { Controller, Get, Param, Post } from '@nestjs/common';
 import fc from 'fast-check';
 import { connect } from 'node:net';
-import { AccessControlPolicy, bodyDigestOf, CallerIdentity } from 'nest-dapr';
+import { AccessControlPolicy } from '../../libs/dapr/src/invocation/access-control.policy';
+import { bodyDigestOf } from '../../libs/dapr/src/invocation/call-proof';
+import { CallerIdentity } from '../../libs/dapr/src/invocation/caller-identity';
 import { isMalformed, requestTargetOf } from '../../libs/dapr/src/invocation/request-target';
 import { startApp, type RunningApp } from '../invocation/invocation-harness';
 import { HOSTILE_INVOCATION_PATHS } from './hostile-inputs';

@@ -1,6 +1,6 @@
 import { createPrivateKey, createPublicKey, sign, verify, type KeyObject } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import type { AccessControlSpec, DaprIdentityOptions, DaprMtlsOptions } from '../dapr-module-options.interface';
+import type { AccessControlSpec, DaprIdentityOptions, DaprMtlsOptions } from '../runtime/dapr-module-options.interface';
 import { IdentityConfigError } from '../errors/identity.errors';
 import { formatProof, isFresh, newNonce, parseProofs, proofPayload, type CallProof, type SignedCall } from './call-proof';
 import { verifyCredential, type VerifiedCredential } from './identity-credential';

@@ -12,7 +12,7 @@ import {
   type OnModuleInit,
 } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
-import type { AccessControlSpec } from '../dapr-module-options.interface';
+import type { AccessControlSpec } from '../runtime/dapr-module-options.interface';
 import type { ConfigSource } from '../errors/component-config.error';
 import { DaprMetrics } from '../observability/dapr-metrics';
 import { ComponentRuntime } from '../runtime/component-runtime';

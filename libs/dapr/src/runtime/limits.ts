@@ -1,6 +1,6 @@
-import type { DaprLimitsOptions } from '../dapr-module-options.interface';
+import type { DaprLimitsOptions } from './dapr-module-options.interface';
 import { ComponentConfigError } from '../errors/component-config.error';
-import { parseQuantity } from './quantity';
+import { parseQuantity } from '../spi/kit/quantity';
 
 /** The limits in force, every one a positive number. */
 export interface ResolvedLimits {

@@ -1,6 +1,6 @@
 import type { Logger } from '@nestjs/common';
-import type { DeliveryOutcome, PubSubHandler, PubSubMessage, SubscriptionHandle } from '../spi/pubsub.spi';
-import { metadataFromJson } from '../message-metadata';
+import type { DeliveryOutcome, PubSubHandler, PubSubMessage, SubscriptionHandle } from '../../spi/pubsub.spi';
+import { metadataFromJson } from '../../spi/kit/message-metadata';
 import type { RedisClient } from './redis-connection';
 
 export interface RedisStreamSubscriptionOptions {

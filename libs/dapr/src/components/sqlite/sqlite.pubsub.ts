@@ -4,9 +4,9 @@ import { dirname, resolve } from 'node:path';
 import { Logger } from '@nestjs/common';
 import type BetterSqlite3 from 'better-sqlite3';
 import { ComponentConfigError } from '../../errors/component-config.error';
-import { parseDuration } from '../../runtime/duration';
-import { loadPackage } from '../../runtime/load-package';
-import type { ComponentMetadata } from '../spi/component.spi';
+import { parseDuration } from '../../spi/kit/duration';
+import { loadPackage } from '../../spi/kit/load-package';
+import type { ComponentMetadata } from '../../spi/component.spi';
 import type {
   BulkPublishDriverResponse,
   BulkPublishRequest,
@@ -18,8 +18,8 @@ import type {
   PublishRequest,
   SubscribeRequest,
   SubscriptionHandle,
-} from '../spi/pubsub.spi';
-import { metadataFromJson } from '../message-metadata';
+} from '../../spi/pubsub.spi';
+import { metadataFromJson } from '../../spi/kit/message-metadata';
 import { schemaSql } from './sqlite-pubsub.schema';
 
 const TYPE = 'pubsub.sqlite';
