@@ -222,6 +222,22 @@ describe('invocation access control and caller identity', () => {
       await expect(inv.invoke('files', 'files/doc', { body: { a: 1 } })).resolves.toEqual({ name: 'doc', bytes: 'object' });
     });
 
+    it('reads an unparsed signed body only up to limits.maxBodySize (413 beyond)', async () => {
+      const big = Buffer.alloc(5 * 1024 * 1024, 1);
+      const proof = new CallerIdentity(API_TOKEN).sign({ caller: 'order', namespace: '', callee: 'files', method: 'POST', path: '/files/big', bodyDigest: bodyDigestOf(big) });
+      const res = await request(`${files.url}/files/big`, {
+        method: 'POST',
+        body: big,
+        headers: { 'content-type': 'application/octet-stream', 'dapr-caller-app-id': 'order', 'dapr-callee-app-id': 'files', 'dapr-caller-signature': proof },
+      }).catch((e: unknown) => e as Error);
+      // The guard stops reading and closes the connection: a 413, or a reset if the client was still sending.
+      if ('statusCode' in res) {
+        expect(res.statusCode).toBe(413);
+        await res.body.dump();
+      }
+      expect(files.app.get(FilesController).runs).not.toContain('POST files/big');
+    });
+
     it('refuses a signed request whose body was changed on the way', async () => {
       const identity = new CallerIdentity(API_TOKEN);
       for (const [contentType, sent, signedFor] of [
