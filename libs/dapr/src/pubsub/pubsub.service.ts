@@ -16,7 +16,7 @@ import { ComponentRuntime } from '../runtime/component-runtime';
 import type { Span } from '@opentelemetry/api';
 import type { DaprTracer } from '../observability/dapr-tracer';
 import { encodeEvent, type EncodedEvent, type EnvelopeContext } from './cloud-event.codec';
-import { componentPolicy } from './pubsub-policy';
+
 import { ResiliencyService } from '../resiliency/resiliency.service';
 import type { BulkPublishEntry, BulkPublishResponse, PublishOptions } from './pubsub.interfaces';
 import { TopicScopes } from './topic-scopes';
@@ -165,7 +165,7 @@ export class PubSubService {
       addExpiration: !features.includes('MESSAGE_TTL'),
       bulkNative: features.includes('BULK_PUBSUB'),
       properties: loaded.metadata.properties,
-      outbound: componentPolicy(this.resiliency, loaded.name, 'outbound'),
+      outbound: this.resiliency?.policyFor({ kind: 'component', name: loaded.name, direction: 'outbound' }),
       topics: new Map(),
       topicPrefix: isNamespaceScoped(loaded.spec.metadata) ? (this.runtime.options.namespace ?? '') : '',
     };
