@@ -39,7 +39,7 @@ const layers = [
 const allow = (from, to) => ({ from: { element: { type: from } }, allow: { to: { element: { types: { anyOf: to } } } } });
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', '.kafka/**', '.dapr/**', 'coverage/**'] },
+  { ignores: ['dist/**', 'libs/dapr/dist/**', 'consumers/**', 'node_modules/**', '.kafka/**', '.dapr/**', 'coverage/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
