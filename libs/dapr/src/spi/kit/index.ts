@@ -6,6 +6,5 @@
 export { MetadataReader } from './metadata-reader';
 export { SubscriptionSet, type DriverSubscription } from './subscription-set';
 export { loadPackage } from './load-package';
-export { withTimeout, settlesWithin } from './timeout';
 export { parseDuration } from './duration';
 export { evaluateStateQuery, type QueryCandidate } from './state-query.evaluator';
