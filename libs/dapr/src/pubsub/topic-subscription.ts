@@ -1,7 +1,9 @@
 import { Logger } from '@nestjs/common';
-import { context } from '@opentelemetry/api';
-import type { DaprMetrics, PubSubProcessStatus } from '../observability/dapr-metrics';
-import type { DaprTracer, MessagingSpanTarget } from '../observability/dapr-tracer';
+import { isRefusal } from '../handlers/handler-binder';
+import type { PubSubProcessStatus } from '../observability/dapr-metrics';
+import type { MessagingSpanTarget } from '../observability/dapr-tracer';
+import type { InboundOperation } from '../operations/operation';
+import type { OperationRunner } from '../operations/operation-runner';
 import type { DeliveryOutcome, PubSubDriver, PubSubMessage, SubscriptionHandle } from '../spi/pubsub.spi';
 import type { ResiliencyPolicy } from '../resiliency/resiliency-policy';
 import { MalformedCloudEventError } from '../errors/pubsub.errors';
@@ -10,10 +12,7 @@ import { decodeDelivery, isExpired, parseBoolMetadata, payloadOf } from './cloud
 import type { SubscriptionHandler } from './pubsub.explorer';
 import type { CloudEvent } from './pubsub.interfaces';
 import { RouteEvaluationError, SubscriptionRouter } from './subscription-router';
-import { DropEvent, SubscriptionStatus } from './subscription-status';
-
-/** The message of the ForbiddenException Nest throws when a guard returns false. */
-const GUARD_DENIED = 'Forbidden resource';
+import { isDropEvent, SubscriptionStatus } from './subscription-status';
 
 /** Thrown inside the retry policy when a handler asks for a retry without throwing. */
 class RetryRequested extends Error {
@@ -32,8 +31,8 @@ export interface TopicSubscriptionConfig {
   driver: PubSubDriver;
   inbound: ResiliencyPolicy;
   componentType?: string;
-  tracer?: DaprTracer;
-  metrics?: DaprMetrics;
+  /** Runs each delivery: inbound policy, `pubsub/<topic>` consumer span; ingress metrics by outcome. */
+  runner: OperationRunner;
   /** Larger messages are not decoded: dead-letter topic, else dropped (limits.maxBodySize). */
   maxMessageBytes?: number;
   /** One handler run longer than this fails with HandlerTimeoutError (limits.handlerTimeoutMs). */
@@ -70,12 +69,18 @@ export class TopicSubscription {
   /** Settles with RETRY when `abandon()` is called; raced against every delivery. */
   private readonly abandonment = new Promise<DeliveryOutcome>((resolve) => (this.abandonNow = resolve));
   private handle?: SubscriptionHandle;
-  private readonly spanTarget: MessagingSpanTarget;
+  /** A delivery to a handler: the inbound policy, a consumer span parented on the CloudEvent's trace context. */
+  private readonly delivery: InboundOperation<CloudEvent>;
 
   constructor(readonly config: TopicSubscriptionConfig) {
     this.router = new SubscriptionRouter(`subscription ${config.pubsub}/${config.topic}`);
     this.rawPayload = parseBoolMetadata('rawPayload', config.metadata.rawPayload);
-    this.spanTarget = { pubsub: config.pubsub, topic: config.topic, componentType: config.componentType };
+    const spanTarget: MessagingSpanTarget = { pubsub: config.pubsub, topic: config.topic, componentType: config.componentType };
+    const tracer = config.runner.tracer;
+    this.delivery = {
+      policy: config.inbound,
+      startSpan: (event) => tracer.startConsumerSpan(spanTarget, event.traceparent ?? event.traceid, event.tracestate),
+    };
   }
 
   get inFlight(): number {
@@ -129,11 +134,13 @@ export class TopicSubscription {
   readonly deliver = async (msg: PubSubMessage): Promise<DeliveryOutcome> => {
     if (this.abandoned) return ABANDONED;
     this.inflight++;
-    const metrics = this.config.metrics;
-    const start = metrics ? performance.now() : 0;
+    // Ingress is counted per settled message (whatever settled it: handler, expiry, routing, dead-letter).
+    const metrics = this.config.runner.metrics;
+    const metered = metrics.active;
+    const start = metered ? performance.now() : 0;
     try {
       const outcome = await Promise.race([this.process(msg), this.abandonment]);
-      metrics?.pubsubIngress(this.config.pubsub, this.config.topic, PROCESS_STATUS[outcome], performance.now() - start);
+      if (metered) metrics.pubsubIngress(this.config.pubsub, this.config.topic, PROCESS_STATUS[outcome], performance.now() - start);
       return outcome;
     } finally {
       if (--this.inflight === 0 && this.idle) this.idle();
@@ -189,18 +196,12 @@ export class TopicSubscription {
       }
       data = result.value;
     }
-    // Consumer span parented on the CloudEvent's trace context; the handler runs inside it.
-    const tracer = this.config.tracer;
-    const active = tracer?.startConsumerSpan(this.spanTarget, event.traceparent ?? event.traceid, event.tracestate);
     const timeoutMs = this.config.handlerTimeoutMs;
-    const run = () =>
-      this.config.inbound.execute(() => (timeoutMs === undefined ? invokeOnce(handler, data, event) : withTimeout(invokeOnce(handler, data, event), timeoutMs, handler.describe)));
+    const attempt = timeoutMs === undefined ? () => invokeOnce(handler, data, event) : () => withTimeout(invokeOnce(handler, data, event), timeoutMs, handler.describe);
     let outcome: DeliveryOutcome;
     try {
-      outcome = await (active ? context.with(active.context, run) : run());
-      active?.span.end();
+      outcome = await this.config.runner.deliver(this.delivery, event, attempt);
     } catch (err) {
-      if (active) tracer!.endSpan(active.span, err);
       this.logger.warn(
         `handler ${handler.describe} failed for event ${event.id} on topic ${topic}: ${(err as Error)?.message ?? err}`,
       );
@@ -214,7 +215,7 @@ export class TopicSubscription {
   private async undecodable(msg: PubSubMessage, err: MalformedCloudEventError): Promise<DeliveryOutcome> {
     const { pubsub, topic, deadLetterTopic } = this.config;
     const reason = /limits\.maxBodySize/.test(err.message) ? 'too_large' : 'malformed';
-    this.config.metrics?.pubsubUndecodable(pubsub, topic, reason);
+    this.config.runner.metrics.pubsubUndecodable(pubsub, topic, reason);
     this.logger.error(
       `undecodable message on pubsub ${pubsub} topic ${topic} (${whereIs(msg)}): ${err.message}; ` +
         (deadLetterTopic ? `sent to dead-letter topic ${deadLetterTopic}` : 'dropped (no dead-letter topic)'),
@@ -251,12 +252,9 @@ async function invokeOnce(handler: SubscriptionHandler, data: unknown, event: Cl
   try {
     result = await handler.invoke(data, event);
   } catch (err) {
-    if (err instanceof DropEvent || (err as Error)?.name === 'DropEvent') return 'DROP';
     // Deterministic refusals are never retried: a pipe that rejects the payload
-    // (ValidationPipe → 400) or a guard that denies the delivery (Nest's 403
-    // "Forbidden resource") would refuse it again. Both drop (to the DLQ if set).
-    const status = typeof (err as { getStatus?: () => number })?.getStatus === 'function' ? (err as { getStatus: () => number }).getStatus() : 0;
-    if (status === 400 || (status === 403 && (err as Error).message === GUARD_DENIED)) return 'DROP';
+    // or a guard that denies the delivery would refuse it again. Both drop (to the DLQ if set).
+    if (isDropEvent(err) || isRefusal(err)) return 'DROP';
     throw err;
   }
   if (result === undefined || result === null || result === SubscriptionStatus.SUCCESS) return 'SUCCESS';
