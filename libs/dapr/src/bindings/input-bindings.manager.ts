@@ -25,11 +25,18 @@ import { DAPR_BINDING_CONTEXT } from './bindings.constants';
  * Like Dapr (which probes `OPTIONS /<route>`), an input binding without a
  * handler is not read at all.
  */
+const ABANDONED = Symbol('abandoned');
+/** How long drivers get to stop once their deliveries were abandoned. */
+const ABANDON_GRACE_MS = 1_000;
+
 @Injectable()
 export class InputBindingsManager implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly logger = new Logger('DaprBindings');
   private readonly stops: { name: string; stop: () => Promise<void> }[] = [];
   private readonly inFlight = new Set<Promise<unknown>>();
+  private abandonNow?: (v: typeof ABANDONED) => void;
+  /** Settles when the drain timeout ends with handlers still running; raced against every delivery. */
+  private readonly abandonment = new Promise<typeof ABANDONED>((resolve) => (this.abandonNow = resolve));
   private stopping = false;
 
   constructor(
@@ -65,18 +72,26 @@ export class InputBindingsManager implements OnApplicationBootstrap, BeforeAppli
     }
   }
 
+  /**
+   * Stops reading and waits for running handlers — both together bounded by
+   * `limits.drainTimeoutMs` (default DRAIN_TIMEOUT_MS): a driver's stop may
+   * itself wait for its handlers, so it is not awaited before the timeout
+   * applies. Handlers still running then are abandoned: their drivers see a
+   * failure (nothing acked, the source redelivers) and can finish stopping.
+   */
   async beforeApplicationShutdown(): Promise<void> {
     this.stopping = true;
+    const drainMs = this.runtime.limits?.drainTimeoutMs ?? DRAIN_TIMEOUT_MS;
     const stops = this.stops.splice(0);
-    await Promise.all(
+    const stopped = Promise.all(
       stops.map(({ name, stop }) =>
         stop().catch((err: Error) => this.logger.warn(`stopping input binding "${name}" failed: ${err.message}`)),
       ),
     );
-    if (this.inFlight.size === 0) return;
-    if (!(await settlesWithin(Promise.allSettled([...this.inFlight]), DRAIN_TIMEOUT_MS))) {
-      this.logger.warn(`${this.inFlight.size} input binding handler(s) still running after ${DRAIN_TIMEOUT_MS} ms; closing anyway`);
-    }
+    if (await settlesWithin(Promise.all([stopped, Promise.allSettled([...this.inFlight])]), drainMs)) return;
+    this.logger.warn(`${this.inFlight.size} input binding handler(s) still running after ${drainMs} ms; giving their events back and closing anyway`);
+    this.abandonNow?.(ABANDONED);
+    await settlesWithin(stopped, ABANDON_GRACE_MS);
   }
 
   /** A delivery of one binding: its inbound policy, a `bindings/<name>` consumer span, `dapr_component_input_binding_*`. */
@@ -100,7 +115,8 @@ export class InputBindingsManager implements OnApplicationBootstrap, BeforeAppli
     const run = this.runner.deliver(delivery, event, () => handler(data, { ...event.metadata }));
     this.inFlight.add(run);
     try {
-      const result = await run;
+      const result = await Promise.race([run, this.abandonment]);
+      if (result === ABANDONED) throw new Error('abandoned at shutdown: the handler did not finish within the drain timeout');
       return result === undefined ? undefined : encodeBindingData(result);
     } catch (err) {
       this.logger.warn(`input binding "${loaded.name}" handler failed: ${(err as Error)?.message ?? String(err)}`);
