@@ -110,11 +110,20 @@ export class InvocationService implements OnApplicationShutdown {
       path: buildPath(method, options.query),
       body: encodeBody(options.body),
       userHeaders: options.headers,
-      // A call without a deadline could wait for ever on a server that never answers or trickles.
       timeoutMs: options.timeoutMs ?? this.timeoutMs,
-      deadline: AbortSignal.timeout(options.timeoutMs ?? this.timeoutMs),
+      deadline: undefined as unknown as AbortSignal,
     };
-    return this.runner.run(this.operations.get(appId) ?? this.operationFor(appId), call, this.attemptFn) as Promise<T>;
+    // A call without a deadline could wait for ever on a server that never answers or trickles. A
+    // cleared timer rather than AbortSignal.timeout: that one's timer lives its full minute per call.
+    const deadline = new AbortController();
+    call.deadline = deadline.signal;
+    const timer = setTimeout(abortDeadline, call.timeoutMs, deadline);
+    timer.unref();
+    try {
+      return (await this.runner.run(this.operations.get(appId) ?? this.operationFor(appId), call, this.attemptFn)) as T;
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   /** One attempt of a call (made once: the hot path passes it to the runner without a closure). */
@@ -281,6 +290,10 @@ export class InvocationService implements OnApplicationShutdown {
 function byteLength(payload: string | Uint8Array | undefined): number {
   if (payload === undefined) return 0;
   return typeof payload === 'string' ? Buffer.byteLength(payload) : payload.byteLength;
+}
+
+function abortDeadline(deadline: AbortController): void {
+  deadline.abort();
 }
 
 function buildPath(method: string, query?: Record<string, string>): string {
