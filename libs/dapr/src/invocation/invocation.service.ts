@@ -10,6 +10,7 @@ import { ResiliencyService } from '../resiliency/resiliency.service';
 import { ComponentRuntime } from '../runtime/component-runtime';
 import { appIdentityOf, type AppKeySigner } from './app-identity';
 import { builtinInvokePolicy } from './builtin-invoke-policy';
+import { CallDeadline } from './call-deadline';
 import { bodyDigestOf, type SignedCall } from './call-proof';
 import { CallerIdentity } from './caller-identity';
 import {
@@ -49,8 +50,8 @@ interface Call {
   /** SHA-256 of the body, computed once when the call is signed. */
   bodyDigest?: string;
   userHeaders?: Record<string, string>;
-  deadline: AbortSignal;
-  timeoutMs: number;
+  /** Every call has one: `timeoutMs`, else limits.invokeTimeoutMs. */
+  deadline: CallDeadline;
   /** Status of the last answer, for the response metric. */
   status?: number;
   /** `content-length` of the last answer, for `dapr_http_client_received_bytes`. */
@@ -110,19 +111,13 @@ export class InvocationService implements OnApplicationShutdown {
       path: buildPath(method, options.query),
       body: encodeBody(options.body),
       userHeaders: options.headers,
-      timeoutMs: options.timeoutMs ?? this.timeoutMs,
-      deadline: undefined as unknown as AbortSignal,
+      deadline: new CallDeadline(options.timeoutMs ?? this.timeoutMs),
     };
-    // A call without a deadline could wait for ever on a server that never answers or trickles. A
-    // cleared timer rather than AbortSignal.timeout: that one's timer lives its full minute per call.
-    const deadline = new AbortController();
-    call.deadline = deadline.signal;
-    const timer = setTimeout(abortDeadline, call.timeoutMs, deadline);
-    timer.unref();
+    // A call without a deadline could wait for ever on a server that never answers or trickles.
     try {
       return (await this.runner.run(this.operations.get(appId) ?? this.operationFor(appId), call, this.attemptFn)) as T;
     } finally {
-      clearTimeout(timer);
+      call.deadline.clear();
     }
   }
 
@@ -186,7 +181,7 @@ export class InvocationService implements OnApplicationShutdown {
     const origin = typeof found === 'string' ? found : await found;
     const headers = this.headersFor(call, span);
     // Only wire abort listeners into undici when something can actually cancel the request.
-    const signal = policySignal !== NEVER_ABORTED ? AbortSignal.any([policySignal, call.deadline]) : call.deadline;
+    const signal = policySignal !== NEVER_ABORTED ? call.deadline.combinedWith(policySignal) : call.deadline;
     let res: Dispatcher.ResponseData;
     try {
       res = await this.pool(origin, call).request({
@@ -277,7 +272,7 @@ export class InvocationService implements OnApplicationShutdown {
       return new InvocationResponseTooLargeError(call.appId, call.method, origin, this.maxResponseBytes, { cause: err });
     }
     if (call.deadline.aborted) {
-      const timedOut = new InvocationTransportError(call.appId, call.method, origin, 'ETIMEDOUT', `timed out after ${call.timeoutMs} ms`, {
+      const timedOut = new InvocationTransportError(call.appId, call.method, origin, 'ETIMEDOUT', `timed out after ${call.deadline.ms} ms`, {
         cause: err,
       });
       // The caller's whole budget is spent: another attempt could only fail the same way.
@@ -290,10 +285,6 @@ export class InvocationService implements OnApplicationShutdown {
 function byteLength(payload: string | Uint8Array | undefined): number {
   if (payload === undefined) return 0;
   return typeof payload === 'string' ? Buffer.byteLength(payload) : payload.byteLength;
-}
-
-function abortDeadline(deadline: AbortController): void {
-  deadline.abort();
 }
 
 function buildPath(method: string, query?: Record<string, string>): string {
