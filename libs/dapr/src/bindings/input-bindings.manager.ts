@@ -25,7 +25,6 @@ import { DAPR_BINDING_CONTEXT } from './bindings.constants';
  * Like Dapr (which probes `OPTIONS /<route>`), an input binding without a
  * handler is not read at all.
  */
-const ABANDONED = Symbol('abandoned');
 /** How long drivers get to stop once their deliveries were abandoned. */
 const ABANDON_GRACE_MS = 1_000;
 
@@ -34,9 +33,8 @@ export class InputBindingsManager implements OnApplicationBootstrap, BeforeAppli
   private readonly logger = new Logger('DaprBindings');
   private readonly stops: { name: string; stop: () => Promise<void> }[] = [];
   private readonly inFlight = new Set<Promise<unknown>>();
-  private abandonNow?: (v: typeof ABANDONED) => void;
-  /** Settles when the drain timeout ends with handlers still running; raced against every delivery. */
-  private readonly abandonment = new Promise<typeof ABANDONED>((resolve) => (this.abandonNow = resolve));
+  /** Rejecters of the promises drivers wait on, so shutdown can give a hung delivery back. */
+  private readonly unsettled = new Set<(err: Error) => void>();
   private stopping = false;
 
   constructor(
@@ -90,7 +88,8 @@ export class InputBindingsManager implements OnApplicationBootstrap, BeforeAppli
     );
     if (await settlesWithin(Promise.all([stopped, Promise.allSettled([...this.inFlight])]), drainMs)) return;
     this.logger.warn(`${this.inFlight.size} input binding handler(s) still running after ${drainMs} ms; giving their events back and closing anyway`);
-    this.abandonNow?.(ABANDONED);
+    for (const giveBack of this.unsettled) giveBack(new Error('abandoned at shutdown: the handler did not finish within the drain timeout'));
+    this.unsettled.clear();
     await settlesWithin(stopped, ABANDON_GRACE_MS);
   }
 
@@ -115,8 +114,7 @@ export class InputBindingsManager implements OnApplicationBootstrap, BeforeAppli
     const run = this.runner.deliver(delivery, event, () => handler(data, { ...event.metadata }));
     this.inFlight.add(run);
     try {
-      const result = await Promise.race([run, this.abandonment]);
-      if (result === ABANDONED) throw new Error('abandoned at shutdown: the handler did not finish within the drain timeout');
+      const result = await this.orAbandoned(run);
       return result === undefined ? undefined : encodeBindingData(result);
     } catch (err) {
       this.logger.warn(`input binding "${loaded.name}" handler failed: ${(err as Error)?.message ?? String(err)}`);
@@ -124,5 +122,22 @@ export class InputBindingsManager implements OnApplicationBootstrap, BeforeAppli
     } finally {
       this.inFlight.delete(run);
     }
+  }
+
+  /** `run`, unless shutdown abandons it first (then it rejects and the driver does not ack). */
+  private orAbandoned<T>(run: Promise<T>): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      this.unsettled.add(reject);
+      run.then(
+        (value) => {
+          this.unsettled.delete(reject);
+          resolve(value);
+        },
+        (err: unknown) => {
+          this.unsettled.delete(reject);
+          reject(err);
+        },
+      );
+    });
   }
 }

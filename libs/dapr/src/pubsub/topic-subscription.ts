@@ -65,9 +65,12 @@ export class TopicSubscription {
   private inflight = 0;
   private idle?: () => void;
   private abandoned = false;
-  private abandonNow?: (outcome: DeliveryOutcome) => void;
-  /** Settles with RETRY when `abandon()` is called; raced against every delivery. */
-  private readonly abandonment = new Promise<DeliveryOutcome>((resolve) => (this.abandonNow = resolve));
+  /**
+   * The resolvers of the promises handed to the driver for deliveries in flight,
+   * so `abandon()` can settle them. (Not Promise.race against one shared
+   * never-settling promise: every race would leave a reaction on it for ever.)
+   */
+  private readonly unsettled = new Set<(outcome: DeliveryOutcome) => void>();
   private handle?: SubscriptionHandle;
   /** A delivery to a handler: the inbound policy, a consumer span parented on the CloudEvent's trace context. */
   private readonly delivery: InboundOperation<CloudEvent>;
@@ -127,25 +130,39 @@ export class TopicSubscription {
    */
   abandon(): void {
     this.abandoned = true;
-    this.abandonNow?.(ABANDONED);
+    for (const settle of this.unsettled) settle(ABANDONED);
+    this.unsettled.clear();
   }
 
   /** The driver's handler (an arrow function so drivers can call it unbound). */
-  readonly deliver = async (msg: PubSubMessage): Promise<DeliveryOutcome> => {
-    if (this.abandoned) return ABANDONED;
+  readonly deliver = (msg: PubSubMessage): Promise<DeliveryOutcome> => {
+    if (this.abandoned) return Promise.resolve(ABANDONED);
     this.inflight++;
     // Ingress is counted per settled message (whatever settled it: handler, expiry, routing, dead-letter).
     const metrics = this.config.runner.metrics;
     const metered = metrics.active;
     const start = metered ? performance.now() : 0;
-    try {
-      const outcome = await Promise.race([this.process(msg), this.abandonment]);
-      if (metered) metrics.pubsubIngress(this.config.pubsub, this.config.topic, PROCESS_STATUS[outcome], performance.now() - start);
-      return outcome;
-    } finally {
-      if (--this.inflight === 0 && this.idle) this.idle();
-    }
+    // The promise the driver waits on is made here, so abandon() can settle it without the handler.
+    return new Promise<DeliveryOutcome>((resolve, reject) => {
+      this.unsettled.add(resolve);
+      this.process(msg).then(
+        (outcome) => {
+          this.settled(resolve);
+          if (metered) metrics.pubsubIngress(this.config.pubsub, this.config.topic, PROCESS_STATUS[outcome], performance.now() - start);
+          resolve(outcome);
+        },
+        (err: unknown) => {
+          this.settled(resolve);
+          reject(err);
+        },
+      );
+    });
   };
+
+  private settled(resolve: (outcome: DeliveryOutcome) => void): void {
+    this.unsettled.delete(resolve);
+    if (--this.inflight === 0 && this.idle) this.idle();
+  }
 
   private async process(msg: PubSubMessage): Promise<DeliveryOutcome> {
     const { topic, pubsub } = this.config;
@@ -278,11 +295,21 @@ function whereIs(msg: PubSubMessage): string {
 
 /** Fails the run after `ms`; the handler itself cannot be stopped and its late result is ignored. */
 function withTimeout<T>(run: Promise<T>, ms: number, describe: string): Promise<T> {
-  let timer: NodeJS.Timeout;
-  return Promise.race([
-    run,
-    new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new HandlerTimeoutError(describe, ms)), ms);
-    }),
-  ]).finally(() => clearTimeout(timer));
+  return new Promise<T>((resolve, reject) => {
+    const timer = setTimeout(timeUp, ms, reject, describe, ms);
+    run.then(
+      (value) => {
+        clearTimeout(timer);
+        resolve(value);
+      },
+      (err: unknown) => {
+        clearTimeout(timer);
+        reject(err);
+      },
+    );
+  });
+}
+
+function timeUp(reject: (err: Error) => void, describe: string, ms: number): void {
+  reject(new HandlerTimeoutError(describe, ms));
 }
