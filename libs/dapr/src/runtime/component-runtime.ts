@@ -3,7 +3,7 @@ import { DAPR_MODULE_OPTIONS } from '../dapr-module.definition';
 import type { DaprModuleOptions } from '../dapr-module-options.interface';
 import type { Component, ComponentMetadata } from '../components/spi/component.spi';
 import type { SecretStoreDriver } from '../components/spi/secret-store.spi';
-import { ComponentConfigError, UnknownComponentTypeError } from '../errors/component-config.error';
+import { ComponentConfigError, describeSource, UnknownComponentTypeError } from '../errors/component-config.error';
 import { ComponentInitError, ComponentNotFoundError } from '../errors/component-init.error';
 import { componentKind, type ComponentSpec, type DaprResource } from './component-definition';
 import { assertUniqueNames, fromDefinitions, loadComponentsPath } from './component-loader';
@@ -70,6 +70,9 @@ export class ComponentRuntime implements OnApplicationShutdown {
     const specs: ComponentSpec[] = [];
     if (this.options.componentsPath) {
       const loaded = loadComponentsPath(this.options.componentsPath);
+      for (const s of loaded.skipped) {
+        this.logger.log(`skipping ${s.kind}${s.name ? ` "${s.name}"` : ''} in ${describeSource(s.source)}: ${s.reason}`);
+      }
       specs.push(...loaded.components);
       this.resources.push(...loaded.resources.filter((r) => this.inScope(r.scopes)));
     }
@@ -132,6 +135,8 @@ export class ComponentRuntime implements OnApplicationShutdown {
       properties,
       appId: this.options.appId,
       namespace: this.options.namespace,
+      source: spec.source,
+      fieldSources: Object.fromEntries(spec.metadata.filter((m) => m.source).map((m) => [m.name, m.source!])),
     };
     const driver = create();
     let timer: NodeJS.Timeout | undefined;
