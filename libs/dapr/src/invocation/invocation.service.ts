@@ -117,7 +117,8 @@ export class InvocationService implements OnApplicationShutdown {
         try {
           result = (await this.attempt(call, NEVER_ABORTED, span)) as T;
         } catch (first) {
-          result = (await builtinInvokePolicy(httpMethod).continueAfter(first, (signal) => this.attempt(call, signal, span))) as T;
+          const override = this.resiliency.builtInRetry('DaprBuiltInServiceRetries');
+          result = (await builtinInvokePolicy(httpMethod, override).continueAfter(first, (signal) => this.attempt(call, signal, span))) as T;
         }
       }
       if (metered) this.metrics.invocationResponseReceived(appId, method, call.status ?? 200, performance.now() - started);
