@@ -7,7 +7,7 @@ import {
   type ExecutionContext,
   type OnModuleInit,
 } from '@nestjs/common';
-import type { AccessControlSpec } from '../dapr-module-options.interface';
+import type { AccessControlSpec } from '../runtime/dapr-module-options.interface';
 import type { ConfigSource } from '../errors/component-config.error';
 import { DaprMetrics } from '../observability/dapr-metrics';
 import { ComponentRuntime } from '../runtime/component-runtime';

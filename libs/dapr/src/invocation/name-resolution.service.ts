@@ -11,20 +11,13 @@ import {
   type OnModuleInit,
 } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
-import type { NameResolutionOptions } from '../dapr-module-options.interface';
+import type { NameResolutionOptions } from '../runtime/dapr-module-options.interface';
 import { ComponentConfigError } from '../errors/component-config.error';
-import type { NameResolverDriver } from '../components/spi/name-resolver.spi';
-import { KubernetesNameResolver } from '../components/kubernetes/kubernetes.name-resolver';
-import { SqliteNameResolver } from '../components/sqlite/sqlite.name-resolver';
-import { StaticNameResolver } from '../components/static/static.name-resolver';
+import type { NameResolverDriver } from '../spi/name-resolver.spi';
 import { ComponentRuntime } from '../runtime/component-runtime';
 import { workloadIdentityOf } from './workload-identity';
 
-const RESOLVERS: Record<string, (configuration: Record<string, unknown>) => NameResolverDriver> = {
-  sqlite: (c) => new SqliteNameResolver(c),
-  static: (c) => new StaticNameResolver(c),
-  kubernetes: (c) => new KubernetesNameResolver(c),
-};
+const RESOLVER_PREFIX = 'nameresolution.';
 
 /**
  * Owns the app's name resolver. Chosen, as in Dapr, by `nameResolution`
@@ -156,15 +149,17 @@ export class NameResolutionService implements OnModuleInit, OnApplicationBootstr
   private async create(): Promise<NameResolverDriver> {
     const component = this.runtime.list('nameresolution')[0];
     if (component && !this.fromOptionsOrConfig()) return component.driver as NameResolverDriver;
-    const factory = RESOLVERS[this.spec.component];
-    const driver = factory(this.spec.configuration ?? {});
+    const type = RESOLVER_PREFIX + this.spec.component;
+    // chooseSpec checked that the registry serves this type.
+    const driver = this.runtime.registry.find(type, 'v1')!() as NameResolverDriver;
     await driver.init({
-      name: `nameresolution.${this.spec.component}`,
-      type: `nameresolution.${this.spec.component}`,
+      name: type,
+      type,
       version: 'v1',
       properties: {},
       appId: this.runtime.appId,
       namespace: this.runtime.options.namespace,
+      configuration: this.spec.configuration ?? {},
     });
     this.owned = true;
     return driver;
@@ -182,6 +177,14 @@ export class NameResolutionService implements OnModuleInit, OnApplicationBootstr
     return undefined;
   }
 
+  /** The name resolvers the registry serves (`sqlite`, `static`, `kubernetes`, ...). */
+  private resolverNames(): string[] {
+    return this.runtime.registry
+      .knownTypes()
+      .filter((t) => t.startsWith(RESOLVER_PREFIX) && t.endsWith('/v1'))
+      .map((t) => t.slice(RESOLVER_PREFIX.length, -'/v1'.length));
+  }
+
   private chooseSpec(): NameResolutionOptions {
     const fromConfig = this.configurationSpec();
     const spec = this.runtime.options.nameResolution ?? fromConfig?.spec;
@@ -190,9 +193,9 @@ export class NameResolutionService implements OnModuleInit, OnApplicationBootstr
       return { component: (component?.type.slice('nameresolution.'.length) ?? 'sqlite') as NameResolutionOptions['component'] };
     }
     const source = this.runtime.options.nameResolution ? undefined : fromConfig?.source;
-    if (typeof spec !== 'object' || typeof spec.component !== 'string' || !RESOLVERS[spec.component]) {
+    if (typeof spec !== 'object' || typeof spec.component !== 'string' || !this.runtime.registry.find(RESOLVER_PREFIX + spec.component, 'v1')) {
       throw new ComponentConfigError(
-        `spec.nameResolution.component "${String((spec as { component?: unknown })?.component)}" is not one of ${Object.keys(RESOLVERS).join(', ')}`,
+        `spec.nameResolution.component "${String((spec as { component?: unknown })?.component)}" is not one of ${this.resolverNames().join(', ')}`,
         source,
         undefined,
         'spec.nameResolution.component',

@@ -1,5 +1,5 @@
 import type { Component } from './component.spi';
-import type { ParsedStateQuery } from '../../state/query/state-query.filter';
+import type { ParsedStateQuery } from './state-query.spi';
 
 /** Feature strings reported in Dapr's metadata API (`capabilities`). */
 export type StateFeature =

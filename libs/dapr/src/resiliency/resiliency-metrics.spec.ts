@@ -1,8 +1,8 @@
 import { metrics } from '@opentelemetry/api';
 import { PrometheusExporter } from '@opentelemetry/exporter-prometheus';
 import { MeterProvider } from '@opentelemetry/sdk-metrics';
-import { PolicyRunner } from '../resiliency/policy-runner';
-import { DaprMetrics } from './dapr-metrics';
+import { PolicyRunner } from './policy-runner';
+import { DaprMetrics } from '../observability/dapr-metrics';
 import { observeResiliencyPolicy } from './resiliency-metrics';
 
 describe('observeResiliencyPolicy', () => {

@@ -1,4 +1,4 @@
-import type { SubscriptionHandle } from './spi/pubsub.spi';
+import type { SubscriptionHandle } from '../pubsub.spi';
 
 /** A broker subscription a driver runs: started once, stopped once (stop is idempotent). */
 export interface DriverSubscription {

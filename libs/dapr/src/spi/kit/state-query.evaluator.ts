@@ -1,4 +1,4 @@
-import type { ParsedStateQuery, QueryFilter, Scalar } from './state-query.filter';
+import type { ParsedStateQuery, QueryFilter, Scalar } from '../state-query.spi';
 
 /** One stored item a driver offers to the evaluator (its value already JSON-decoded). */
 export interface QueryCandidate<R> {

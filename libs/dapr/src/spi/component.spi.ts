@@ -3,7 +3,7 @@
  * empty by its factory, receives its resolved metadata in `init`, may answer a
  * `ping` for health, and is closed once at shutdown.
  */
-import type { ConfigSource } from '../../errors/component-config.error';
+import type { ConfigSource } from '../errors/component-config.error';
 
 export type ComponentKind =
   | 'state'
@@ -33,6 +33,12 @@ export interface ComponentMetadata {
   source?: ConfigSource;
   /** Where each metadata item is written (by item name), so a bad value's error names its line. */
   fieldSources?: Readonly<Record<string, ConfigSource>>;
+  /**
+   * Name resolvers only: `spec.nameResolution.configuration` of the app's
+   * Dapr Configuration (or the module's `nameResolution` option), as Dapr
+   * hands it to `nameresolution.Metadata.Configuration`.
+   */
+  configuration?: Record<string, unknown>;
 }
 
 export interface Component {

@@ -1,4 +1,5 @@
-import type { ComponentDefinition } from './runtime/component-definition';
+import type { DriverRegistration } from '../spi/driver-registration.spi';
+import type { ComponentDefinition } from './component-definition';
 
 /** Dapr Configuration `spec.accessControl`. */
 export interface AccessControlSpec {
@@ -73,4 +74,10 @@ export interface DaprModuleOptions {
    * DAPR_CERT_KEY when all three are set.
    */
   mtls?: DaprMtlsOptions;
+  /**
+   * Drivers of this app beyond the built-in ones (third-party or the app's
+   * own), each serving a component `type`; they win over a built-in of the
+   * same type and version.
+   */
+  drivers?: DriverRegistration[];
 }

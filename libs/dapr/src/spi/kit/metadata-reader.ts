@@ -1,5 +1,5 @@
-import { ComponentConfigError } from '../errors/component-config.error';
-import { parseDuration } from '../runtime/duration';
+import { ComponentConfigError } from '../../errors/component-config.error';
+import { parseDuration } from './duration';
 
 /**
  * Typed, case-insensitive access to a driver's resolved metadata, the way

@@ -1,4 +1,4 @@
-import { MissingPackageError } from '../errors/component-init.error';
+import { MissingPackageError } from '../../errors/component-init.error';
 
 const cache = new Map<string, Promise<unknown>>();
 

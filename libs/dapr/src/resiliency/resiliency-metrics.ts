@@ -1,5 +1,5 @@
-import type { PolicyTarget, ResiliencyPolicy } from '../resiliency/resiliency-policy';
-import type { DaprMetrics, ResiliencyFlowDirection, ResiliencyPolicyKind } from './dapr-metrics';
+import type { PolicyTarget, ResiliencyPolicy } from './resiliency-policy';
+import type { DaprMetrics, ResiliencyFlowDirection, ResiliencyPolicyKind } from '../observability/dapr-metrics';
 
 type Listener = (listener: () => void) => unknown;
 
