@@ -91,6 +91,33 @@ describe('state.redis interop with Dapr storage format', () => {
     expect(await raw.ttl(key('ttl'))).toBe(-1);
   });
 
+  it("a nest-dapr byte value reads back byte-exact until a Dapr app overwrites it with Dapr's setDefaultQuery", async () => {
+    // Bytes that happen to be JSON: nest-dapr's own write keeps them bytes.
+    const bytes = Buffer.from('{"a":1}');
+    await state.save('statestore', { key: 'shared', value: bytes });
+    const mine = await state.get<Buffer>('statestore', 'shared');
+    expect(Buffer.isBuffer(mine) && Buffer.compare(mine, bytes)).toBe(0);
+    // Dapr (components-contrib state/redis setDefaultQuery, as run by daprd for a save
+    // without ETag or first-write): it sets data and bumps version, never touching other fields.
+    const daprSet = [
+      'local etag = redis.pcall("HGET", KEYS[1], "version");',
+      'if type(etag) == "table" then redis.call("DEL", KEYS[1]); end;',
+      'local fwr = redis.pcall("HGET", KEYS[1], "first-write");',
+      'if not etag or type(etag)=="table" or etag == "" or etag == ARGV[1] or (not fwr and ARGV[1] == "0") then',
+      '  redis.call("HSET", KEYS[1], "data", ARGV[2]);',
+      '  if ARGV[3] == "0" then redis.call("HSET", KEYS[1], "first-write", 0); end;',
+      '  return redis.call("HINCRBY", KEYS[1], "version", 1)',
+      'else return error("failed to set key " .. KEYS[1]) end',
+    ].join('\n');
+    await raw.eval(daprSet, 1, key('shared'), '0', '{"b":2}', '1');
+    // What an @dapr/dapr app reads for these bytes: the JSON, parsed.
+    await expect(state.getItem('statestore', 'shared')).resolves.toEqual({ key: 'shared', value: { b: 2 }, etag: '2' });
+    // And a later nest-dapr byte write marks the new version again.
+    await state.save('statestore', { key: 'shared', value: bytes });
+    expect(Buffer.isBuffer(await state.get('statestore', 'shared'))).toBe(true);
+    expect(await raw.hget(key('shared'), 'nest-dapr-binary')).toBe('3');
+  });
+
   it('reads a legacy plain string key without an ETag', async () => {
     await raw.set(key('legacy'), '{"old":true}');
     await expect(state.getItem('statestore', 'legacy')).resolves.toEqual({ key: 'legacy', value: { old: true } });

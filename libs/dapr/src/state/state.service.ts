@@ -4,6 +4,7 @@ import type {
   StateDeleteRequest,
   StateFeature,
   StateGetRequest,
+  StateGetResponse,
   StateSetRequest,
   StateStoreDriver,
   StateTransactionOperation,
@@ -95,7 +96,7 @@ export class StateService {
     const req = this.getRequest(t, key, options);
     const res = await this.run(t, 'get', () => t.driver.get(req));
     if (!res || !res.data) return undefined;
-    const item: StateItem<T> = { key, value: decodeStateValue<T>(res.data, res.isBinary) };
+    const item: StateItem<T> = { key, value: decodeStateValue<T>(res.data, res.isBinary, res.exactBytes) };
     if (res.etag !== undefined) item.etag = res.etag;
     if (res.metadata && Object.keys(res.metadata).length) item.metadata = res.metadata;
     return item;
@@ -106,11 +107,13 @@ export class StateService {
     if (!Array.isArray(keys)) throw new StateRequestInvalidError('getBulk needs an array of keys');
     if (keys.length === 0) return [];
     const reqs = keys.map((k) => this.getRequest(t, k, { metadata: options?.metadata }));
-    const toItem = (key: string, data?: Uint8Array, isBinary?: boolean, etag?: string, error?: string) => {
+    const toItem = (key: string, r?: Partial<StateGetResponse>, error?: string) => {
       const item: StateBulkItem<T> = { key };
+      const data = r?.data;
+      const etag = r?.etag;
       if (error) item.error = error;
       else if (data) {
-        item.value = decodeStateValue<T>(data, isBinary);
+        item.value = decodeStateValue<T>(data, r.isBinary, r.exactBytes);
         if (etag !== undefined) item.etag = etag;
       }
       return item;
@@ -118,15 +121,15 @@ export class StateService {
     if (t.driver.bulkGet) {
       const res = await this.run(t, 'bulkGet', () => t.driver.bulkGet!(reqs, { parallelism: options?.parallelism }));
       const byStorage = new Map(reqs.map((r, i) => [r.key, keys[i]] as const));
-      return res.map((r) => toItem(byStorage.get(r.key) ?? t.keys.fromStorage(r.key), r.data, r.isBinary, r.etag, r.error));
+      return res.map((r) => toItem(byStorage.get(r.key) ?? t.keys.fromStorage(r.key), r, r.error));
     }
     // Dapr's default BulkGet: parallel Gets, per-key errors in `error`.
     return mapLimit(reqs, options?.parallelism, async (req, i) => {
       try {
         const r = await this.run(t, 'get', () => t.driver.get(req));
-        return toItem(keys[i], r?.data, r?.isBinary, r?.etag);
+        return toItem(keys[i], r);
       } catch (err) {
-        return toItem(keys[i], undefined, undefined, undefined, (err as Error).message ?? String(err));
+        return toItem(keys[i], undefined, (err as Error).message ?? String(err));
       }
     });
   }
@@ -206,7 +209,7 @@ export class StateService {
     const results = res.results.map((r) => {
       const item: { key: string; value: T; etag?: string } = {
         key: t.keys.fromStorage(r.key),
-        value: decodeStateValue<T>(r.data, r.isBinary),
+        value: decodeStateValue<T>(r.data, r.isBinary, r.exactBytes),
       };
       if (r.etag !== undefined) item.etag = r.etag;
       return item;

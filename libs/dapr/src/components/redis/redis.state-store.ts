@@ -17,8 +17,10 @@ const FEATURES: readonly StateFeature[] = ['ETAG', 'TRANSACTIONAL', 'TTL'];
 
 /**
  * Hash field marking a value saved from bytes, so it reads back byte-exact even
- * when the bytes happen to be valid JSON. Only present on binary values; Dapr
- * reads `data` and `version` and ignores it.
+ * when the bytes happen to be valid JSON. It holds the `version` it was written
+ * with: Dapr's `setDefaultQuery` never clears it but always bumps `version`, so
+ * after a Dapr app overwrites the key the marker no longer matches and the
+ * value reads as Dapr's SDKs read it. Dapr reads `data` and `version` only.
  */
 export const REDIS_BINARY_FIELD = 'nest-dapr-binary';
 
@@ -36,9 +38,9 @@ if type(fwr) == "table" then fwr = false; end;
 if not etag or type(etag) == "table" or etag == "" or etag == ARGV[1] or (not fwr and ARGV[1] == "0") then
   redis.call("HSET", KEYS[1], "data", ARGV[2]);
   if ARGV[3] == "0" then redis.call("HSET", KEYS[1], "first-write", 0); end;
-  if ARGV[4] == "1" then redis.call("HSET", KEYS[1], "${REDIS_BINARY_FIELD}", 1);
-  else redis.call("HDEL", KEYS[1], "${REDIS_BINARY_FIELD}"); end;
   local version = redis.call("HINCRBY", KEYS[1], "version", 1);
+  if ARGV[4] == "1" then redis.call("HSET", KEYS[1], "${REDIS_BINARY_FIELD}", version);
+  else redis.call("HDEL", KEYS[1], "${REDIS_BINARY_FIELD}"); end;
   if ARGV[5] ~= "" then
     local ttl = tonumber(ARGV[5]);
     if ttl > 0 then redis.call("EXPIRE", KEYS[1], ttl); else redis.call("PERSIST", KEYS[1]); end;
@@ -114,7 +116,11 @@ export class RedisStateStore implements StateStoreDriver {
     }
     const res: StateGetResponse = { data: hash.data };
     if (hash.version) res.etag = hash.version.toString();
-    if (hash[REDIS_BINARY_FIELD]) res.isBinary = true;
+    const marker = hash[REDIS_BINARY_FIELD];
+    if (marker && hash.version && marker.equals(hash.version)) {
+      res.isBinary = true;
+      res.exactBytes = true;
+    }
     return res;
   }
 
