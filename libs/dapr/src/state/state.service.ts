@@ -9,7 +9,6 @@ import type {
   StateStoreDriver,
   StateTransactionOperation,
 } from '../spi/state.spi';
-import { ComponentConfigError } from '../errors/component-config.error';
 import { DaprError } from '../errors/dapr.error';
 import {
   etagErrorFor,
@@ -52,7 +51,6 @@ interface StateTarget {
   keys: StateKeyScheme;
   features: ReadonlySet<StateFeature>;
   /** Component-level `ttlInSeconds`, applied when a request has none. */
-  defaultTtl?: number;
   policy?: ResiliencyPolicy;
 }
 
@@ -248,7 +246,8 @@ export class StateService {
     if (etag !== undefined) req.etag = etag;
     const options = checkOptions(item.options);
     if (options) req.options = options;
-    const ttl = metadata === EMPTY ? t.defaultTtl : (parseTtl(metadata) ?? t.defaultTtl);
+    // A component-level default TTL is the driver's business: in Dapr only state.redis has one.
+    const ttl = metadata === EMPTY ? undefined : parseTtl(metadata);
     if (ttl !== undefined) req.ttlInSeconds = ttl;
     const contentType = metadata.contentType;
     if (contentType) req.contentType = contentType;
@@ -328,18 +327,11 @@ export class StateService {
     const loaded = this.runtime.find<StateStoreDriver>('state', store);
     if (!loaded) throw new StateStoreNotFoundError(store, this.runtime.names('state'));
     const props = loaded.metadata.properties;
-    let defaultTtl: number | undefined;
-    try {
-      defaultTtl = parseTtl(pick(props, 'ttlInSeconds'));
-    } catch (err) {
-      throw new ComponentConfigError(`component "${store}": metadata "ttlInSeconds" ${(err as Error).message}`, undefined, store, 'ttlInSeconds');
-    }
     const target: StateTarget = {
       name: loaded.name,
       driver: loaded.driver,
       keys: StateKeyScheme.fromMetadata(loaded.name, props, this.runtime.appId, this.runtime.options.namespace),
       features: new Set(loaded.driver.features()),
-      defaultTtl,
       policy: this.policyFor(loaded.name),
     };
     this.targets.set(store, target);
@@ -355,10 +347,6 @@ function wrapError(t: StateTarget, op: StateOperationKind, err: unknown, storage
   return new StateStoreError(t.name, op, key !== undefined ? `key "${key}": ${message}` : message, { cause: err });
 }
 
-function pick(props: Record<string, string>, name: string): Record<string, string> | undefined {
-  for (const k in props) if (k.toLowerCase() === name.toLowerCase()) return { [name]: props[k] };
-  return undefined;
-}
 
 async function mapLimit<I, O>(items: I[], limit: number | undefined, fn: (item: I, i: number) => Promise<O>): Promise<O[]> {
   if (!limit || limit <= 0 || limit >= items.length) return Promise.all(items.map(fn));
