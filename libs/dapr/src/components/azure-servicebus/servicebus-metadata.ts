@@ -1,3 +1,4 @@
+import { toIsoDuration } from '../../spi/kit/metadata/go-values';
 import { ComponentConfigError } from '../../errors/component-config.error';
 import { ServiceBusConnectionStringError } from '../../errors/servicebus.errors';
 import type { ComponentMetadata } from '../../spi/component.spi';
@@ -113,6 +114,7 @@ export function validateConnectionString(component: string, connectionString: st
 }
 
 /** ISO 8601 duration the administration client expects (`PT60S`). */
+/** As Dapr writes entity settings (dapr/kit `Duration.ToISOString`): `PT1H`, not `PT3600S`. */
 export function isoSeconds(seconds: number): string {
-  return `PT${seconds}S`;
+  return toIsoDuration(seconds);
 }

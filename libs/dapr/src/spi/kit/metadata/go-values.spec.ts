@@ -1,4 +1,4 @@
-import { isTruthy, parseGoBool, parseGoDurationNs, parseGoFloat, parseGoInt, parseQuantity } from './go-values';
+import { toIsoDuration, isTruthy, parseGoBool, parseGoDurationNs, parseGoFloat, parseGoInt, parseQuantity } from './go-values';
 
 const S = 1_000_000_000n;
 const MS = 1_000_000n;
@@ -142,4 +142,20 @@ describe('parseQuantity (kitmd.ByteSize)', () => {
     expect(parseQuantity('1.5')).toBeUndefined();
     expect(parseQuantity('100MB')).toBeUndefined();
   });
+});
+
+describe('toIsoDuration (dapr/kit Duration.ToISOString, its TestDurationToISOString table)', () => {
+  it.each<[number, string]>([
+    [0, 'P0D'],
+    [1, 'PT1S'],
+    [1.1, 'PT1S'],
+    [86400, 'P1D'],
+    [2 * 86400, 'P2D'],
+    [50 * 3600, 'P2DT2H'],
+    [50 * 3600 + 20 * 60, 'P2DT2H20M'],
+    [50 * 3600 + 100 * 60, 'P2DT3H40M'],
+    [50 * 3600 + 20 * 60 + 15, 'P2DT2H20M15S'],
+    [50 * 3600 + 15, 'P2DT2H15S'],
+    [240 * 3600 + 15, 'P10DT15S'],
+  ])('%s s → %s', (s, iso) => expect(toIsoDuration(s)).toBe(iso));
 });

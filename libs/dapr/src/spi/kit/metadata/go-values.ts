@@ -210,3 +210,30 @@ export function parseQuantity(text: string): number | undefined {
   const rounded = Math.round(bytes);
   return Math.abs(bytes - rounded) < 1e-6 ? rounded : undefined;
 }
+
+/**
+ * dapr/kit `Duration.ToISOString`: whole seconds as an ISO-8601 duration with
+ * days, hours, minutes and seconds (`PT1H`, `P2DT2H20M15S`, `P0D` for zero),
+ * as Dapr writes Service Bus entity settings.
+ */
+export function toIsoDuration(totalSeconds: number): string {
+  let seconds = Math.trunc(totalSeconds);
+  if (seconds === 0) return 'P0D';
+  let out = 'P';
+  if (seconds >= 86400) {
+    out += `${Math.trunc(seconds / 86400)}D`;
+    seconds %= 86400;
+  }
+  if (seconds === 0) return out;
+  out += 'T';
+  if (seconds >= 3600) {
+    out += `${Math.trunc(seconds / 3600)}H`;
+    seconds %= 3600;
+  }
+  if (seconds >= 60) {
+    out += `${Math.trunc(seconds / 60)}M`;
+    seconds %= 60;
+  }
+  if (seconds > 0) out += `${seconds}S`;
+  return out;
+}
