@@ -150,12 +150,14 @@ describe('state.redis interop with Dapr storage format', () => {
     }
   });
 
-  it('component keyPrefix name / none / custom map to the stored key', async () => {
+  it('component keyPrefix name / none / custom / empty map to the stored key', async () => {
     const suffix = randomUUID().slice(0, 8);
     for (const [prefix, stored] of [
       ['name', `statestore||kp-${suffix}`],
       ['none', `kp-${suffix}`],
       [`custom${suffix}`, `custom${suffix}||kp-${suffix}`],
+      // Dapr treats "" as a custom prefix: the key gets a bare "||".
+      ['', `||kp-${suffix}`],
     ] as const) {
       const other = await boot(`kp-${suffix}`, { keyPrefix: prefix });
       try {
