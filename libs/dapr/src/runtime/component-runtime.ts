@@ -11,6 +11,7 @@ import { ComponentRegistry, processWideRegistrations } from './component-registr
 import { parseDuration } from '../spi/kit/duration';
 import { envSecret } from './env-secret';
 import { resolveMetadata } from './metadata-resolver';
+import { inspectMetadata, RUNTIME_FIELDS } from '../spi/kit/metadata';
 import { resolveOptions, type ResolvedDaprOptions } from './resolved-options';
 import { redactSecrets, registerSecretMetadata, registerSecretValues } from './secret-redaction';
 
@@ -139,6 +140,12 @@ export class ComponentRuntime implements OnApplicationShutdown {
       source: spec.source,
       fieldSources: Object.fromEntries(spec.metadata.filter((m) => m.source).map((m) => [m.name, m.source!])),
     };
+    // The driver's declared metadata: decoding errors name the file and line before anything
+    // connects; keys the driver (and daprd) do not know are warned about with a "did you mean".
+    const schema = this.registry.schema(spec.type, spec.version);
+    if (schema) {
+      for (const warning of inspectMetadata(schema, metadata, RUNTIME_FIELDS[componentKind(spec.type)])) this.logger.warn(warning);
+    }
     const driver = create();
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {

@@ -10,7 +10,9 @@ import type {
   StateStoreDriver,
   StateTransactionOperation,
 } from '../../spi/state.spi';
+import { decodeMetadata } from '../../spi/kit/metadata';
 import { closeRedis, connectRedis, parseRedisSettings, type RedisClient } from './redis-connection';
+import { REDIS_STATE_METADATA } from './redis.metadata';
 
 const TYPE = 'state.redis';
 const FEATURES: readonly StateFeature[] = ['ETAG', 'TRANSACTIONAL', 'TTL'];
@@ -75,8 +77,12 @@ interface ScriptCommands {
 export class RedisStateStore implements StateStoreDriver {
   private client?: RedisClient;
   private replicas = 0;
+  /** Component-level ttlInSeconds: Dapr's state.redis applies it to every save without its own. */
+  private defaultTtl = '';
 
   async init(md: ComponentMetadata): Promise<void> {
+    const ttl = decodeMetadata(REDIS_STATE_METADATA, md).ttlInSeconds;
+    this.defaultTtl = ttl === undefined ? '' : String(ttl);
     const settings = parseRedisSettings(md);
     const client = await connectRedis(TYPE, settings);
     this.client = client;
@@ -134,7 +140,7 @@ export class RedisStateStore implements StateStoreDriver {
         dataArg(req),
         req.options?.concurrency === 'first-write' ? '0' : '1',
         req.isBinary ? '1' : '0',
-        req.ttlInSeconds === undefined ? '' : String(req.ttlInSeconds),
+        req.ttlInSeconds === undefined ? this.defaultTtl : String(req.ttlInSeconds),
       );
     } catch (err) {
       if (isScriptRejection(err)) {
@@ -174,7 +180,7 @@ export class RedisStateStore implements StateStoreDriver {
           dataArg(r),
           '1',
           r.isBinary ? '1' : '0',
-          r.ttlInSeconds === undefined ? '' : String(r.ttlInSeconds),
+          r.ttlInSeconds === undefined ? this.defaultTtl : String(r.ttlInSeconds),
         );
       } else {
         tx.daprStateDel(op.request.key, op.request.etag ?? '0');
