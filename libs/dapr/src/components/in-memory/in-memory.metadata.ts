@@ -7,7 +7,7 @@ export const IN_MEMORY_STATE_METADATA = defineMetadata({
   dialect: 'metadata',
   origin: 'dapr',
   fields: {
-    cleanupInterval: { type: 'duration', default: '1s', support: 'extension', description: 'How often expired keys are removed.' },
+    cleanupInterval: { type: 'duration', unit: 'ms', default: '10s', support: 'extension', description: 'How often expired keys are removed (0 disables the sweep; expired keys are invisible at once anyway).' },
   },
 });
 
@@ -18,6 +18,8 @@ export const IN_MEMORY_PUBSUB_METADATA = defineMetadata({
   dialect: 'metadata',
   origin: 'dapr',
   fields: {
-    redeliverInterval: { type: 'duration', unit: 'ms', default: '1s', support: 'extension', description: 'Delay before a message the handler asked to RETRY is delivered again (Dapr drops it).' },
+    redeliverInterval: { type: 'duration', unit: 'ms', default: '1s', nonNegative: true, support: 'extension', description: 'Delay before a message the handler asked to RETRY is delivered again (Dapr drops it).' },
+    shared: { type: 'bool', default: true, support: 'extension', description: 'Components of the same name in one process share one bus (false: a private bus, as a sidecar has).' },
+    busName: { type: 'string', support: 'extension', description: 'Share one bus between components of different names in one process.' },
   },
 });
