@@ -181,7 +181,7 @@ export interface MetadataSchema<F extends MetadataFields = MetadataFields> {
 }
 
 /** Identity function that keeps the literal types for `decodeMetadata`'s result type. */
-export function defineMetadata<F extends MetadataFields>(schema: MetadataSchema<F>): MetadataSchema<F> {
+export function defineMetadata<const F extends MetadataFields>(schema: MetadataSchema<F>): MetadataSchema<F> {
   return schema;
 }
 
