@@ -26,9 +26,35 @@ const SERVICEBUS_FIELDS = {
   publishInitialRetryIntervalInMs: { type: 'int', default: 500, min: 0, unit: 'ms', description: 'First back-off of a throttled send.' },
   maxDeliveryCount: { type: 'int', min: 1, description: `Deliveries before the service dead-letters a message. ${CREATION_ONLY}` },
   lockDurationInSec: { type: 'int', min: 1, unit: 's', description: `Message lock duration. ${CREATION_ONLY}` },
-  defaultMessageTimeToLiveInSec: { type: 'int', min: 1, unit: 's', description: `Default message TTL. ${CREATION_ONLY}` },
+  defaultMessageTimeToLiveInSec: { type: 'int', min: 1, unit: 's', aliases: ['ttlInSeconds'], description: `Default message TTL (alias ttlInSeconds on pub/sub). ${CREATION_ONLY}` },
   autoDeleteOnIdleInSec: { type: 'int', min: 300, unit: 's', description: `Delete the entity after this long idle (≥ 300). ${CREATION_ONLY}` },
 } as const satisfies MetadataFields;
+
+/** The fields every Service Bus driver shares, as a schema of their own for the shared connection settings. */
+export const SERVICEBUS_CONNECTION_METADATA = defineMetadata({
+  type: 'azure.servicebus',
+  title: 'Azure Service Bus connection',
+  summary: '',
+  dialect: 'metadata',
+  origin: 'dapr',
+  fields: SERVICEBUS_FIELDS,
+});
+
+const SUBSCRIPTION_FIELDS = {
+  requireSessions: { type: 'bool', default: false, description: 'Receive from a session-enabled subscription.' },
+  sessionIdleTimeoutInSec: { type: 'int', default: 60, min: 1, unit: 's', description: 'Release an idle session after this long.' },
+  maxConcurrentSessions: { type: 'int', default: 8, min: 1, description: 'Sessions received at once.' },
+} as const satisfies MetadataFields;
+
+/** What a subscription may set over the component's metadata (decoded at subscribe time). */
+export const SERVICEBUS_SUBSCRIBE_METADATA = defineMetadata({
+  type: 'azure.servicebus.subscribe',
+  title: 'Azure Service Bus subscription',
+  summary: '',
+  dialect: 'metadata',
+  origin: 'dapr',
+  fields: { ...SERVICEBUS_FIELDS, consumerID: { type: 'string', description: 'Subscription name.' }, ...SUBSCRIPTION_FIELDS },
+});
 
 export const SERVICEBUS_TOPICS_METADATA = defineMetadata({
   type: 'pubsub.azure.servicebus.topics',
@@ -37,11 +63,7 @@ export const SERVICEBUS_TOPICS_METADATA = defineMetadata({
   dialect: 'metadata',
   origin: 'dapr',
   fields: { ...SERVICEBUS_FIELDS, consumerID: { type: 'string', description: 'Subscription name (default: the app id).' } },
-  subscriptionFields: {
-    requireSessions: { type: 'bool', default: false, description: 'Receive from a session-enabled subscription.' },
-    sessionIdleTimeoutInSec: { type: 'int', default: 60, min: 1, unit: 's', description: 'Release an idle session after this long.' },
-    maxConcurrentSessions: { type: 'int', default: 8, min: 1, description: 'Sessions received at once.' },
-  },
+  subscriptionFields: SUBSCRIPTION_FIELDS,
 });
 
 export const SERVICEBUS_QUEUES_METADATA = defineMetadata({
@@ -62,9 +84,6 @@ export const SERVICEBUS_QUEUES_BINDING_METADATA = defineMetadata({
   fields: {
     ...SERVICEBUS_FIELDS,
     queueName: { type: 'string', required: true, description: 'The queue.' },
-    ttlInSeconds: { type: 'int', min: 1, unit: 's', description: 'Default TTL of messages sent (output).' },
-    maxActiveMessages: { type: 'int', default: 1, min: 1, description: 'Messages in flight or buffered at once.' },
-    maxConcurrentHandlers: { type: 'int', default: 1, min: 0, description: 'Handlers running at once (0: unlimited).' },
-    handlerTimeoutInSec: { type: 'int', default: 0, min: 0, unit: 's', description: 'Timeout of one handler call (0: none).' },
+    ttlInSeconds: { type: 'int', min: 1, unit: 's', description: 'Default TTL of messages sent (output); not an entity setting here.' },
   },
 });
