@@ -1,4 +1,4 @@
-import { defineMetadata, type MetadataFields } from '../../spi/kit/metadata';
+import { defineMetadata, type DecodedMetadata, type MetadataFields } from '../../spi/kit/metadata';
 
 const NO_OIDC = 'OAuth bearer (OIDC) authentication is not wired to kafkajs yet';
 const SARAMA = (what: string) => `a sarama client setting; kafkajs ${what}`;
@@ -98,6 +98,21 @@ export const KAFKA_FIELDS = {
   replicationFactor: { type: 'int', default: 1, min: 1, support: 'extension', description: 'Replication factor of created topics.' },
   autoCreateTopics: { type: 'bool', support: 'extension', description: 'Create missing topics before use (default: when numPartitions is set).' },
 } as const satisfies MetadataFields;
+
+/** The component's fields plus the runtime's consumerID, decoded with a subscription's metadata over them. */
+export const KAFKA_SUBSCRIBE_METADATA = defineMetadata({
+  type: 'pubsub.kafka.subscribe',
+  title: 'Kafka subscription',
+  summary: '',
+  dialect: 'metadata',
+  origin: 'dapr',
+  fields: { ...KAFKA_FIELDS, consumerID: { type: 'string', description: 'Consumer group when consumerGroup is absent.' } },
+});
+
+export type KafkaBackoffMetadata = Pick<
+  DecodedMetadata<typeof KAFKA_FIELDS>,
+  'backOffPolicy' | 'backOffDuration' | 'backOffInitialInterval' | 'backOffMaxInterval' | 'backOffMultiplier'
+>;
 
 export const KAFKA_PUBSUB_METADATA = defineMetadata({
   type: 'pubsub.kafka',
