@@ -9,7 +9,7 @@ import type { INestApplication } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import Redis from 'ioredis';
 import { randomUUID } from 'node:crypto';
-import { DaprModule, ETagMismatchError, StateService, StateStoreError } from 'nest-dapr';
+import { ComponentConfigError, DaprModule, ETagMismatchError, StateService, StateStoreError } from 'nest-dapr';
 
 const REDIS = process.env.REDIS_HOST ?? '127.0.0.1:6379';
 const [host, port] = REDIS.split(':');
@@ -116,6 +116,13 @@ describe('state.redis interop with Dapr storage format', () => {
     await state.save('statestore', { key: 'shared', value: bytes });
     expect(Buffer.isBuffer(await state.get('statestore', 'shared'))).toBe(true);
     expect(await raw.hget(key('shared'), 'nest-dapr-binary')).toBe('3');
+  });
+
+  it("queryIndexes (Dapr's query API on Redis) fails at init naming the modules this server lacks", async () => {
+    const err = await boot(`${appId}-q`, { queryIndexes: '[{"name":"idx","indexes":[{"key":"a","type":"TEXT"}]}]' }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ComponentConfigError);
+    // The shared test server is plain Redis (no Redis Stack package exists for this machine).
+    expect((err as Error).message).toMatch(/metadata "queryIndexes" needs the RedisJSON and RediSearch modules \(Redis Stack\), which this server does not have/);
   });
 
   it('reads a legacy plain string key without an ETag', async () => {

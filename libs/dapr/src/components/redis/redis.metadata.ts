@@ -60,7 +60,7 @@ export const REDIS_STATE_METADATA = defineMetadata({
     queryIndexes: {
       type: 'json',
       support: 'unsupported',
-      note: 'the query API on Redis needs RediSearch and RedisJSON (Redis Stack); no Redis Stack can be installed where nest-dapr is tested, so the JSON mode and queries are not implemented',
+      note: "the query API on Redis needs RedisJSON and RediSearch (Redis Stack) and Dapr's JSON mode; no Redis Stack package is available where nest-dapr is built and tested (Debian has only RediSearch 1.2, no RedisJSON), so neither is implemented: setting it stops start-up naming the missing modules, and reading a key a Dapr app wrote in JSON mode raises RedisJsonModeError instead of WRONGTYPE",
       description: 'RediSearch index schemas for the query API.',
     },
   },

@@ -1,5 +1,6 @@
 import type { ChainableCommander } from 'ioredis';
 import { ETagInvalidError, ETagMismatchError } from '../../errors/state.errors';
+import { RedisJsonModeError } from '../../errors/redis-json.error';
 import type { ComponentMetadata } from '../../spi/component.spi';
 import type {
   StateDeleteRequest,
@@ -10,7 +11,7 @@ import type {
   StateStoreDriver,
   StateTransactionOperation,
 } from '../../spi/state.spi';
-import { decodeMetadata } from '../../spi/kit/metadata';
+import { decodeMetadata, metadataError } from '../../spi/kit/metadata';
 import { closeRedis, connectRedis, parseRedisSettings, type RedisClient } from './redis-connection';
 import { REDIS_STATE_METADATA } from './redis.metadata';
 
@@ -81,7 +82,8 @@ export class RedisStateStore implements StateStoreDriver {
   private defaultTtl = '';
 
   async init(md: ComponentMetadata): Promise<void> {
-    const ttl = decodeMetadata(REDIS_STATE_METADATA, md).ttlInSeconds;
+    const m = decodeMetadata(REDIS_STATE_METADATA, md);
+    const ttl = m.ttlInSeconds;
     this.defaultTtl = ttl === undefined ? '' : String(ttl);
     const settings = parseRedisSettings(md);
     const client = await connectRedis(TYPE, settings);
@@ -89,6 +91,7 @@ export class RedisStateStore implements StateStoreDriver {
     client.defineCommand('daprStateSet', { numberOfKeys: 1, lua: SET_SCRIPT });
     client.defineCommand('daprStateDel', { numberOfKeys: 1, lua: DEL_SCRIPT });
     if (settings.type === 'node') this.replicas = await connectedReplicas(client);
+    if (m.queryIndexes !== undefined) await refuseQueryIndexes(client, md);
   }
 
   features(): readonly StateFeature[] {
@@ -113,6 +116,8 @@ export class RedisStateStore implements StateStoreDriver {
     } catch (err) {
       // A plain string key (written before Dapr used hashes): value without an ETag.
       if (!isWrongType(err)) throw err;
+      const type = await client.type(req.key);
+      if (type === 'ReJSON-RL') throw new RedisJsonModeError(req.key);
       const data = await client.getBuffer(req.key);
       return data ? { data } : undefined;
     }
@@ -247,4 +252,30 @@ async function connectedReplicas(client: RedisClient): Promise<number> {
   } catch {
     return 0;
   }
+}
+
+/**
+ * `queryIndexes` asks for Dapr's query API on Redis, which needs the RedisJSON and
+ * RediSearch modules (Redis Stack) and the JSON mode; fail at init, naming what is
+ * missing on this server, rather than at the first query.
+ */
+async function refuseQueryIndexes(client: RedisClient, md: ComponentMetadata): Promise<void> {
+  let names: string[] = [];
+  try {
+    const modules = (await client.call('MODULE', 'LIST')) as unknown[][];
+    names = modules.map((entry) => String(entry[entry.indexOf('name') + 1] ?? '').toLowerCase());
+  } catch {
+    /* MODULE LIST refused (managed Redis): treat as no modules */
+  }
+  const missing = [
+    names.includes('rejson') || names.includes('redisjson') ? undefined : 'RedisJSON',
+    names.includes('search') || names.includes('ft') ? undefined : 'RediSearch',
+  ].filter(Boolean);
+  throw metadataError(
+    md,
+    'queryIndexes',
+    missing.length
+      ? `needs the ${missing.join(' and ')} module${missing.length > 1 ? 's' : ''} (Redis Stack), which this server does not have`
+      : 'asks for the Redis query API and JSON mode, which nest-dapr does not implement',
+  );
 }
