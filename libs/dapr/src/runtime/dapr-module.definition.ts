@@ -12,3 +12,11 @@ export const {
   // Global by default: every feature module can inject StateService & co.
   .setExtras({ isGlobal: true }, (definition, extras) => ({ ...definition, global: extras.isGlobal }))
   .build();
+
+/** Options of `DaprModule.forRootAsync` (`useFactory` + `inject`, `useClass` or `useExisting`; `imports`; `isGlobal`). */
+export type DaprModuleAsyncOptions = typeof DAPR_ASYNC_OPTIONS_TYPE;
+
+/** A class for `DaprModule.forRootAsync({ useClass })`: Nest calls its `createDaprOptions()`. */
+export interface DaprOptionsFactory {
+  createDaprOptions(): DaprModuleOptions | Promise<DaprModuleOptions>;
+}

@@ -1,6 +1,6 @@
-/** Declared driver metadata and Dapr's decoding rules (the driver kit's metadata part). */
+/**
+ * Declared driver metadata and Dapr's decoding rules: what a driver (built-in
+ * or third-party) needs to declare its fields once and decode them.
+ */
 export * from './metadata-schema';
-export { decodeMetadata, decodeDuration, inspectMetadata, metadataError, type DecodeOptions, type MetadataOrigin } from './metadata-decoder';
-export { parseGoDuration, parseGoInt, parseGoBool, parseGoFloat, parseQuantity, isTruthy, toIsoDuration } from './go-values';
-export { didYouMean } from './did-you-mean';
-export { RUNTIME_FIELDS } from './runtime-fields';
+export { decodeMetadata, metadataError, type DecodeOptions, type MetadataOrigin } from './metadata-decoder';
