@@ -12,3 +12,4 @@ export * from './servicebus.errors';
 export * from './mtls.errors';
 export * from './identity.errors';
 export * from './subscription.errors';
+export * from './redis-json.error';

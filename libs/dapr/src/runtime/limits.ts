@@ -1,6 +1,6 @@
 import type { DaprLimitsOptions } from './dapr-module-options.interface';
 import { ComponentConfigError } from '../errors/component-config.error';
-import { parseQuantity } from '../spi/kit/quantity';
+import { parseQuantity } from '../spi/kit/metadata/go-values';
 
 /** The limits in force, every one a positive number. */
 export interface ResolvedLimits {

@@ -1,9 +1,10 @@
 import { readFile } from 'node:fs/promises';
-import { MissingMetadataError } from '../../errors/component-config.error';
 import { ComponentInitError } from '../../errors/component-init.error';
 import type { ComponentMetadata } from '../../spi/component.spi';
 import type { SecretStoreDriver, SecretStoreFeature } from '../../spi/secret-store.spi';
+import { decodeMetadata } from '../../spi/kit/metadata';
 import { jsonErrorPosition } from './json-error-position';
+import { FILE_SECRET_STORE_METADATA } from './local.metadata';
 
 /**
  * `secretstores.local.file`: secrets from a JSON file (`secretsFile`). Nested
@@ -17,10 +18,10 @@ export class FileSecretStore implements SecretStoreDriver {
   private multiValued = false;
 
   async init(metadata: ComponentMetadata): Promise<void> {
-    const file = metadata.properties.secretsFile;
-    if (!file) throw new MissingMetadataError(metadata.name, 'secretsFile');
-    const separator = metadata.properties.nestedSeparator || ':';
-    this.multiValued = metadata.properties.multiValued === 'true';
+    const m = decodeMetadata(FILE_SECRET_STORE_METADATA, metadata);
+    const file = m.secretsFile;
+    const separator = m.nestedSeparator || ':';
+    this.multiValued = m.multiValued;
     let text: string;
     try {
       text = await readFile(file, 'utf8');
