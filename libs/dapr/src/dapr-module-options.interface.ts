@@ -55,8 +55,8 @@ export interface DaprMtlsOptions {
 export interface DaprModuleOptions {
   /** Required; falls back to env APP_ID. */
   appId?: string;
-  /** A folder of Dapr YAML: Component, Subscription, Resiliency, Configuration. */
-  componentsPath?: string;
+  /** A folder of Dapr YAML: Component, Subscription, Resiliency, Configuration (or several, read in order). */
+  componentsPath?: string | string[];
   /** Inline components; same fields as the YAML. */
   components?: ComponentDefinition[];
   resiliency?: ResiliencySpec;

@@ -68,8 +68,9 @@ export class ComponentRuntime implements OnApplicationShutdown {
 
   private async doStart(): Promise<void> {
     const specs: ComponentSpec[] = [];
-    if (this.options.componentsPath) {
-      const loaded = loadComponentsPath(this.options.componentsPath);
+    // Several folders, as `dapr run --resources-path a --resources-path b` gives them.
+    for (const path of [this.options.componentsPath ?? []].flat()) {
+      const loaded = loadComponentsPath(path);
       specs.push(...loaded.components);
       this.resources.push(...loaded.resources.filter((r) => this.inScope(r.scopes)));
     }
