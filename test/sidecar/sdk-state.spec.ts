@@ -15,6 +15,17 @@ import { component, startSidecar, writeResources, type RunningSidecar } from './
  * ETags, transactions, bulk reads and the query API, and Dapr's error answers.
  */
 const run = randomBytes(4).toString('hex');
+const GRPC_ABORTED = 10;
+const GRPC_INTERNAL = 13;
+
+/** The SDK's HTTP client returns `{ error }` for failed saves and deletes, its gRPC client throws: both become `{ error }`. */
+async function settle(fn: () => Promise<{ error?: unknown }>): Promise<{ error?: unknown }> {
+  try {
+    return await fn();
+  } catch (error) {
+    return { error };
+  }
+}
 const appId = `sdkstate-${run}`;
 const table = `sdk_state_${run}`;
 const PG_URL = 'postgres://postgres@127.0.0.1:5432/test';
@@ -78,12 +89,14 @@ describe.each(PROTOCOLS)('DaprClient over %s: state', (protocol: Protocol) => {
       const ok = await client.state.save(store, [{ key: key('etag'), value: { v: 2 }, etag: item.etag, options: { concurrency: StateConcurrencyEnum.CONCURRENCY_FIRST_WRITE, consistency: StateConsistencyEnum.CONSISTENCY_STRONG } }]);
       expect(ok.error).toBeUndefined();
       // ...the same ETag again is stale now: Dapr answers 409 ERR_STATE_SAVE.
-      const stale = await client.state.save(store, [{ key: key('etag'), value: { v: 3 }, etag: item.etag, options: { concurrency: StateConcurrencyEnum.CONCURRENCY_FIRST_WRITE, consistency: StateConsistencyEnum.CONSISTENCY_STRONG } }]);
+      const stale = await settle(() => client.state.save(store, [{ key: key('etag'), value: { v: 3 }, etag: item.etag, options: { concurrency: StateConcurrencyEnum.CONCURRENCY_FIRST_WRITE, consistency: StateConsistencyEnum.CONSISTENCY_STRONG } }]));
       expect(stale.error).toBeDefined();
       if (protocol === 'HTTP') {
         const e = sdkHttpError(stale.error);
         expect(e.status).toBe(409);
         expect(e.errorCode).toBe('ERR_STATE_SAVE');
+      } else {
+        expect((stale.error as { code: number }).code).toBe(GRPC_ABORTED);
       }
       expect(await client.state.get(store, key('etag'))).toEqual({ v: 2 });
     });
@@ -91,7 +104,7 @@ describe.each(PROTOCOLS)('DaprClient over %s: state', (protocol: Protocol) => {
     it('deletes with and without an ETag', async () => {
       await client.state.save(store, [{ key: key('del'), value: 'x' }]);
       const [item] = await client.state.getBulk(store, [key('del')]);
-      const wrong = await client.state.delete(store, key('del'), { etag: protocol === 'HTTP' && store === 'redisstore' ? '999' : '1' });
+      const wrong = await settle(() => client.state.delete(store, key('del'), { etag: '999' }));
       expect(wrong.error).toBeDefined();
       expect(await client.state.get(store, key('del'))).toBe('x');
       const ok = await client.state.delete(store, key('del'), { etag: item.etag });
@@ -107,17 +120,20 @@ describe.each(PROTOCOLS)('DaprClient over %s: state', (protocol: Protocol) => {
         { key: key('b2'), value: 'two' },
       ]);
       const items = await client.state.getBulk(store, [key('b1'), key('b2'), key('b-missing')]);
-      const byKey = new Map((items as unknown as { key: string }[]).map((i) => [i.key, i]));
+      const byKey = new Map((items as unknown as { key: string; data?: unknown }[]).map((i) => [i.key, i]));
       expect(byKey.get(key('b1'))).toMatchObject({ key: key('b1'), data: { n: 1 } });
       expect(byKey.get(key('b2'))).toMatchObject({ key: key('b2'), data: 'two' });
-      expect(byKey.get(key('b-missing'))).toEqual({ key: key('b-missing') });
+      // HTTP: the element has the key only; gRPC: empty data and ETag (the SDK reads them as '').
+      if (protocol === 'HTTP') expect(byKey.get(key('b-missing'))).toEqual({ key: key('b-missing') });
+      else expect(byKey.get(key('b-missing'))).toEqual({ key: key('b-missing'), data: '', etag: '' });
     });
 
     it('runs transactions: upserts and deletes apply together', async () => {
       await client.state.save(store, [{ key: key('t-old'), value: 'old' }]);
+      // The SDK's gRPC client takes transaction values as text only.
       await client.state.transaction(store, [
-        { operation: 'upsert', request: { key: key('t1'), value: { a: 1 } } },
-        { operation: 'upsert', request: { key: key('t2'), value: 'b' } },
+        { operation: 'upsert', request: { key: key('t1'), value: protocol === 'HTTP' ? { a: 1 } : JSON.stringify({ a: 1 }) } },
+        { operation: 'upsert', request: { key: key('t2'), value: protocol === 'HTTP' ? 'b' : '"b"' } },
         { operation: 'delete', request: { key: key('t-old') } },
       ]);
       expect(await client.state.get(store, key('t1'))).toEqual({ a: 1 });
@@ -129,14 +145,16 @@ describe.each(PROTOCOLS)('DaprClient over %s: state', (protocol: Protocol) => {
       await client.state.save(store, [{ key: key('tx-e'), value: 1 }]);
       const err = await thrown(() =>
         client.state.transaction(store, [
-          { operation: 'upsert', request: { key: key('tx-a'), value: 'a' } },
-          { operation: 'upsert', request: { key: key('tx-e'), value: 2, etag: (store === 'redisstore' ? '12345' : '1') as never } },
+          { operation: 'upsert', request: { key: key('tx-a'), value: '"a"' } },
+          { operation: 'upsert', request: { key: key('tx-e'), value: '2', etag: (store === 'redisstore' ? '12345' : '1') as never } },
         ]),
       );
       if (protocol === 'HTTP') {
         const e = sdkHttpError(err);
         expect(e.status).toBe(500);
         expect(e.errorCode).toBe('ERR_STATE_TRANSACTION');
+      } else {
+        expect((err as { code: number }).code).toBe(GRPC_INTERNAL);
       }
       // Redis runs a transaction's scripts in MULTI/EXEC, which does not roll back the others (as in daprd).
       if (store === 'pgstore') expect(await client.state.get(store, key('tx-a'))).toBe('');
@@ -157,17 +175,21 @@ describe.each(PROTOCOLS)('DaprClient over %s: state', (protocol: Protocol) => {
       page: { limit: 10 },
     } as never);
     expect(res.results.map((r: { key: string }) => r.key)).toEqual([key('q2'), key('q1')]);
-    expect(res.results[0]).toMatchObject({ data: { tag, city: 'Oslo', n: 2 } });
+    // The SDK's gRPC client hands back the raw bytes.
+    const data = res.results[0].data as unknown;
+    expect(protocol === 'HTTP' ? data : JSON.parse(Buffer.from(data as Uint8Array).toString())).toEqual({ tag, city: 'Oslo', n: 2 });
   });
 
-  it('answers Dapr errors: unknown store 400 ERR_STATE_STORE_NOT_FOUND, query on Redis unsupported', async () => {
-    if (protocol !== 'HTTP') return;
-    const e = sdkHttpError(await thrown(() => client.state.getBulk('nope', ['a'])));
-    expect(e.status).toBe(400);
-    expect(e.errorCode).toBe('ERR_STATE_STORE_NOT_FOUND');
-    const q = sdkHttpError(await thrown(() => client.state.query('redisstore', { filter: { EQ: { a: 1 } } } as never)));
-    expect(q.status).toBe(500);
-    expect(q.errorCode).toBe('ERR_STATE_STORE_NOT_SUPPORTED');
+  it('answers Dapr errors: unknown store (400 / INVALID_ARGUMENT), query on Redis unsupported (500 / INTERNAL)', async () => {
+    const unknown = await thrown(() => client.state.getBulk('nope', ['a']));
+    const unsupported = await thrown(() => client.state.query('redisstore', { filter: { EQ: { a: 1 } } } as never));
+    if (protocol === 'HTTP') {
+      expect(sdkHttpError(unknown)).toMatchObject({ status: 400, errorCode: 'ERR_STATE_STORE_NOT_FOUND' });
+      expect(sdkHttpError(unsupported)).toMatchObject({ status: 500, errorCode: 'ERR_STATE_STORE_NOT_SUPPORTED' });
+    } else {
+      expect(unknown).toMatchObject({ code: 3, rawMessage: expect.stringContaining('state store "nope" is not found') });
+      expect(unsupported).toMatchObject({ code: GRPC_INTERNAL, rawMessage: expect.stringContaining('does not support the query API') });
+    }
   });
 
   it('stores values in Dapr’s Redis format, readable by any Dapr app', async () => {

@@ -4,7 +4,7 @@ import type { RunningSidecar } from './sidecar-process';
 export type Protocol = 'HTTP' | 'GRPC';
 
 /** The protocols every SDK suite runs with. */
-export const PROTOCOLS: Protocol[] = ['HTTP'];
+export const PROTOCOLS: Protocol[] = ['HTTP', 'GRPC'];
 
 /** A DaprClient of the official SDK pointed at a running `nest-dapr run`. */
 export function sdkClient(sidecar: RunningSidecar, protocol: Protocol, extra: { daprApiToken?: string } = {}): DaprClient {
@@ -12,7 +12,7 @@ export function sdkClient(sidecar: RunningSidecar, protocol: Protocol, extra: { 
     daprHost: '127.0.0.1',
     daprPort: String(protocol === 'HTTP' ? sidecar.http : sidecar.grpc),
     communicationProtocol: protocol === 'HTTP' ? CommunicationProtocolEnum.HTTP : CommunicationProtocolEnum.GRPC,
-    logger: { level: LogLevel.Error },
+    logger: { level: LogLevel.Error, service: { error: () => undefined, warn: () => undefined, info: () => undefined, verbose: () => undefined, debug: () => undefined } },
     ...extra,
   });
 }

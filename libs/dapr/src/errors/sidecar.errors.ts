@@ -16,3 +16,16 @@ export class SidecarConfigError extends DaprError {
     super(message, 'ERR_SIDECAR_CONFIG');
   }
 }
+
+/** The gRPC API or a gRPC app channel was asked for, but its packages are not installed. */
+export class GrpcPackagesMissingError extends DaprError {
+  constructor(
+    readonly missing: string,
+    readonly install = 'npm install @grpc/grpc-js @grpc/proto-loader @dapr/dapr',
+  ) {
+    super(
+      `Dapr's gRPC API needs the package ${missing} (@grpc/grpc-js serves it, @grpc/proto-loader reads the .proto files that @dapr/dapr ships): ${install}`,
+      'ERR_MISSING_PACKAGE',
+    );
+  }
+}

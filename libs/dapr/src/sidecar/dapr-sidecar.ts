@@ -21,6 +21,9 @@ import { AppHealthMonitor } from './app-channel/app-health.monitor';
 import { AppSubscriber } from './app-channel/app-subscriber';
 import { declarativeSubscription, type AppSubscription } from './app-channel/app-subscription';
 import { HttpAppChannel } from './app-channel/http.app-channel';
+import { GrpcApiServer } from './grpc/grpc-api.server';
+import { GrpcAppChannel } from './grpc/grpc.app-channel';
+import { loadGrpcStack, type GrpcStack } from './grpc/grpc-stack';
 import { HttpApiServer, type HttpApiRegistration } from './http/http-api.server';
 import { DirectMessaging } from './invocation/direct-messaging';
 import { InternalInvokeServer } from './invocation/internal-invoke.server';
@@ -63,6 +66,7 @@ export class DaprSidecar {
   readonly metadata: SidecarMetadata;
   private nest?: INestApplicationContext;
   private http?: HttpApiServer;
+  private grpc?: GrpcApiServer;
   private internal?: InternalInvokeServer;
   private invoker?: DirectMessaging;
   private channel?: AppChannel;
@@ -152,9 +156,15 @@ export class DaprSidecar {
     try {
       this.http = new HttpApiServer(ctx, this.extensions.httpApis);
       const http = await this.http.listen(o.daprHttpPort, o.listenAddress);
-      const grpc: number | undefined = undefined;
+      let grpc: number | undefined;
+      // gRPC is served when its packages are installed; asked for explicitly, their absence is an error.
+      const stack = await loadGrpcStack(!!o.requireGrpc || o.appProtocol === 'grpc');
+      if (stack) {
+        this.grpc = new GrpcApiServer(ctx, stack);
+        grpc = await this.grpc.listen(o.daprGrpcPort, o.listenAddress);
+      }
       this.ports = { http, grpc, internal: internalPort };
-      if (o.appPort !== undefined) this.channel = this.createChannel();
+      if (o.appPort !== undefined) this.channel = this.createChannel(stack);
     } catch (err) {
       await this.stop();
       throw err;
@@ -175,9 +185,12 @@ export class DaprSidecar {
     return this.appReady ?? Promise.resolve();
   }
 
-  private createChannel(): AppChannel {
+  private createChannel(stack: GrpcStack | undefined): AppChannel {
     const o = this.options;
     const warn = (m: string) => this.logger.warn(m);
+    if (o.appProtocol === 'grpc') {
+      return new GrpcAppChannel({ appId: o.appId, host: o.appChannelAddress, port: o.appPort!, appApiToken: o.appApiToken, warn }, stack!);
+    }
     return new HttpAppChannel({ appId: o.appId, host: o.appChannelAddress, port: o.appPort!, appApiToken: o.appApiToken, maxConcurrency: o.appMaxConcurrency, warn });
   }
 
@@ -250,7 +263,7 @@ export class DaprSidecar {
     this.health?.stop();
     const grace = this.options.gracefulShutdownMs;
     await Promise.all([this.subscriber?.stop(grace), this.bindings?.stop(grace)]).catch((err: Error) => this.logger.warn(`draining: ${err.message}`));
-    await Promise.all([this.http?.close(), this.internal?.close()]);
+    await Promise.all([this.http?.close(), this.grpc?.close(), this.internal?.close()]);
     await this.channel?.close().catch(() => undefined);
     await this.invoker?.close();
     await this.nest?.close().catch((err: Error) => this.logger.warn(`closing components: ${err.message}`));

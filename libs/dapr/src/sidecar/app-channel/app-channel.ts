@@ -25,8 +25,8 @@ export type AppEventStatus = 'SUCCESS' | 'RETRY' | 'DROP';
 /** One event delivery: the CloudEvent JSON, its route and the broker metadata (sent as headers). */
 export interface AppEventDelivery {
   path: string;
-  /** The CloudEvent as JSON text. */
-  event: string;
+  /** The CloudEvent's own fields (without the broker metadata, which travels in `metadata`). */
+  event: Record<string, unknown>;
   metadata: Record<string, string>;
   pubsub: string;
   topic: string;

@@ -132,7 +132,7 @@ export class AppSubscriber {
       invoke: async (_data: unknown, event: CloudEvent) => {
         const status = await channel.deliverEvent({
           path,
-          event: cloudEventJson(event),
+          event: cloudEventFields(event),
           metadata: event.metadata ?? {},
           pubsub: spec.pubsubname,
           topic: spec.topic,
@@ -159,8 +159,7 @@ export class AppSubscriber {
 }
 
 /** The CloudEvent as the app receives it: the event's own fields, without the broker metadata the pipeline attached. */
-export function cloudEventJson(event: CloudEvent): string {
-  const { metadata, ...fields } = event;
-  void metadata;
-  return JSON.stringify(fields);
+export function cloudEventFields(event: CloudEvent): Record<string, unknown> {
+  const { metadata: _metadata, ...fields } = event;
+  return fields;
 }

@@ -1,4 +1,3 @@
-import { connect } from 'node:net';
 import { Pool } from 'undici';
 import type Dispatcher from 'undici/types/dispatcher';
 import {
@@ -13,6 +12,7 @@ import {
 } from './app-channel';
 import { parseProgrammaticSubscriptions, type AppSubscription } from './app-subscription';
 import { metadataHeaders } from './metadata-headers';
+import { waitForPort } from './wait-for-port';
 
 export interface HttpAppChannelOptions {
   appId: string;
@@ -47,28 +47,9 @@ export class HttpAppChannel implements AppChannel {
     this.baseHeaders = options.appApiToken ? { 'dapr-api-token': options.appApiToken } : {};
   }
 
-  async waitUntilListening(signal: AbortSignal): Promise<void> {
+  waitUntilListening(signal: AbortSignal): Promise<void> {
     const { host, port } = this.options;
-    let logged = false;
-    while (!signal.aborted) {
-      const open = await new Promise<boolean>((resolve) => {
-        const socket = connect({ host, port }, () => {
-          socket.destroy();
-          resolve(true);
-        });
-        socket.once('error', () => resolve(false));
-        socket.setTimeout(1000, () => {
-          socket.destroy();
-          resolve(false);
-        });
-      });
-      if (open) return;
-      if (!logged) {
-        this.options.warn(`waiting for the app on ${host}:${port}`);
-        logged = true;
-      }
-      await sleep(50, signal);
-    }
+    return waitForPort(host, port, signal, () => this.options.warn(`waiting for the app on ${host}:${port}`));
   }
 
   async subscriptions(): Promise<AppSubscription[]> {
@@ -137,7 +118,7 @@ export class HttpAppChannel implements AppChannel {
     if (d.tracestate) headers.tracestate = d.tracestate;
     let res: Dispatcher.ResponseData;
     try {
-      res = await this.request({ method: 'POST', path: routePath(d.path), headers, body: d.event });
+      res = await this.request({ method: 'POST', path: routePath(d.path), headers, body: JSON.stringify(d.event) });
     } catch (err) {
       throw new AppDeliveryError(`error returned from app channel while sending pub/sub event to app: ${(err as Error).message}`);
     }
