@@ -1,9 +1,40 @@
-// Flat config: typescript-eslint's recommended rules over the TypeScript sources.
+// Flat config: typescript-eslint's recommended rules over the TypeScript sources,
+// plus the library's layer rule (eslint-plugin-boundaries).
 import js from '@eslint/js';
+import boundaries from 'eslint-plugin-boundaries';
 import tseslint from 'typescript-eslint';
 
+const SRC = 'libs/dapr/src';
+
+/**
+ * The layers of libs/dapr/src, bottom first. A file may import its own layer
+ * and the layers listed for it, nothing above:
+ *   errors                      typed errors, Dapr error codes
+ *   spi (+ spi/kit)             driver contracts and the driver kit (nest-dapr/spi)
+ *   runtime                     options, component loading, registry, lifecycle: knows no driver
+ *   driver                      components/<vendor>/: only the SPI, its kit and errors
+ *   drivers-index               components/builtin-drivers.ts: the one list of built-in drivers
+ *   observability, resiliency   cross-cutting; resiliency records through observability, never back
+ *   block                       state, pubsub, bindings, invocation, secrets: each on its own
+ *   root, testing               the composition root (module, public barrel) and nest-dapr/testing
+ */
+const layers = [
+  { type: 'errors', pattern: `${SRC}/errors`, partialMatch: false },
+  { type: 'spi', pattern: `${SRC}/spi`, partialMatch: false },
+  { type: 'runtime', pattern: `${SRC}/runtime`, partialMatch: false },
+  { type: 'driver', pattern: `${SRC}/components/*`, partialMatch: false, capture: ['vendor'] },
+  { type: 'drivers-index', pattern: `${SRC}/components`, partialMatch: false },
+  { type: 'observability', pattern: `${SRC}/observability`, partialMatch: false },
+  { type: 'resiliency', pattern: `${SRC}/resiliency`, partialMatch: false },
+  { type: 'block', pattern: `${SRC}/(state|pubsub|bindings|invocation|secrets)`, partialMatch: false, capture: ['block'] },
+  { type: 'testing', pattern: `${SRC}/testing`, partialMatch: false },
+  { type: 'root', pattern: SRC, partialMatch: false },
+];
+
+const allow = (from, to) => ({ from: { element: { type: from } }, allow: { to: { element: { types: { anyOf: to } } } } });
+
 export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', '.kafka/**', '.dapr/**', 'coverage/**'] },
+  { ignores: ['dist/**', 'libs/dapr/dist/**', 'consumers/**', 'node_modules/**', '.kafka/**', '.dapr/**', 'coverage/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
@@ -12,6 +43,45 @@ export default tseslint.config(
       '@typescript-eslint/no-explicit-any': 'off',
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
       '@typescript-eslint/no-require-imports': 'off',
+    },
+  },
+  {
+    files: [`${SRC}/**/*.ts`],
+    // Unit specs sit beside the code and may reach any layer to set a test up.
+    ignores: [`${SRC}/**/*.spec.ts`],
+    plugins: { boundaries },
+    settings: {
+      'boundaries/elements': layers,
+      'import/resolver': { node: { extensions: ['.ts', '.js'] } },
+    },
+    rules: {
+      'boundaries/dependencies': [
+        'error',
+        {
+          default: 'disallow',
+          policies: [
+            allow('errors', ['errors']),
+            allow('spi', ['spi', 'errors']),
+            allow('runtime', ['runtime', 'spi', 'errors']),
+            // A driver uses its own vendor folder, never another vendor's.
+            {
+              from: { element: { type: 'driver' } },
+              allow: { to: { element: { type: 'driver', captured: { vendor: '{{ from.captured.vendor }}' } } } },
+            },
+            allow('driver', ['spi', 'errors']),
+            allow('drivers-index', ['driver', 'spi']),
+            allow('observability', ['observability', 'runtime', 'spi', 'errors']),
+            allow('resiliency', ['resiliency', 'observability', 'runtime', 'spi', 'errors']),
+            {
+              from: { element: { type: 'block' } },
+              allow: { to: { element: { type: 'block', captured: { block: '{{ from.captured.block }}' } } } },
+            },
+            allow('block', ['resiliency', 'observability', 'runtime', 'spi', 'errors']),
+            allow('testing', ['testing', 'root', 'block', 'drivers-index', 'driver', 'resiliency', 'observability', 'runtime', 'spi', 'errors']),
+            allow('root', ['root', 'testing', 'block', 'drivers-index', 'driver', 'resiliency', 'observability', 'runtime', 'spi', 'errors']),
+          ],
+        },
+      ],
     },
   },
   {

@@ -4,6 +4,8 @@
  * TypeScript goes through swc with decorator metadata for Nest DI.
  * `tsc --noEmit` (npm run typecheck) is the type gate.
  */
+const { sourceEntries } = require('./libs/dapr/scripts/source-entries.cjs');
+
 const swcTs = [
   '@swc/jest',
   {
@@ -32,10 +34,11 @@ module.exports = {
     '^.+\\.(mjs|js)$': swcJs,
   },
   transformIgnorePatterns: ['/node_modules/(?!(@nestjs|file-type|strtok3|token-types|peek-readable|@tokenizer|uint8array-extras)/)'],
-  moduleNameMapper: {
-    '^nest-dapr$': '<rootDir>/libs/dapr/src/index.ts',
-    '^nest-dapr/testing$': '<rootDir>/libs/dapr/src/testing/index.ts',
-  },
+  // `nest-dapr`, `nest-dapr/testing`, `nest-dapr/spi`, … → their sources (from the package's exports):
+  // tests import the public entry points by name and run without a build.
+  moduleNameMapper: Object.fromEntries(
+    Object.entries(sourceEntries()).map(([name, file]) => [`^${name.replace('/', '\\/')}$`, file]),
+  ),
   moduleFileExtensions: ['ts', 'js', 'mjs', 'json'],
   testTimeout: 30000,
   // Broker tests open sockets; fail loudly rather than hang on a leaked handle.

@@ -24,7 +24,8 @@ import {
   type ReadableSpan,
   type SpanExporter,
 } from '@opentelemetry/sdk-trace-base';
-import { daprTracer, DaprModule, PubSubService, StateService, Subscribe } from 'nest-dapr';
+import { DaprModule, PubSubService, StateService, Subscribe } from 'nest-dapr';
+import { daprTracer } from '../libs/dapr/src/observability/dapr-tracer';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 6);
 const ROUND_MS = Number(process.env.BENCH_ROUND_MS ?? 2000);

@@ -19,7 +19,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { ServiceBusClient, type ServiceBusSender } from '@azure/service-bus';
-import type { DeliveryOutcome, SubscriptionHandle } from 'nest-dapr';
+import type { DeliveryOutcome, SubscriptionHandle } from 'nest-dapr/spi';
 import { ServiceBusQueuesPubSub } from '../libs/dapr/src/components/azure-servicebus/servicebus-queues.pubsub';
 import { ServiceBusTopicsPubSub } from '../libs/dapr/src/components/azure-servicebus/servicebus-topics.pubsub';
 

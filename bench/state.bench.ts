@@ -16,7 +16,7 @@ import { Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { randomBytes } from 'node:crypto';
 import { DaprModule, StateService, type ComponentDefinition } from 'nest-dapr';
-import { componentRegistry } from '../libs/dapr/src/runtime/component-registry';
+import { BUILTIN_DRIVERS } from '../libs/dapr/src/components/builtin-drivers';
 import { pgStateBaseline } from './state.pg-baseline';
 import { redisStateBaseline } from './state.redis-baseline';
 import { runComparison, printSummary, type Comparison, type ComparisonResult } from './state.harness';
@@ -47,7 +47,7 @@ async function main(): Promise<void> {
   const redisPrefix = `bench-${suffix}`;
   const wantPg = !ONLY || ONLY === 'pg';
   // The Redis state driver may not be part of this build yet.
-  const wantRedis = (!ONLY || ONLY === 'redis') && componentRegistry.find('state.redis', 'v1') !== undefined;
+  const wantRedis = (!ONLY || ONLY === 'redis') && BUILTIN_DRIVERS.some((d) => d.type === 'state.redis');
 
   const components: ComponentDefinition[] = [];
   if (wantPg) {

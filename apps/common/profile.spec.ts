@@ -1,7 +1,9 @@
 import { join } from 'node:path';
-import { componentRegistry } from '../../libs/dapr/src/runtime/component-registry';
+import { ComponentRegistry } from '../../libs/dapr/src/runtime/component-registry';
 import { loadComponentsPath } from '../../libs/dapr/src/runtime/component-loader';
-import '../../libs/dapr/src/components';
+import { BUILTIN_DRIVERS } from '../../libs/dapr/src/components/builtin-drivers';
+
+const componentRegistry = new ComponentRegistry(BUILTIN_DRIVERS);
 import { componentsPathFor, knownProfiles } from './profile';
 
 describe('component profiles', () => {

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { Test, type TestingModule } from '@nestjs/testing';
-import { DaprModule, OnBinding, parseCronSchedule } from 'nest-dapr';
+import { DaprModule, OnBinding } from 'nest-dapr';
+import { parseCronSchedule } from '../../libs/dapr/src/components/cron/cron-schedule';
 import { bootBindingsApp, waitFor } from './bindings-test-app';
 
 @Injectable()

@@ -1,5 +1,6 @@
 import { request } from 'undici';
-import { CallerIdentity, InvocationError, InvocationService } from 'nest-dapr';
+import { InvocationError, InvocationService } from 'nest-dapr';
+import { CallerIdentity } from '../../libs/dapr/src/invocation/caller-identity';
 import { CheckoutController } from './checkout.fixture';
 import { API_TOKEN, sqliteResolution, startApp, type RunningApp } from './invocation-harness';
 

@@ -4,7 +4,8 @@ import { randomUUID } from 'node:crypto';
 import { rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DaprModule, NameResolutionService, type DaprModuleOptions } from 'nest-dapr';
+import { DaprModule, type DaprModuleOptions } from 'nest-dapr';
+import { NameResolutionService } from '../../libs/dapr/src/invocation/name-resolution.service';
 
 export const API_TOKEN = 'invocation-spec-token';
 

@@ -1,4 +1,5 @@
-import { CircuitBreakerOpenError, InvocationError, InvocationService, InvocationTransportError, NameResolutionService } from 'nest-dapr';
+import { CircuitBreakerOpenError, InvocationError, InvocationService, InvocationTransportError } from 'nest-dapr';
+import { NameResolutionService } from '../../libs/dapr/src/invocation/name-resolution.service';
 import { CheckoutController } from './checkout.fixture';
 import { API_TOKEN, startApp, type RunningApp } from './invocation-harness';
 

@@ -14,10 +14,10 @@ import {
   InvocationService,
   InvocationTransportError,
   MtlsConfigError,
-  NameResolutionService,
   type DaprModuleOptions,
   type DaprMtlsOptions,
 } from 'nest-dapr';
+import { NameResolutionService } from '../../libs/dapr/src/invocation/name-resolution.service';
 import { issueTrustAnchor, issueWorkloadCertificate, type IssuedCertificate, type WorkloadCertificateOptions } from '../../scripts/certs/x509-issuer';
 import { CheckoutClient, CheckoutController } from './checkout.fixture';
 import { sqliteResolution, until } from './invocation-harness';

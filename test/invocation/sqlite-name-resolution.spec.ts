@@ -1,5 +1,6 @@
 import Database from 'better-sqlite3';
-import { InvocationService, NameResolutionService } from 'nest-dapr';
+import { InvocationService } from 'nest-dapr';
+import { NameResolutionService } from '../../libs/dapr/src/invocation/name-resolution.service';
 import { CheckoutController } from './checkout.fixture';
 import { API_TOKEN, sqliteResolution, startApp, until, type RunningApp } from './invocation-harness';
 

@@ -3,7 +3,8 @@ import { context, trace } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { Test } from '@nestjs/testing';
-import { BindingsService, DaprLogger, DaprModule, OnBinding, redactSecrets, type ComponentDefinition } from 'nest-dapr';
+import { BindingsService, DaprLogger, DaprModule, OnBinding, type ComponentDefinition } from 'nest-dapr';
+import { redactSecrets } from '../../libs/dapr/src/runtime/secret-redaction';
 
 /** Captures everything Nest loggers write to stdout/stderr. */
 function captureOutput() {

@@ -2,7 +2,7 @@ import type { Admin, Kafka } from 'kafkajs';
 import { Kafka as KafkaClient, logLevel } from 'kafkajs';
 import { partitionForKey } from '../../libs/dapr/src/components/kafka/fnv1a.partitioner';
 import { KafkaPubSub } from '../../libs/dapr/src/components/kafka/kafka.pubsub';
-import type { DeliveryOutcome, PubSubMessage, SubscriptionHandle } from '../../libs/dapr/src/components/spi/pubsub.spi';
+import type { DeliveryOutcome, PubSubMessage, SubscriptionHandle } from '../../libs/dapr/src/spi/pubsub.spi';
 import { MessageTooLargeError } from '../../libs/dapr/src/errors/message-too-large.error';
 import { MissingMetadataError, ComponentConfigError } from '../../libs/dapr/src/errors/component-config.error';
 import { KAFKA_BROKERS, componentMetadata, sleep, uniqueName, waitFor } from './support/broker-test-utils';

@@ -1,6 +1,6 @@
 import { Redis } from 'ioredis';
 import { RedisPubSub } from '../../libs/dapr/src/components/redis/redis.pubsub';
-import type { DeliveryOutcome, PubSubMessage, SubscriptionHandle } from '../../libs/dapr/src/components/spi/pubsub.spi';
+import type { DeliveryOutcome, PubSubMessage, SubscriptionHandle } from '../../libs/dapr/src/spi/pubsub.spi';
 import { MissingMetadataError } from '../../libs/dapr/src/errors/component-config.error';
 import { REDIS_HOST, componentMetadata, sleep, uniqueName, waitFor } from './support/broker-test-utils';
 

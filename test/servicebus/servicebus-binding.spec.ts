@@ -2,7 +2,8 @@
  * bindings.azure.servicebusqueues through the real @azure/service-bus client
  * against the AMQP test peer (entity management off, queue declared by the test).
  */
-import { MissingMetadataError, type ReadResponse } from 'nest-dapr';
+import { MissingMetadataError } from 'nest-dapr';
+import type { ReadResponse } from 'nest-dapr/spi';
 import { ServiceBusQueuesBinding } from '../../libs/dapr/src/components/azure-servicebus/servicebus-queues.binding';
 import { ServiceBusTestPeer } from '../support/servicebus-peer';
 import { bytes, text, uniq, waitFor } from './support/servicebus-test-utils';

@@ -5,7 +5,8 @@
  * component here sets disableEntityManagement and the peer declares entities.
  */
 import { ServiceBusClient } from '@azure/service-bus';
-import { ComponentConfigError, ServiceBusConnectionStringError, ServiceBusMessageTooLargeError, type PubSubDriver, type SubscriptionHandle } from 'nest-dapr';
+import { ComponentConfigError, ServiceBusConnectionStringError, ServiceBusMessageTooLargeError } from 'nest-dapr';
+import type { PubSubDriver, SubscriptionHandle } from 'nest-dapr/spi';
 import { ServiceBusQueuesPubSub } from '../../libs/dapr/src/components/azure-servicebus/servicebus-queues.pubsub';
 import { ServiceBusTopicsPubSub } from '../../libs/dapr/src/components/azure-servicebus/servicebus-topics.pubsub';
 import { ServiceBusTestPeer } from '../support/servicebus-peer';

@@ -9,7 +9,7 @@
  * carries a random suffix and is deleted afterwards.
  */
 import { ServiceBusAdministrationClient, ServiceBusClient } from '@azure/service-bus';
-import type { PubSubDriver, SubscriptionHandle } from 'nest-dapr';
+import type { PubSubDriver, SubscriptionHandle } from 'nest-dapr/spi';
 import { ServiceBusQueuesPubSub } from '../../libs/dapr/src/components/azure-servicebus/servicebus-queues.pubsub';
 import { ServiceBusTopicsPubSub } from '../../libs/dapr/src/components/azure-servicebus/servicebus-topics.pubsub';
 import { bytes, componentMetadata, RecordingHandler, text, uniq, waitFor } from './support/servicebus-test-utils';

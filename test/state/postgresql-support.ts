@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { Client } from 'pg';
-import type { ComponentMetadata } from '../../libs/dapr/src/components/spi/component.spi';
+import type { ComponentMetadata } from '../../libs/dapr/src/spi/component.spi';
 
 /** The CI database: PostgreSQL on 127.0.0.1:5432, user postgres (trust), database `test`. */
 export const PG_URL = process.env.DAPR_TEST_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test';

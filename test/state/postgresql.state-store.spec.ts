@@ -1,6 +1,6 @@
 import type { Client } from 'pg';
 import { PostgresStateStore } from '../../libs/dapr/src/components/postgresql/postgresql.state-store';
-import type { StateSetRequest, StateTransactionOperation } from '../../libs/dapr/src/components/spi/state.spi';
+import type { StateSetRequest, StateTransactionOperation } from '../../libs/dapr/src/spi/state.spi';
 import { ETagInvalidError, ETagMismatchError, StateRequestInvalidError } from '../../libs/dapr/src/errors/state.errors';
 import { parseStateQuery } from '../../libs/dapr/src/state/query/state-query.filter';
 import { dropTables, eventually, pgComponent, rawClient, uniqueTables } from './postgresql-support';

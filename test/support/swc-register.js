@@ -5,14 +5,12 @@
  * jest.config.js) and maps `nest-dapr` to the library sources.
  */
 const Module = require('node:module');
-const { join } = require('node:path');
 const { transformSync } = require('@swc/core');
 
-const root = join(__dirname, '..', '..');
-const aliases = {
-  'nest-dapr': join(root, 'libs/dapr/src/index.ts'),
-  'nest-dapr/testing': join(root, 'libs/dapr/src/testing/index.ts'),
-};
+const { sourceEntries } = require('../../libs/dapr/scripts/source-entries.cjs');
+
+// `nest-dapr`, `nest-dapr/testing`, `nest-dapr/spi`, … → the library's sources.
+const aliases = sourceEntries();
 
 const resolve = Module._resolveFilename;
 Module._resolveFilename = function (request, ...rest) {

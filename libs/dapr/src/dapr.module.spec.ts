@@ -3,7 +3,8 @@ import { Test } from '@nestjs/testing';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ComponentRuntime, DaprModule, SecretsService, UnknownComponentTypeError } from 'nest-dapr';
+import { DaprModule, SecretsService, UnknownComponentTypeError } from 'nest-dapr';
+import { ComponentRuntime } from './runtime/component-runtime';
 
 @Injectable()
 class ConfigService {

@@ -1,7 +1,11 @@
-import { Module, type Provider } from '@nestjs/common';
+import { Module, type DynamicModule, type Provider } from '@nestjs/common';
 import { DiscoveryModule } from '@nestjs/core';
-import { DaprConfigurableModuleClass } from './dapr-module.definition';
+import { BUILTIN_DRIVERS } from './components/builtin-drivers';
+import { ComponentRegistry, processWideRegistrations } from './runtime/component-registry';
 import { ComponentRuntime } from './runtime/component-runtime';
+import { DAPR_MODULE_OPTIONS, DaprConfigurableModuleClass, type DaprModuleAsyncOptions } from './runtime/dapr-module.definition';
+import { withSidecarMode } from './sidecar/remote/sidecar-mode';
+import type { DaprModuleOptions } from './runtime/dapr-module-options.interface';
 import { SecretsService } from './secrets/secrets.service';
 import { observabilityExports, observabilityProviders } from './observability/observability.providers';
 import { resiliencyExports, resiliencyProviders } from './resiliency/resiliency.providers';
@@ -27,10 +31,22 @@ const runtimeReady: Provider = {
 };
 
 /**
+ * The drivers of this app: the built-in ones, then any registered with the
+ * deprecated process-wide `registerComponent`, then the app's own `drivers`.
+ * The runtime knows no driver; this is where they meet it.
+ */
+const componentRegistry: Provider = {
+  provide: ComponentRegistry,
+  inject: [DAPR_MODULE_OPTIONS],
+  useFactory: (options: DaprModuleOptions) =>
+    new ComponentRegistry([...BUILTIN_DRIVERS, ...processWideRegistrations(), ...(options.drivers ?? [])]),
+};
+
+/**
  * Providers of the building blocks. Each block adds its own line here; keep
  * them in dependency order (runtime first).
  */
-const blockProviders: Provider[] = [ComponentRuntime, runtimeReady, SecretsService, ...observabilityProviders, ...resiliencyProviders, ...invocationProviders, ...bindingsProviders, ...pubsubProviders, ...stateProviders];
+const blockProviders: Provider[] = [componentRegistry, ComponentRuntime, runtimeReady, SecretsService, ...observabilityProviders, ...resiliencyProviders, ...invocationProviders, ...bindingsProviders, ...pubsubProviders, ...stateProviders];
 
 const blockExports = [ComponentRuntime, SecretsService, ...observabilityExports, ...resiliencyExports, ...invocationExports, ...bindingsExports, ...pubsubExports, ...stateExports];
 
@@ -42,4 +58,13 @@ bindStateStoreHandles(blockProviders, blockExports);
   providers: blockProviders,
   exports: blockExports,
 })
-export class DaprModule extends DaprConfigurableModuleClass {}
+export class DaprModule extends DaprConfigurableModuleClass {
+  // Both entry points go through sidecar mode's providers, which pick in-process or sidecar at start-up.
+  static override forRoot(options: DaprModuleOptions & { isGlobal?: boolean }): DynamicModule {
+    return withSidecarMode(super.forRoot(options));
+  }
+
+  static override forRootAsync(options: DaprModuleAsyncOptions): DynamicModule {
+    return withSidecarMode(super.forRootAsync(options));
+  }
+}

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import type { ComponentMetadata } from '../../../libs/dapr/src/components/spi/component.spi';
+import type { ComponentMetadata } from '../../../libs/dapr/src/spi/component.spi';
 
 /** A name no other test run uses, so runs can share the brokers. */
 export function uniqueName(prefix: string): string {

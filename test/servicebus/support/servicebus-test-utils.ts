@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { ComponentMetadata } from 'nest-dapr';
-import type { DeliveryOutcome, PubSubMessage } from 'nest-dapr';
+import type { ComponentMetadata, DeliveryOutcome, PubSubMessage } from 'nest-dapr/spi';
 
 /** A short unique suffix so parallel runs and repeated tests never share entities. */
 export function uniq(prefix: string): string {

@@ -1,5 +1,5 @@
 import { Injectable, Optional } from '@nestjs/common';
-import { isOutputBinding, type OutputBindingDriver } from '../components/spi/bindings.spi';
+import { isOutputBinding, type OutputBindingDriver } from '../spi/bindings.spi';
 import { DaprError } from '../errors/dapr.error';
 import {
   BindingInvokeError,

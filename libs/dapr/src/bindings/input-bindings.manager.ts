@@ -6,7 +6,7 @@ import {
   type OnApplicationBootstrap,
 } from '@nestjs/common';
 import { ExternalContextCreator } from '@nestjs/core';
-import { isInputBinding, type InputBindingDriver, type ReadResponse } from '../components/spi/bindings.spi';
+import { isInputBinding, type InputBindingDriver, type ReadResponse } from '../spi/bindings.spi';
 import { BindingNotFoundError } from '../errors/bindings.errors';
 import { DaprMetrics } from '../observability/dapr-metrics';
 import { daprTracer } from '../observability/dapr-tracer';

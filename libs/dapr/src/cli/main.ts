@@ -1,5 +1,7 @@
 #!/usr/bin/env node
 import 'reflect-metadata';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { DaprError } from '../errors/dapr.error';
 import { CliUsageError } from '../errors/sidecar.errors';
 import { parseRunArgs, RUN_USAGE } from './run-args';
@@ -8,21 +10,42 @@ import { runCommand } from './run.command';
 const USAGE = `Usage: nest-dapr <command>
 
 Commands:
-  run     run a Dapr-compatible sidecar (and optionally your app), like dapr run
+  run          run a Dapr-compatible sidecar (and optionally your app), like dapr run
+  help         show this text
+  version      print the nest-dapr version
 
 nest-dapr run --help shows its flags.
 `;
 
-/** The `nest-dapr` binary: only parses the command line and hands over to the command. */
+function version(): string {
+  // dist/cli/main.js → package.json two levels up (same layout in src/ for the repo's own runs).
+  const pkg = JSON.parse(readFileSync(join(__dirname, '..', '..', 'package.json'), 'utf8')) as { version: string };
+  return pkg.version;
+}
+
+/**
+ * The package's `nest-dapr` binary (the package `bin` points at its compiled
+ * form, dist/cli/main.js): only parses the command line and hands over to the
+ * command. Usage errors exit 2.
+ */
 export async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
-  if (!command || command === '--help' || command === '-h' || command === 'help') {
-    process.stdout.write(USAGE);
-    return command ? 0 : 1;
-  }
-  if (command !== 'run') {
-    process.stderr.write(`unknown command "${command}"\n\n${USAGE}`);
-    return 1;
+  switch (command) {
+    case 'help':
+    case '--help':
+    case '-h':
+      process.stdout.write(USAGE);
+      return 0;
+    case 'version':
+    case '--version':
+    case '-v':
+      process.stdout.write(`${version()}\n`);
+      return 0;
+    case 'run':
+      break;
+    default:
+      process.stderr.write(command === undefined ? USAGE : `nest-dapr: unknown command "${command}"\n\n${USAGE}`);
+      return 2;
   }
   try {
     const req = parseRunArgs(rest);
@@ -50,5 +73,9 @@ export async function main(argv: string[]): Promise<number> {
 }
 
 if (require.main === module) {
-  void main(process.argv.slice(2)).then((code) => process.exit(code));
+  void main(process.argv.slice(2)).then((code) => {
+    process.exitCode = code;
+    // A stopped sidecar leaves nothing running, but a misbehaving driver must not keep the process alive.
+    setTimeout(() => process.exit(code), 1000).unref();
+  });
 }

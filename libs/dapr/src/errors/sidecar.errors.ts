@@ -29,3 +29,29 @@ export class GrpcPackagesMissingError extends DaprError {
     );
   }
 }
+
+/** Sidecar mode: daprd (or `nest-dapr run`) could not be reached, or was not ready in time. */
+export class SidecarUnavailableError extends DaprError {
+  constructor(
+    readonly endpoint: string,
+    reason: string,
+    options?: { cause?: unknown },
+  ) {
+    super(`Dapr sidecar at ${endpoint} is not reachable: ${reason}`, 'ERR_SIDECAR_UNAVAILABLE', options);
+  }
+}
+
+/**
+ * Sidecar mode: daprd refused a call; `errorCode` and `message` are daprd's,
+ * `status` its HTTP status. Errors the blocks know (ETag conflicts, invocation
+ * failures) are thrown as their own classes instead.
+ */
+export class SidecarApiError extends DaprError {
+  constructor(
+    readonly status: number,
+    errorCode: string,
+    message: string,
+  ) {
+    super(message, errorCode);
+  }
+}

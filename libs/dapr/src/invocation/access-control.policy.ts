@@ -1,4 +1,4 @@
-import type { AccessControlSpec } from '../dapr-module-options.interface';
+import type { AccessControlSpec } from '../runtime/dapr-module-options.interface';
 import { ComponentConfigError, type ConfigSource } from '../errors/component-config.error';
 
 type Action = 'allow' | 'deny';

@@ -1,4 +1,4 @@
-import type { DaprModuleOptions } from '../dapr-module-options.interface';
+import type { DaprModuleOptions } from '../runtime/dapr-module-options.interface';
 import { loadWorkloadIdentity } from './workload-identity';
 
 /** Nest `httpsOptions` for an app that accepts mutual TLS. */

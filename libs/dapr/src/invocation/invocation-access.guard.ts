@@ -7,7 +7,7 @@ import {
   type ExecutionContext,
   type OnModuleInit,
 } from '@nestjs/common';
-import type { AccessControlSpec } from '../dapr-module-options.interface';
+import type { AccessControlSpec } from '../runtime/dapr-module-options.interface';
 import type { ConfigSource } from '../errors/component-config.error';
 import { DaprMetrics } from '../observability/dapr-metrics';
 import { ComponentRuntime } from '../runtime/component-runtime';
@@ -118,6 +118,13 @@ export class InvocationAccessGuard implements CanActivate, OnModuleInit {
     const headers = req.headers;
     const claimed = first(headers[CALLER_APP_ID_HEADER]);
     if (claimed === undefined) return {};
+    if (this.runtime.options.sidecar) {
+      // Sidecar mode: daprd proved the caller (mTLS between sidecars) and vouches with APP_API_TOKEN when one is set.
+      if (this.identity && !this.identity.tokenMatches(first(headers[API_TOKEN_HEADER]))) {
+        throw new UnauthorizedException({ errorCode: 'ERR_UNAUTHENTICATED', message: 'the sidecar did not present the app api token' });
+      }
+      return { appId: claimed, namespace: first(headers[CALLER_NAMESPACE_HEADER]) ?? '', trustDomain: this.acl?.trustDomain };
+    }
     if (!this.identity) {
       // Nothing to check the claim against: do not let handlers mistake it for a proven identity.
       delete headers[CALLER_APP_ID_HEADER];

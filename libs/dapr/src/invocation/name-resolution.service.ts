@@ -11,25 +11,22 @@ import {
   type OnModuleInit,
 } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
-import type { NameResolutionOptions } from '../dapr-module-options.interface';
+import type { NameResolutionOptions } from '../runtime/dapr-module-options.interface';
 import { ComponentConfigError } from '../errors/component-config.error';
-import type { NameResolverDriver } from '../components/spi/name-resolver.spi';
-import { KubernetesNameResolver } from '../components/kubernetes/kubernetes.name-resolver';
-import { SqliteNameResolver } from '../components/sqlite/sqlite.name-resolver';
-import { StaticNameResolver } from '../components/static/static.name-resolver';
+import { AppNotFoundError } from '../errors/invocation.errors';
+import type { NameResolverDriver } from '../spi/name-resolver.spi';
 import { ComponentRuntime } from '../runtime/component-runtime';
 import { workloadIdentityOf } from './workload-identity';
 
-const RESOLVERS: Record<string, (configuration: Record<string, unknown>) => NameResolverDriver> = {
-  sqlite: (c) => new SqliteNameResolver(c),
-  static: (c) => new StaticNameResolver(c),
-  kubernetes: (c) => new KubernetesNameResolver(c),
-};
+const RESOLVER_PREFIX = 'nameresolution.';
 
 /**
  * Owns the app's name resolver. Chosen, as in Dapr, by `nameResolution`
  * (module option, else a Configuration resource's `spec.nameResolution`,
- * else a `nameresolution.*` component, else the embedded SQLite default).
+ * else a `nameresolution.*` component). With none of these the app asked for
+ * no name resolution: it registers nowhere, loads no package, writes no file,
+ * and invoking another app fails with AppNotFoundError saying what to
+ * configure (`sqlite` for apps on one machine, `static`, `kubernetes`).
  * Once the HTTP server listens, the app registers its address (appPort option,
  * else the port Nest listens on) and deregisters before shutdown. The address
  * is `https://` when Nest serves TLS, or for an explicit appPort when mTLS is
@@ -44,7 +41,8 @@ export class NameResolutionService implements OnModuleInit, OnApplicationBootstr
   private registeredAt?: string;
   private onListening?: () => void;
   private server?: Server;
-  private spec!: NameResolutionOptions;
+  /** Undefined when the app configured no name resolution. */
+  private spec?: NameResolutionOptions;
   private stopped = false;
   private readonly mtls: boolean;
 
@@ -55,20 +53,21 @@ export class NameResolutionService implements OnModuleInit, OnApplicationBootstr
     this.mtls = workloadIdentityOf(runtime) !== undefined;
   }
 
-  /** The resolver in use: `sqlite`, `static`, `kubernetes` or a component's type. */
+  /** The resolver in use: `sqlite`, `static`, `kubernetes` or a component's type; `none` when not configured. */
   get resolverName(): string {
-    return this.spec.component;
+    return this.spec?.component ?? 'none';
   }
 
   async onModuleInit(): Promise<void> {
     await this.runtime.start();
     this.spec = this.chooseSpec();
-    // The SQLite default opens its file lazily (first lookup or registration), so
-    // an app that neither listens nor invokes leaves no trace in .dapr/.
-    if (this.spec.component !== 'sqlite') await this.resolver();
+    // SQLite opens its file lazily (first lookup or registration), so an app
+    // that neither listens nor invokes leaves no trace in .dapr/.
+    if (this.spec && this.spec.component !== 'sqlite') await this.resolver();
   }
 
   onApplicationBootstrap(): void {
+    if (!this.spec) return;
     const port = this.runtime.options.appPort;
     const server = this.adapterHost?.httpAdapter?.getHttpServer?.() as Server | undefined;
     const tls = server instanceof TlsServer;
@@ -102,7 +101,8 @@ export class NameResolutionService implements OnModuleInit, OnApplicationBootstr
     // Not async: on the hot path the driver is ready and its promise is returned as is.
     const req = { appId, namespace: this.runtime.options.namespace };
     const driver = this.driver;
-    return driver ? driver.resolve(req) : this.resolver().then((d) => d.resolve(req));
+    if (driver) return driver.resolve(req);
+    return this.spec ? this.resolver().then((d) => d.resolve(req)) : this.notConfigured(appId);
   }
 
   /**
@@ -134,15 +134,16 @@ export class NameResolutionService implements OnModuleInit, OnApplicationBootstr
   }
 
   private async register(port: number, https: boolean): Promise<void> {
-    if (this.stopped) return;
-    const host = String(this.spec.configuration?.host ?? '127.0.0.1');
+    const spec = this.spec;
+    if (this.stopped || !spec) return;
+    const host = String(spec.configuration?.host ?? '127.0.0.1');
     const address = `${https ? 'https' : 'http'}://${host}:${port}`;
     try {
       const driver = await this.resolver();
       if (!driver.register || this.stopped) return;
       await driver.register({ appId: this.runtime.appId, namespace: this.runtime.options.namespace, address });
       this.registeredAt = address;
-      this.logger.log(`registered ${this.runtime.appId} at ${address} (nameresolution.${this.spec.component})`);
+      this.logger.log(`registered ${this.runtime.appId} at ${address} (nameresolution.${spec.component})`);
     } catch (err) {
       this.logger.error(`could not register ${this.runtime.appId} at ${address}: ${(err as Error).message}`);
     }
@@ -153,18 +154,32 @@ export class NameResolutionService implements OnModuleInit, OnApplicationBootstr
     return this.ready;
   }
 
+  private notConfigured(appId: string): Promise<never> {
+    return Promise.reject(
+      new AppNotFoundError(
+        appId,
+        'none',
+        `${this.runtime.appId} has no name resolution configured; set nameResolution in DaprModule.forRoot or spec.nameResolution ` +
+          'in a Configuration resource (sqlite for apps on one machine, static for fixed addresses, kubernetes)',
+      ),
+    );
+  }
+
   private async create(): Promise<NameResolverDriver> {
     const component = this.runtime.list('nameresolution')[0];
     if (component && !this.fromOptionsOrConfig()) return component.driver as NameResolverDriver;
-    const factory = RESOLVERS[this.spec.component];
-    const driver = factory(this.spec.configuration ?? {});
+    if (!this.spec) throw new Error('unreachable: resolver() without a name resolution spec');
+    const type = RESOLVER_PREFIX + this.spec.component;
+    // chooseSpec checked that the registry serves this type.
+    const driver = this.runtime.registry.find(type, 'v1')!() as NameResolverDriver;
     await driver.init({
-      name: `nameresolution.${this.spec.component}`,
-      type: `nameresolution.${this.spec.component}`,
+      name: type,
+      type,
       version: 'v1',
       properties: {},
       appId: this.runtime.appId,
       namespace: this.runtime.options.namespace,
+      configuration: this.spec.configuration ?? {},
     });
     this.owned = true;
     return driver;
@@ -182,17 +197,25 @@ export class NameResolutionService implements OnModuleInit, OnApplicationBootstr
     return undefined;
   }
 
-  private chooseSpec(): NameResolutionOptions {
+  /** The name resolvers the registry serves (`sqlite`, `static`, `kubernetes`, ...). */
+  private resolverNames(): string[] {
+    return this.runtime.registry
+      .knownTypes()
+      .filter((t) => t.startsWith(RESOLVER_PREFIX) && t.endsWith('/v1'))
+      .map((t) => t.slice(RESOLVER_PREFIX.length, -'/v1'.length));
+  }
+
+  private chooseSpec(): NameResolutionOptions | undefined {
     const fromConfig = this.configurationSpec();
     const spec = this.runtime.options.nameResolution ?? fromConfig?.spec;
     if (!spec) {
       const component = this.runtime.list('nameresolution')[0];
-      return { component: (component?.type.slice('nameresolution.'.length) ?? 'sqlite') as NameResolutionOptions['component'] };
+      return component ? { component: component.type.slice('nameresolution.'.length) as NameResolutionOptions['component'] } : undefined;
     }
     const source = this.runtime.options.nameResolution ? undefined : fromConfig?.source;
-    if (typeof spec !== 'object' || typeof spec.component !== 'string' || !RESOLVERS[spec.component]) {
+    if (typeof spec !== 'object' || typeof spec.component !== 'string' || !this.runtime.registry.find(RESOLVER_PREFIX + spec.component, 'v1')) {
       throw new ComponentConfigError(
-        `spec.nameResolution.component "${String((spec as { component?: unknown })?.component)}" is not one of ${Object.keys(RESOLVERS).join(', ')}`,
+        `spec.nameResolution.component "${String((spec as { component?: unknown })?.component)}" is not one of ${this.resolverNames().join(', ')}`,
         source,
         undefined,
         'spec.nameResolution.component',

@@ -1,6 +1,6 @@
 import { createPrivateKey, X509Certificate, type KeyObject } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import type { AccessControlSpec, DaprMtlsOptions } from '../dapr-module-options.interface';
+import type { AccessControlSpec, DaprMtlsOptions } from '../runtime/dapr-module-options.interface';
 import { MtlsConfigError } from '../errors/mtls.errors';
 import { formatSpiffeId, spiffeIdOfCertificate, type SpiffeId } from './spiffe-id';
 

@@ -1,6 +1,6 @@
 import { Injectable, type BeforeApplicationShutdown, type OnApplicationBootstrap } from '@nestjs/common';
 import { ComponentRuntime } from '../runtime/component-runtime';
-import { redactSecrets, registerSecretMetadata } from './secret-redaction';
+import { redactSecrets, registerSecretMetadata } from '../runtime/secret-redaction';
 
 export interface ComponentStatus {
   type: string;

@@ -1,6 +1,6 @@
 import { ConsoleLogger, type LogLevel } from '@nestjs/common';
 import { daprTracer } from './dapr-tracer';
-import { redactSecrets } from './secret-redaction';
+import { redactSecrets } from '../runtime/secret-redaction';
 
 /**
  * A Nest logger for apps using nest-dapr: every line written while a span is

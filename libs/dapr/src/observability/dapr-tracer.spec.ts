@@ -6,7 +6,8 @@ import {
   InMemorySpanExporter,
   SimpleSpanProcessor,
 } from '@opentelemetry/sdk-trace-base';
-import { daprTracer, formatTraceparent, parseTraceparent } from 'nest-dapr';
+import { daprTracer } from './dapr-tracer';
+import { formatTraceparent, parseTraceparent } from './trace-context';
 
 describe('DaprTracer', () => {
   const exporter = new InMemorySpanExporter();

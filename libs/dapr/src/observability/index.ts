@@ -2,12 +2,10 @@
 export * from './trace-context';
 export * from './dapr-tracer';
 export * from './dapr-metrics';
-export * from './secret-redaction';
 export * from './dapr-logger';
 export * from './dapr-health.service';
 export * from './dapr-health.indicator';
 export * from './dapr-health.controller';
 export * from './dapr-health.module';
 export { setupTracing, type SetupTracingOptions, type TracingHandle } from './setup-tracing';
-export * from './resiliency-metrics';
 export * from './dapr-http-trace.interceptor';

@@ -10,6 +10,7 @@ describe('setupTracing', () => {
   it('is not loaded with the library, and starts the Node SDK when called', async () => {
     // require, not import: the mock above must be in place before the library loads.
     const lib = require('nest-dapr') as typeof import('nest-dapr');
+    const { daprTracer } = require('./dapr-tracer') as typeof import('./dapr-tracer');
     expect(mockLoaded.sdkNode).toBe(false);
 
     const exporter = new InMemorySpanExporter();
@@ -22,13 +23,13 @@ describe('setupTracing', () => {
     });
     expect(mockLoaded.sdkNode).toBe(true);
     try {
-      const span = lib.daprTracer.startProducerSpan({ pubsub: 'ps', topic: 'orders' });
+      const span = daprTracer.startProducerSpan({ pubsub: 'ps', topic: 'orders' });
       expect(span.isRecording()).toBe(true);
       // W3C propagation and the async context manager come with the SDK.
       const { context, trace } = await import('@opentelemetry/api');
       await context.with(trace.setSpan(context.active(), span), async () => {
         await new Promise((r) => setTimeout(r, 1));
-        expect(lib.daprTracer.currentIds()?.spanId).toBe(span.spanContext().spanId);
+        expect(daprTracer.currentIds()?.spanId).toBe(span.spanContext().spanId);
       });
       span.end();
       // The SDK's resource has async attributes; the processor exports once they settle.

@@ -1,5 +1,21 @@
-import type { NodeSDK } from '@opentelemetry/sdk-node';
 import type { Sampler, SpanExporter, SpanProcessor } from '@opentelemetry/sdk-trace-base';
+
+/**
+ * The shape of an OpenTelemetry `SpanProcessor`, declared here so that the
+ * published types do not depend on the SDK packages (optional peers an app
+ * only installs when it calls setupTracing). Any SDK span processor fits.
+ */
+export interface TracingSpanProcessor {
+  onStart(span: unknown, parentContext: unknown): void;
+  onEnd(span: unknown): void;
+  forceFlush(): Promise<void>;
+  shutdown(): Promise<void>;
+}
+
+/** The parts of the OpenTelemetry NodeSDK that a caller of setupTracing uses. */
+export interface TracingSdk {
+  shutdown(): Promise<void>;
+}
 
 export interface SetupTracingOptions {
   /** `service.name`; default env OTEL_SERVICE_NAME, then APP_ID, then `nest-dapr-app`. */
@@ -16,13 +32,14 @@ export interface SetupTracingOptions {
    */
   samplingRate?: number;
   /** Extra span processors (e.g. an in-memory exporter in tests). */
-  spanProcessors?: SpanProcessor[];
+  spanProcessors?: TracingSpanProcessor[];
   /** Registers instrumentation-http and instrumentation-nestjs-core (default true). */
   autoInstrumentation?: boolean;
 }
 
 export interface TracingHandle {
-  sdk: NodeSDK;
+  /** The started NodeSDK (typed structurally; cast to NodeSDK from @opentelemetry/sdk-node for more). */
+  sdk: TracingSdk;
   shutdown(): Promise<void>;
 }
 
@@ -45,7 +62,7 @@ export function setupTracing(options: SetupTracingOptions = {}): TracingHandle {
   const rate = options.samplingRate ?? parseRate(env.DAPR_TRACING_SAMPLING_RATE) ?? (otlpEndpoint ? 1 : 1e-4);
   const sampler: Sampler = new base.ParentBasedSampler({ root: new base.TraceIdRatioBasedSampler(rate) });
 
-  const processors: SpanProcessor[] = [...(options.spanProcessors ?? [])];
+  const processors = [...(options.spanProcessors ?? [])] as SpanProcessor[];
   const exporter = createExporter(exporterKind, base);
   if (exporter) {
     processors.push(exporterKind === 'console' ? new base.SimpleSpanProcessor(exporter) : new base.BatchSpanProcessor(exporter));

@@ -1,7 +1,7 @@
 import { randomFillSync, randomUUID } from 'node:crypto';
 import { context, trace, type SpanContext } from '@opentelemetry/api';
 import { PubSubCloudEventError, PubSubMetadataError } from '../errors/pubsub.errors';
-import { parseDuration } from '../runtime/duration';
+import { parseDuration } from '../spi/kit/duration';
 import { CLOUD_EVENT_SPEC_VERSION, CLOUD_EVENT_TYPE, CLOUDEVENTS_CONTENT_TYPE } from './pubsub.constants';
 import type { CloudEvent, PublishOptions } from './pubsub.interfaces';
 

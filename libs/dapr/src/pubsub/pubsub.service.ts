@@ -1,5 +1,5 @@
 import { Injectable, Optional } from '@nestjs/common';
-import type { PubSubDriver } from '../components/spi/pubsub.spi';
+import type { PubSubDriver } from '../spi/pubsub.spi';
 import { DaprError } from '../errors/dapr.error';
 import {
   PubSubEmptyNameError,

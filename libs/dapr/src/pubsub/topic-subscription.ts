@@ -2,7 +2,7 @@ import { Logger } from '@nestjs/common';
 import { context } from '@opentelemetry/api';
 import type { DaprMetrics, PubSubProcessStatus } from '../observability/dapr-metrics';
 import type { DaprTracer, MessagingSpanTarget } from '../observability/dapr-tracer';
-import type { DeliveryOutcome, PubSubDriver, PubSubMessage, SubscriptionHandle } from '../components/spi/pubsub.spi';
+import type { DeliveryOutcome, PubSubDriver, PubSubMessage, SubscriptionHandle } from '../spi/pubsub.spi';
 import type { ResiliencyPolicy } from '../resiliency/resiliency-policy';
 import { decodeDelivery, isExpired, MalformedCloudEventError, parseBoolMetadata, payloadOf } from './cloud-event.codec';
 import type { SubscriptionHandler } from './pubsub.explorer';

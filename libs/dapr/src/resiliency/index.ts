@@ -3,3 +3,4 @@ export * from './resiliency-policy';
 export { ResiliencyService } from './resiliency.service';
 export { PolicyRunner, type PolicyParts } from './policy-runner';
 export type { BreakerCounts, RetrySpec, CircuitBreakerSpec, TimeoutSpec } from './resiliency-spec';
+export * from './resiliency-metrics';

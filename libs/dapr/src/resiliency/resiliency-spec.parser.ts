@@ -1,7 +1,7 @@
 import { celEnv, isCelError, parse, plan, type CelResult } from '@bufbuild/cel';
 import type { ConfigSource } from '../errors/component-config.error';
 import { ResiliencyConfigError } from '../errors/resiliency.errors';
-import { parseDuration } from '../runtime/duration';
+import { parseDuration } from '../spi/kit/duration';
 import type { BreakerCounts, CompiledResiliency, TargetPolicyNames } from './resiliency-spec';
 import { StatusCodeRanges } from './status-code-ranges';
 

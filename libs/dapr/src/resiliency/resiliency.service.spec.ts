@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ComponentRuntime } from '../runtime/component-runtime';
-import type { ResiliencySpec } from '../dapr-module-options.interface';
+import type { ResiliencySpec } from '../runtime/dapr-module-options.interface';
 import { CircuitBreakerOpenError, ResiliencyConfigError, ResiliencyTimeoutError } from '../errors/resiliency.errors';
 import { ResiliencyService } from './resiliency.service';
 

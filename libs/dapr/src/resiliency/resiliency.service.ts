@@ -1,6 +1,6 @@
 import { Injectable, Logger, Optional, type OnModuleInit } from '@nestjs/common';
 import { DaprMetrics } from '../observability/dapr-metrics';
-import { observeResiliencyPolicy, type ObservablePolicy } from '../observability/resiliency-metrics';
+import { observeResiliencyPolicy, type ObservablePolicy } from './resiliency-metrics';
 import { ComponentRuntime } from '../runtime/component-runtime';
 import { NEVER_ABORTED, type PolicyTarget, type ResiliencyPolicy } from './resiliency-policy';
 import { emptyResiliency, type CompiledResiliency, type TargetPolicyNames } from './resiliency-spec';

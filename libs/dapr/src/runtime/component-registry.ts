@@ -1,22 +1,19 @@
-import type { Component } from '../components/spi/component.spi';
+import type { Component } from '../spi/component.spi';
+import type { DriverRegistration } from '../spi/driver-registration.spi';
 
-/** How the runtime creates a driver for one `spec.type`. */
-export interface DriverRegistration {
-  /** Full Dapr type, e.g. `state.redis`. */
-  type: string;
-  /** Versions served, default `['v1']`. */
-  versions?: string[];
-  /** Creates an uninitialised driver. Heavy npm clients are loaded later, in `init`. */
-  create: () => Component;
-}
+export type { DriverRegistration };
 
 /**
- * Maps `spec.type` + `spec.version` to driver factories. Drivers register
- * themselves when their folder is imported; applications can register their
- * own drivers the same way before the module starts.
+ * Maps `spec.type` + `spec.version` to driver factories for one app. The
+ * runtime knows no driver: the module (the composition root) builds each app's
+ * registry from the built-in drivers and the app's own `drivers` option.
  */
 export class ComponentRegistry {
   private readonly factories = new Map<string, () => Component>();
+
+  constructor(registrations: Iterable<DriverRegistration> = []) {
+    for (const reg of registrations) this.register(reg);
+  }
 
   register(reg: DriverRegistration): void {
     for (const version of reg.versions ?? ['v1']) {
@@ -29,6 +26,14 @@ export class ComponentRegistry {
     return this.factories.get(registryKey(type, version));
   }
 
+  /** A new registry with these factories plus `more` (which win for the same type and version). */
+  with(more: Iterable<DriverRegistration>): ComponentRegistry {
+    const copy = new ComponentRegistry();
+    for (const [key, create] of this.factories) copy.factories.set(key, create);
+    for (const reg of more) copy.register(reg);
+    return copy;
+  }
+
   /** `type/version` strings, sorted, for error messages and docs. */
   knownTypes(): string[] {
     return [...this.factories.keys()].sort();
@@ -39,9 +44,19 @@ function registryKey(type: string, version: string): string {
   return `${type.toLowerCase()}/${version.toLowerCase()}`;
 }
 
-/** The process-wide registry drivers add themselves to. */
-export const componentRegistry = new ComponentRegistry();
+/**
+ * Registrations made with `registerComponent` before the module starts. Kept
+ * so that code written against the first API keeps working; every app's
+ * registry starts with them. Prefer `DaprModule.forRoot({ drivers })`.
+ */
+const processRegistrations: DriverRegistration[] = [];
 
+/** @deprecated Process-wide; use `DaprModule.forRoot({ drivers: [...] })`, which is per app. */
 export function registerComponent(reg: DriverRegistration): void {
-  componentRegistry.register(reg);
+  processRegistrations.push(reg);
+}
+
+/** The `registerComponent` registrations, in order. */
+export function processWideRegistrations(): readonly DriverRegistration[] {
+  return processRegistrations;
 }

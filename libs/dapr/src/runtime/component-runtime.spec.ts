@@ -1,13 +1,14 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Component, ComponentMetadata } from '../components/spi/component.spi';
+import type { Component, ComponentMetadata } from '../spi/component.spi';
 import { ComponentConfigError, MissingMetadataError, UnknownComponentTypeError } from '../errors/component-config.error';
 import { ComponentInitError, ComponentNotFoundError, MissingPackageError } from '../errors/component-init.error';
-import type { DaprModuleOptions } from '../dapr-module-options.interface';
+import type { DaprModuleOptions } from './dapr-module-options.interface';
 import { ComponentRuntime } from './component-runtime';
-import { registerComponent } from './component-registry';
-import { loadPackage } from './load-package';
+import { BUILTIN_DRIVERS } from '../components/builtin-drivers';
+import { ComponentRegistry } from './component-registry';
+import { loadPackage } from '../spi/kit/load-package';
 
 /** A real driver for these tests: records what it was given and can be told to fail. */
 class ProbeDriver implements Component {
@@ -36,10 +37,10 @@ class ProbeDriver implements Component {
   }
 }
 
-registerComponent({ type: 'state.probe', versions: ['v1', 'v2'], create: () => new ProbeDriver() });
+const registry = new ComponentRegistry([...BUILTIN_DRIVERS, { type: 'state.probe', versions: ['v1', 'v2'], create: () => new ProbeDriver() }]);
 
 async function started(options: DaprModuleOptions): Promise<ComponentRuntime> {
-  const runtime = new ComponentRuntime(options);
+  const runtime = new ComponentRuntime(options, registry);
   await runtime.start();
   return runtime;
 }

@@ -1,19 +1,18 @@
-import { Inject, Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
-import { DAPR_MODULE_OPTIONS } from '../dapr-module.definition';
-import type { DaprModuleOptions } from '../dapr-module-options.interface';
-import type { Component, ComponentMetadata } from '../components/spi/component.spi';
-import type { SecretStoreDriver } from '../components/spi/secret-store.spi';
+import { Inject, Injectable, Logger, Optional, type OnApplicationShutdown } from '@nestjs/common';
+import { DAPR_MODULE_OPTIONS } from './dapr-module.definition';
+import type { DaprModuleOptions } from './dapr-module-options.interface';
+import type { Component, ComponentMetadata } from '../spi/component.spi';
+import type { SecretStoreDriver } from '../spi/secret-store.spi';
 import { ComponentConfigError, UnknownComponentTypeError } from '../errors/component-config.error';
 import { ComponentInitError, ComponentNotFoundError } from '../errors/component-init.error';
 import { componentKind, type ComponentSpec, type DaprResource } from './component-definition';
 import { assertUniqueNames, fromDefinitions, loadComponentsPath } from './component-loader';
-import { componentRegistry, type ComponentRegistry } from './component-registry';
-import { parseDuration } from './duration';
+import { ComponentRegistry, processWideRegistrations } from './component-registry';
+import { parseDuration } from '../spi/kit/duration';
+import { envSecret } from './env-secret';
 import { resolveMetadata } from './metadata-resolver';
 import { resolveOptions, type ResolvedDaprOptions } from './resolved-options';
-import { EnvSecretStore } from '../components/local/env.secret-store';
-import { redactSecrets, registerSecretMetadata, registerSecretValues } from '../observability/secret-redaction';
-import '../components';
+import { redactSecrets, registerSecretMetadata, registerSecretValues } from './secret-redaction';
 
 /** A loaded, initialised component. */
 export interface LoadedComponent<T extends Component = Component> {
@@ -50,10 +49,12 @@ export class ComponentRuntime implements OnApplicationShutdown {
   private started?: Promise<void>;
   private closed = false;
 
-  private readonly registry: ComponentRegistry = componentRegistry;
+  /** The drivers this app can create (the module passes the built-in ones plus the app's own). */
+  readonly registry: ComponentRegistry;
 
-  constructor(@Inject(DAPR_MODULE_OPTIONS) options: DaprModuleOptions) {
+  constructor(@Inject(DAPR_MODULE_OPTIONS) options: DaprModuleOptions, @Optional() registry?: ComponentRegistry) {
     this.options = resolveOptions(options);
+    this.registry = registry ?? new ComponentRegistry(processWideRegistrations());
   }
 
   get appId(): string {
@@ -165,7 +166,7 @@ export class ComponentRuntime implements OnApplicationShutdown {
   }
 
   private async lookupSecret(spec: ComponentSpec, store: string | undefined, name: string) {
-    if (store === undefined) return defaultEnvStore.getSecret(name);
+    if (store === undefined) return envSecret(name);
     const loaded = this.components.get(store);
     if (!loaded || loaded.kind !== 'secretstores') {
       throw new ComponentConfigError(
@@ -271,8 +272,6 @@ export class ComponentRuntime implements OnApplicationShutdown {
     this.components.clear();
   }
 }
-
-const defaultEnvStore = new EnvSecretStore();
 
 function isSecretRef(value: unknown): boolean {
   return !!value && typeof value === 'object' && 'secretKeyRef' in value;

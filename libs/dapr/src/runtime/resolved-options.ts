@@ -1,5 +1,5 @@
 import { ComponentConfigError } from '../errors/component-config.error';
-import type { DaprModuleOptions } from '../dapr-module-options.interface';
+import type { DaprModuleOptions } from './dapr-module-options.interface';
 
 /** Options after defaults and environment fallbacks have been applied. */
 export interface ResolvedDaprOptions extends DaprModuleOptions {

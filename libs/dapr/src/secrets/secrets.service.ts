@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import type { SecretStoreDriver } from '../components/spi/secret-store.spi';
+import type { SecretStoreDriver } from '../spi/secret-store.spi';
 import { SecretNotFoundError, SecretStoreNotFoundError } from '../errors/secret.errors';
 import { ComponentRuntime } from '../runtime/component-runtime';
 

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { Logger, type INestApplicationContext, type LogLevel } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import type { AccessControlSpec, DaprModuleOptions, NameResolutionOptions } from '../dapr-module-options.interface';
+import type { AccessControlSpec, DaprModuleOptions, NameResolutionOptions } from '../runtime/dapr-module-options.interface';
 import { BindingsService } from '../bindings/bindings.service';
 import { ComponentConfigError } from '../errors/component-config.error';
 import { AccessControlPolicy } from '../invocation/access-control.policy';
@@ -11,7 +11,7 @@ import { DaprMetrics } from '../observability/dapr-metrics';
 import { DaprTracer } from '../observability/dapr-tracer';
 import { PubSubService } from '../pubsub/pubsub.service';
 import { ResiliencyService } from '../resiliency/resiliency.service';
-import { parseResourceFile } from '../runtime/component-loader';
+import { loadComponentsPath, parseResourceFile } from '../runtime/component-loader';
 import { ComponentRuntime } from '../runtime/component-runtime';
 import { SecretsService } from '../secrets/secrets.service';
 import { StateService } from '../state/state.service';
@@ -122,6 +122,9 @@ export class DaprSidecar {
     if (o.resourcesPaths.length) daprOptions.componentsPath = o.resourcesPaths;
     if (config.accessControl) daprOptions.accessControl = config.accessControl;
     if (config.nameResolution) daprOptions.nameResolution = config.nameResolution;
+    // Like `dapr run` (mDNS), a sidecar finds other apps out of the box: the embedded SQLite resolver
+    // unless the resources name another one.
+    else if (!resourcesNameAResolver(o.resourcesPaths)) daprOptions.nameResolution = { component: 'sqlite' };
     try {
       this.nest = await NestFactory.createApplicationContext(sidecarModule(daprOptions), { logger: LEVELS[o.logLevel], abortOnError: false });
     } catch (err) {
@@ -274,6 +277,14 @@ export class DaprSidecar {
 interface ConfigurationSpec {
   accessControl?: AccessControlSpec;
   nameResolution?: NameResolutionOptions;
+}
+
+/** Whether the resources folders configure name resolution themselves (a Configuration or a nameresolution component). */
+function resourcesNameAResolver(paths: string[]): boolean {
+  return paths.some((p) => {
+    const loaded = loadComponentsPath(p);
+    return loaded.components.some((c) => c.type.startsWith('nameresolution.')) || loaded.resources.some((r) => r.kind === 'Configuration' && r.spec.nameResolution !== undefined);
+  });
 }
 
 /** The `spec` of the Configuration resource in a `--config` file. */

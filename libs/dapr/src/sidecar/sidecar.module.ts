@@ -1,6 +1,6 @@
 import type { DynamicModule } from '@nestjs/common';
 import { DaprModule } from '../dapr.module';
-import type { DaprModuleOptions } from '../dapr-module-options.interface';
+import type { DaprModuleOptions } from '../runtime/dapr-module-options.interface';
 import { PubSubSubscriber } from '../pubsub/pubsub.subscriber';
 
 /**

@@ -1,4 +1,4 @@
-import type { StateRequestOptions, StateSetRequest } from '../components/spi/state.spi';
+import type { StateRequestOptions, StateSetRequest } from '../spi/state.spi';
 
 /**
  * `value` is an own, enumerable getter (so `{ ...req }` in a driver still

@@ -1,18 +1,18 @@
 import { Injectable, Module } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import {
-  DAPR_STATE_POLICY_RESOLVER,
   DaprModule,
   ETagMismatchError,
   getStateStoreToken,
-  registerComponent,
   StateService,
   StateStore,
   StateStoreError,
   StateStoreNotFoundError,
-  type ResiliencyPolicy,
-  type StateGetRequest,
 } from 'nest-dapr';
+import type { StateGetRequest } from 'nest-dapr/spi';
+import { registerComponent } from '../runtime/component-registry';
+import type { ResiliencyPolicy } from '../resiliency/resiliency-policy';
+import { DAPR_STATE_POLICY_RESOLVER } from './state-policy';
 import { InMemoryStateStore } from '../components/in-memory/in-memory.state-store';
 
 /** In-memory store whose next `failures` gets throw, to exercise the block's policy wiring. */

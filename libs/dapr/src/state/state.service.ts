@@ -7,7 +7,7 @@ import type {
   StateSetRequest,
   StateStoreDriver,
   StateTransactionOperation,
-} from '../components/spi/state.spi';
+} from '../spi/state.spi';
 import { ComponentConfigError } from '../errors/component-config.error';
 import { DaprError } from '../errors/dapr.error';
 import {

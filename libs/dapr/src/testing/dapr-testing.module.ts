@@ -2,13 +2,14 @@ import type { DynamicModule, INestApplication, Provider, Type } from '@nestjs/co
 import { ModuleRef } from '@nestjs/core';
 import { DaprModule } from '../dapr.module';
 import { Test, type TestingModule, type TestingModuleBuilder } from '@nestjs/testing';
-import { DAPR_MODULE_OPTIONS } from '../dapr-module.definition';
-import type { DaprModuleOptions } from '../dapr-module-options.interface';
+import { DAPR_MODULE_OPTIONS } from '../runtime/dapr-module.definition';
+import type { DaprModuleOptions } from '../runtime/dapr-module-options.interface';
 import { InvocationService } from '../invocation/invocation.service';
 import { NameResolutionService } from '../invocation/name-resolution.service';
 import { DaprMetrics } from '../observability/dapr-metrics';
 import { DaprTracer } from '../observability/dapr-tracer';
 import { ResiliencyService } from '../resiliency/resiliency.service';
+import { ComponentRegistry } from '../runtime/component-registry';
 import { ComponentRuntime } from '../runtime/component-runtime';
 import { AppStubs, type AppStub } from './app-stubs';
 import { DaprTestHarness, type DaprTestContext } from './dapr-test.harness';
@@ -151,9 +152,9 @@ function testingProviders(options: DaprTestingOptions): [FactoryProvider, Factor
   return [
     {
       provide: ComponentRuntime,
-      inject: [DAPR_MODULE_OPTIONS],
-      useFactory: (daprOptions: DaprModuleOptions) => {
-        const runtime = new TestingComponentRuntime(daprOptions, context.recorder, redeliverInterval, options.sharedBus);
+      inject: [DAPR_MODULE_OPTIONS, ComponentRegistry],
+      useFactory: (daprOptions: DaprModuleOptions, registry: ComponentRegistry) => {
+        const runtime = new TestingComponentRuntime(daprOptions, registry, context.recorder, redeliverInterval, options.sharedBus);
         contexts.set(runtime, context);
         return runtime;
       },

@@ -4,4 +4,3 @@ export { DaprTestHarness } from './dapr-test.harness';
 export { StubResponse, type AppStub, type StubHandler, type StubRequest } from './app-stubs';
 export type { PublishedMessage } from './pubsub-recorder';
 export type { BindingStub, BindingStubResult } from './testing.binding';
-export { TestingComponentRuntime } from './testing-component.runtime';

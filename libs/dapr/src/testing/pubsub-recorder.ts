@@ -1,4 +1,4 @@
-import type { PubSubDriver, PubSubHandler, PubSubMessage, PublishRequest } from '../components/spi/pubsub.spi';
+import type { PubSubDriver, PubSubHandler, PubSubMessage, PublishRequest } from '../spi/pubsub.spi';
 import type { CloudEvent } from '../pubsub/pubsub.interfaces';
 
 /** One message as it reached the (in-memory) broker: a CloudEvent, or the raw payload when `rawPayload` was set. */

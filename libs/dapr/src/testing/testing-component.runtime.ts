@@ -1,11 +1,12 @@
 import { Logger } from '@nestjs/common';
-import type { DaprModuleOptions } from '../dapr-module-options.interface';
-import type { PubSubDriver } from '../components/spi/pubsub.spi';
+import type { DaprModuleOptions } from '../runtime/dapr-module-options.interface';
+import type { PubSubDriver } from '../spi/pubsub.spi';
 import type { ComponentSpec } from '../runtime/component-definition';
+import type { ComponentRegistry } from '../runtime/component-registry';
 import { ComponentRuntime } from '../runtime/component-runtime';
 import { toInMemoryTwins } from './in-memory-twins';
 import type { PubSubRecorder } from './pubsub-recorder';
-import './testing.binding';
+import { testingBindingDriver } from './testing.binding';
 
 /**
  * The app's ComponentRuntime under DaprTestingModule: same YAML and inline
@@ -17,11 +18,12 @@ import './testing.binding';
 export class TestingComponentRuntime extends ComponentRuntime {
   constructor(
     options: DaprModuleOptions,
+    registry: ComponentRegistry,
     private readonly recorder: PubSubRecorder,
     private readonly redeliverInterval: string,
     private readonly sharedBus?: string,
   ) {
-    super({ ...options, nameResolution: { component: 'static', configuration: { apps: {} } } });
+    super({ ...options, nameResolution: { component: 'static', configuration: { apps: {} } } }, registry.with([testingBindingDriver]));
   }
 
   protected override prepareSpecs(specs: ComponentSpec[]): ComponentSpec[] {

@@ -1,6 +1,6 @@
-import type { ComponentMetadata } from '../components/spi/component.spi';
-import type { InputBindingHandler, InvokeRequest, InvokeResponse } from '../components/spi/bindings.spi';
-import { registerComponent } from '../runtime/component-registry';
+import type { ComponentMetadata } from '../spi/component.spi';
+import type { InputBindingHandler, InvokeRequest, InvokeResponse } from '../spi/bindings.spi';
+import type { DriverRegistration } from '../spi/driver-registration.spi';
 import { TESTING_BINDING_TYPE } from './in-memory-twins';
 
 /** What a test returns for an output-binding call; `data` is encoded like the driver would (JSON unless bytes). */
@@ -84,4 +84,5 @@ function decode(data: Uint8Array | undefined): unknown {
   }
 }
 
-registerComponent({ type: TESTING_BINDING_TYPE, create: () => new TestingBinding() });
+/** Added to the registry of every app that DaprTestingModule runs. */
+export const testingBindingDriver: DriverRegistration = { type: TESTING_BINDING_TYPE, create: () => new TestingBinding() };

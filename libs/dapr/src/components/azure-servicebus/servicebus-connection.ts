@@ -8,8 +8,8 @@ import type {
 } from '@azure/service-bus';
 import { Logger } from '@nestjs/common';
 import { ServiceBusMessageTooLargeError } from '../../errors/servicebus.errors';
-import { loadPackage } from '../../runtime/load-package';
-import type { BulkPublishDriverResponse, BulkPublishRequestEntry } from '../spi/pubsub.spi';
+import { loadPackage } from '../../spi/kit/load-package';
+import type { BulkPublishDriverResponse, BulkPublishRequestEntry } from '../../spi/pubsub.spi';
 import { isoSeconds, type ServiceBusSettings } from './servicebus-metadata';
 import { toServiceBusMessage } from './servicebus-message';
 

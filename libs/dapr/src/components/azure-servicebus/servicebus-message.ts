@@ -1,6 +1,6 @@
 import type { ServiceBusMessage, ServiceBusReceivedMessage } from '@azure/service-bus';
 import { ServiceBusPublishMetadataError } from '../../errors/servicebus.errors';
-import type { PubSubMessage } from '../spi/pubsub.spi';
+import type { PubSubMessage } from '../../spi/pubsub.spi';
 
 /**
  * Publish metadata keys that become message properties, exactly as Dapr's

@@ -1,7 +1,7 @@
 import { ComponentConfigError } from '../../errors/component-config.error';
 import { ServiceBusConnectionStringError } from '../../errors/servicebus.errors';
-import type { ComponentMetadata } from '../spi/component.spi';
-import { MetadataReader } from '../metadata-reader';
+import type { ComponentMetadata } from '../../spi/component.spi';
+import { MetadataReader } from '../../spi/kit/metadata-reader';
 
 /**
  * Component metadata of `pubsub.azure.servicebus.{topics,queues}`, with Dapr's

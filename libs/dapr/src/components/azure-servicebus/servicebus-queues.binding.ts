@@ -1,9 +1,9 @@
 import { Logger } from '@nestjs/common';
 import { MissingMetadataError } from '../../errors/component-config.error';
-import type { InputBindingDriver, InputBindingHandler, InvokeRequest, InvokeResponse, OutputBindingDriver } from '../spi/bindings.spi';
-import type { ComponentMetadata } from '../spi/component.spi';
+import type { InputBindingDriver, InputBindingHandler, InvokeRequest, InvokeResponse, OutputBindingDriver } from '../../spi/bindings.spi';
+import type { ComponentMetadata } from '../../spi/component.spi';
 import { ServiceBusConnection } from './servicebus-connection';
-import { MetadataReader } from '../metadata-reader';
+import { MetadataReader } from '../../spi/kit/metadata-reader';
 import { parseServiceBusSettings } from './servicebus-metadata';
 import { ServiceBusSubscription } from './servicebus.subscription';
 

@@ -1,6 +1,6 @@
 import type { Logger } from '@nestjs/common';
 import type { ServiceBusSessionReceiver } from '@azure/service-bus';
-import type { PubSubHandler } from '../spi/pubsub.spi';
+import type { PubSubHandler } from '../../spi/pubsub.spi';
 import { ServiceBusSubscription } from './servicebus.subscription';
 
 export interface ServiceBusSessionSubscriptionOptions {

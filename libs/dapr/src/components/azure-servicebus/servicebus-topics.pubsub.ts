@@ -1,5 +1,5 @@
 import { ComponentConfigError } from '../../errors/component-config.error';
-import type { MetadataReader } from '../metadata-reader';
+import type { MetadataReader } from '../../spi/kit/metadata-reader';
 import { ServiceBusPubSub, type ServiceBusSource } from './servicebus.pubsub';
 
 /**

@@ -1,6 +1,6 @@
-import { SubscriptionSet } from '../subscription-set';
+import { SubscriptionSet } from '../../spi/kit/subscription-set';
 import { Logger } from '@nestjs/common';
-import type { ComponentMetadata } from '../spi/component.spi';
+import type { ComponentMetadata } from '../../spi/component.spi';
 import type {
   BulkPublishDriverResponse,
   BulkPublishRequest,
@@ -10,9 +10,9 @@ import type {
   PublishRequest,
   SubscribeRequest,
   SubscriptionHandle,
-} from '../spi/pubsub.spi';
+} from '../../spi/pubsub.spi';
 import { ServiceBusConnection } from './servicebus-connection';
-import { MetadataReader } from '../metadata-reader';
+import { MetadataReader } from '../../spi/kit/metadata-reader';
 import { parseServiceBusSettings, type ServiceBusSettings } from './servicebus-metadata';
 import { ServiceBusSessionSubscription } from './servicebus-session.subscription';
 import { ServiceBusSubscription } from './servicebus.subscription';

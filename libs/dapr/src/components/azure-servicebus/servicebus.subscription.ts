@@ -1,6 +1,6 @@
 import type { Logger } from '@nestjs/common';
 import type { ServiceBusReceivedMessage, ServiceBusReceiver } from '@azure/service-bus';
-import type { DeliveryOutcome, PubSubHandler } from '../spi/pubsub.spi';
+import type { DeliveryOutcome, PubSubHandler } from '../../spi/pubsub.spi';
 import { fromReceivedMessage } from './servicebus-message';
 
 export interface ServiceBusSubscriptionOptions {

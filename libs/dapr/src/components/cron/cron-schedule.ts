@@ -1,5 +1,5 @@
 import { Cron } from 'croner';
-import { parseDuration } from '../../runtime/duration';
+import { parseDuration } from '../../spi/kit/duration';
 
 /** A parsed Dapr cron schedule: when it fires next, in which time zone. */
 export interface CronSchedule {

@@ -1,8 +1,8 @@
 import { Logger } from '@nestjs/common';
 import { MissingMetadataError } from '../../errors/component-config.error';
-import type { InputBindingDriver, InputBindingHandler } from '../spi/bindings.spi';
-import type { ComponentMetadata } from '../spi/component.spi';
-import { MetadataReader } from '../metadata-reader';
+import type { InputBindingDriver, InputBindingHandler } from '../../spi/bindings.spi';
+import type { ComponentMetadata } from '../../spi/component.spi';
+import { MetadataReader } from '../../spi/kit/metadata-reader';
 import { parseCronSchedule, type CronSchedule } from './cron-schedule';
 
 // setTimeout's ceiling (~24.8 days); longer waits are re-armed.

@@ -1,4 +1,7 @@
-import { registerComponent } from '../../runtime/component-registry';
+import type { DriverRegistration } from '../../spi/driver-registration.spi';
 import { CronBinding } from './cron.binding';
 
-registerComponent({ type: 'bindings.cron', create: () => new CronBinding() });
+/** The `cron` drivers; `components/builtin-drivers.ts` registers them. */
+export const cronDrivers: readonly DriverRegistration[] = [
+  { type: 'bindings.cron', create: () => new CronBinding() },
+];

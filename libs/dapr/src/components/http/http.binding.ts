@@ -2,10 +2,10 @@ import { STATUS_CODES } from 'node:http';
 import type { Agent as UndiciAgent } from 'undici';
 import { MissingMetadataError } from '../../errors/component-config.error';
 import { BindingInvokeError, HttpBindingStatusError } from '../../errors/bindings.errors';
-import { loadPackage } from '../../runtime/load-package';
-import type { InvokeRequest, InvokeResponse, OutputBindingDriver } from '../spi/bindings.spi';
-import type { ComponentMetadata } from '../spi/component.spi';
-import { MetadataReader } from '../metadata-reader';
+import { loadPackage } from '../../spi/kit/load-package';
+import type { InvokeRequest, InvokeResponse, OutputBindingDriver } from '../../spi/bindings.spi';
+import type { ComponentMetadata } from '../../spi/component.spi';
+import { MetadataReader } from '../../spi/kit/metadata-reader';
 
 type Undici = typeof import('undici');
 

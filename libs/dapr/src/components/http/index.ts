@@ -1,4 +1,7 @@
-import { registerComponent } from '../../runtime/component-registry';
+import type { DriverRegistration } from '../../spi/driver-registration.spi';
 import { HttpBinding } from './http.binding';
 
-registerComponent({ type: 'bindings.http', create: () => new HttpBinding() });
+/** The `http` drivers; `components/builtin-drivers.ts` registers them. */
+export const httpDrivers: readonly DriverRegistration[] = [
+  { type: 'bindings.http', create: () => new HttpBinding() },
+];

@@ -1,4 +1,4 @@
-import type { DeliveryOutcome } from '../spi/pubsub.spi';
+import type { DeliveryOutcome } from '../../spi/pubsub.spi';
 import { InMemoryPubSub } from './in-memory.pubsub';
 
 const waitFor = async (check: () => boolean, what: string, ms = 3000) => {

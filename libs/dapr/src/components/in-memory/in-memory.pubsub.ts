@@ -1,4 +1,4 @@
-import type { ComponentMetadata } from '../spi/component.spi';
+import type { ComponentMetadata } from '../../spi/component.spi';
 import type {
   DeliveryOutcome,
   PubSubDriver,
@@ -8,8 +8,8 @@ import type {
   PublishRequest,
   SubscribeRequest,
   SubscriptionHandle,
-} from '../spi/pubsub.spi';
-import { parseDuration } from '../../runtime/duration';
+} from '../../spi/pubsub.spi';
+import { parseDuration } from '../../spi/kit/duration';
 import { ComponentConfigError } from '../../errors/component-config.error';
 
 const DEFAULT_REDELIVER_MS = 1000;

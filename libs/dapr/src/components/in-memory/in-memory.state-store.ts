@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { ETagMismatchError } from '../../errors/state.errors';
-import { evaluateStateQuery, type QueryCandidate } from '../../state/query/state-query.evaluator';
+import { evaluateStateQuery, type QueryCandidate } from '../../spi/kit/state-query.evaluator';
 import { ComponentConfigError } from '../../errors/component-config.error';
-import { parseDuration } from '../../runtime/duration';
-import type { ComponentMetadata } from '../spi/component.spi';
+import { parseDuration } from '../../spi/kit/duration';
+import type { ComponentMetadata } from '../../spi/component.spi';
 import type {
   StateDeleteRequest,
   StateFeature,
@@ -14,7 +14,7 @@ import type {
   StateSetRequest,
   StateStoreDriver,
   StateTransactionOperation,
-} from '../spi/state.spi';
+} from '../../spi/state.spi';
 
 interface Entry {
   data: Buffer;

@@ -1,6 +1,9 @@
-import { registerComponent } from '../../runtime/component-registry';
+import type { DriverRegistration } from '../../spi/driver-registration.spi';
 import { InMemoryPubSub } from './in-memory.pubsub';
 import { InMemoryStateStore } from './in-memory.state-store';
 
-registerComponent({ type: 'pubsub.in-memory', create: () => new InMemoryPubSub() });
-registerComponent({ type: 'state.in-memory', create: () => new InMemoryStateStore() });
+/** The `in-memory` drivers; `components/builtin-drivers.ts` registers them. */
+export const inMemoryDrivers: readonly DriverRegistration[] = [
+  { type: 'pubsub.in-memory', create: () => new InMemoryPubSub() },
+  { type: 'state.in-memory', create: () => new InMemoryStateStore() },
+];

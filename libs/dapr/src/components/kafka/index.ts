@@ -1,6 +1,9 @@
-import { registerComponent } from '../../runtime/component-registry';
+import type { DriverRegistration } from '../../spi/driver-registration.spi';
 import { KafkaPubSub } from './kafka.pubsub';
 import { KafkaBinding } from './kafka.binding';
 
-registerComponent({ type: 'pubsub.kafka', create: () => new KafkaPubSub() });
-registerComponent({ type: 'bindings.kafka', create: () => new KafkaBinding() });
+/** The `kafka` drivers; `components/builtin-drivers.ts` registers them. */
+export const kafkaDrivers: readonly DriverRegistration[] = [
+  { type: 'pubsub.kafka', create: () => new KafkaPubSub() },
+  { type: 'bindings.kafka', create: () => new KafkaBinding() },
+];

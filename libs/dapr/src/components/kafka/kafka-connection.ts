@@ -2,8 +2,8 @@ import type { ConnectionOptions } from 'node:tls';
 import type { KafkaConfig, logCreator, SASLOptions } from 'kafkajs';
 import { Logger } from '@nestjs/common';
 import { MissingMetadataError } from '../../errors/component-config.error';
-import type { ComponentMetadata } from '../spi/component.spi';
-import { MetadataReader } from '../metadata-reader';
+import type { ComponentMetadata } from '../../spi/component.spi';
+import { MetadataReader } from '../../spi/kit/metadata-reader';
 
 export type KafkaAuthType = 'none' | 'password' | 'mtls' | 'certificate';
 const AUTH_TYPES: readonly KafkaAuthType[] = ['none', 'password', 'mtls', 'certificate'];

@@ -1,9 +1,9 @@
-import { SubscriptionSet } from '../subscription-set';
+import { SubscriptionSet } from '../../spi/kit/subscription-set';
 import type { Admin, CompressionTypes, IHeaders, Kafka, Message, Producer } from 'kafkajs';
 import { Logger } from '@nestjs/common';
 import { MessageTooLargeError } from '../../errors/message-too-large.error';
-import { loadPackage } from '../../runtime/load-package';
-import type { ComponentMetadata } from '../spi/component.spi';
+import { loadPackage } from '../../spi/kit/load-package';
+import type { ComponentMetadata } from '../../spi/component.spi';
 import type {
   BulkPublishDriverResponse,
   BulkPublishRequest,
@@ -13,8 +13,8 @@ import type {
   PublishRequest,
   SubscribeRequest,
   SubscriptionHandle,
-} from '../spi/pubsub.spi';
-import { MetadataReader } from '../metadata-reader';
+} from '../../spi/pubsub.spi';
+import { MetadataReader } from '../../spi/kit/metadata-reader';
 import { Fnv1aPartitioner } from './fnv1a.partitioner';
 import { kafkaClientConfig, parseKafkaConnection, type KafkaConnectionSettings } from './kafka-connection';
 import { createRangeAssigner } from './range.assigner';

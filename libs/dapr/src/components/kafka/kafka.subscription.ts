@@ -5,7 +5,7 @@ import type {
   PubSubHandler,
   PubSubMessage,
   SubscriptionHandle,
-} from '../spi/pubsub.spi';
+} from '../../spi/pubsub.spi';
 import type { KafkaConnectionSettings } from './kafka-connection';
 
 /** How long to wait before handing a message the handler asked to RETRY back to it. */

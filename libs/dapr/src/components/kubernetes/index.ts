@@ -1,4 +1,7 @@
-import { registerComponent } from '../../runtime/component-registry';
+import type { DriverRegistration } from '../../spi/driver-registration.spi';
 import { KubernetesNameResolver } from './kubernetes.name-resolver';
 
-registerComponent({ type: 'nameresolution.kubernetes', create: () => new KubernetesNameResolver() });
+/** The `kubernetes` drivers; `components/builtin-drivers.ts` registers them. */
+export const kubernetesDrivers: readonly DriverRegistration[] = [
+  { type: 'nameresolution.kubernetes', create: () => new KubernetesNameResolver() },
+];

@@ -1,5 +1,5 @@
-import type { ComponentMetadata } from '../spi/component.spi';
-import type { NameResolverDriver, ResolveRequest } from '../spi/name-resolver.spi';
+import type { ComponentMetadata } from '../../spi/component.spi';
+import type { NameResolverDriver, ResolveRequest } from '../../spi/name-resolver.spi';
 import { ComponentConfigError } from '../../errors/component-config.error';
 
 const TYPE = 'nameresolution.kubernetes';
@@ -24,7 +24,7 @@ export class KubernetesNameResolver implements NameResolverDriver {
   constructor(private readonly configuration: Record<string, unknown> = {}) {}
 
   async init(metadata?: ComponentMetadata): Promise<void> {
-    const c: Record<string, unknown> = { ...this.configuration, ...(metadata?.properties ?? {}) };
+    const c: Record<string, unknown> = { ...this.configuration, ...(metadata?.configuration ?? {}), ...(metadata?.properties ?? {}) };
     if (c.template !== undefined) this.template = String(c.template);
     if (c.clusterDomain !== undefined) this.clusterDomain = String(c.clusterDomain);
     if (c.port !== undefined) this.port = String(c.port);

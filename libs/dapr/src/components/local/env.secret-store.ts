@@ -1,5 +1,5 @@
-import type { ComponentMetadata } from '../spi/component.spi';
-import type { SecretStoreDriver, SecretStoreFeature } from '../spi/secret-store.spi';
+import type { ComponentMetadata } from '../../spi/component.spi';
+import type { SecretStoreDriver, SecretStoreFeature } from '../../spi/secret-store.spi';
 
 /**
  * `secretstores.local.env`: each environment variable is a secret whose only key

@@ -1,8 +1,8 @@
 import { readFile } from 'node:fs/promises';
 import { MissingMetadataError } from '../../errors/component-config.error';
 import { ComponentInitError } from '../../errors/component-init.error';
-import type { ComponentMetadata } from '../spi/component.spi';
-import type { SecretStoreDriver, SecretStoreFeature } from '../spi/secret-store.spi';
+import type { ComponentMetadata } from '../../spi/component.spi';
+import type { SecretStoreDriver, SecretStoreFeature } from '../../spi/secret-store.spi';
 
 /**
  * `secretstores.local.file`: secrets from a JSON file (`secretsFile`). Nested

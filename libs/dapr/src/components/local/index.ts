@@ -1,6 +1,9 @@
-import { registerComponent } from '../../runtime/component-registry';
+import type { DriverRegistration } from '../../spi/driver-registration.spi';
 import { EnvSecretStore } from './env.secret-store';
 import { FileSecretStore } from './file.secret-store';
 
-registerComponent({ type: 'secretstores.local.env', create: () => new EnvSecretStore() });
-registerComponent({ type: 'secretstores.local.file', create: () => new FileSecretStore() });
+/** The `local` drivers; `components/builtin-drivers.ts` registers them. */
+export const localDrivers: readonly DriverRegistration[] = [
+  { type: 'secretstores.local.env', create: () => new EnvSecretStore() },
+  { type: 'secretstores.local.file', create: () => new FileSecretStore() },
+];

@@ -1,4 +1,7 @@
-import { registerComponent } from '../../runtime/component-registry';
+import type { DriverRegistration } from '../../spi/driver-registration.spi';
 import { LocalStorageBinding } from './localstorage.binding';
 
-registerComponent({ type: 'bindings.localstorage', create: () => new LocalStorageBinding() });
+/** The `localstorage` drivers; `components/builtin-drivers.ts` registers them. */
+export const localstorageDrivers: readonly DriverRegistration[] = [
+  { type: 'bindings.localstorage', create: () => new LocalStorageBinding() },
+];

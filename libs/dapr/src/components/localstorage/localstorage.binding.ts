@@ -3,9 +3,9 @@ import { mkdir, readdir, readFile, realpath, rm, stat, writeFile } from 'node:fs
 import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { MissingMetadataError } from '../../errors/component-config.error';
 import { BindingInvokeError, BindingRequestError } from '../../errors/bindings.errors';
-import type { InvokeRequest, InvokeResponse, OutputBindingDriver } from '../spi/bindings.spi';
-import type { ComponentMetadata } from '../spi/component.spi';
-import { MetadataReader } from '../metadata-reader';
+import type { InvokeRequest, InvokeResponse, OutputBindingDriver } from '../../spi/bindings.spi';
+import type { ComponentMetadata } from '../../spi/component.spi';
+import { MetadataReader } from '../../spi/kit/metadata-reader';
 
 const OPERATIONS = ['create', 'get', 'list', 'delete'] as const;
 const JSON_CT = 'application/json';

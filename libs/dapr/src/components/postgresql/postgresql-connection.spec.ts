@@ -1,5 +1,5 @@
 import { ComponentConfigError } from '../../errors/component-config.error';
-import type { ComponentMetadata } from '../spi/component.spi';
+import type { ComponentMetadata } from '../../spi/component.spi';
 import { parseConnectionString, parsePostgresStateSettings } from './postgresql-connection';
 
 const md = (properties: Record<string, string>): ComponentMetadata => ({

@@ -1,9 +1,9 @@
 import { availableParallelism } from 'node:os';
 import type { PoolConfig } from 'pg';
 import { MissingMetadataError } from '../../errors/component-config.error';
-import { parseDuration } from '../../runtime/duration';
-import { MetadataReader } from '../metadata-reader';
-import type { ComponentMetadata } from '../spi/component.spi';
+import { parseDuration } from '../../spi/kit/duration';
+import { MetadataReader } from '../../spi/kit/metadata-reader';
+import type { ComponentMetadata } from '../../spi/component.spi';
 
 /**
  * Settings shared by the PostgreSQL components, read with Dapr's metadata

@@ -1,5 +1,5 @@
 import { StateRequestInvalidError } from '../../errors/state.errors';
-import type { ParsedStateQuery, QueryFilter, Scalar } from '../../state/query/state-query.filter';
+import type { ParsedStateQuery, QueryFilter, Scalar } from '../../spi/state-query.spi';
 
 /** A compiled query: SQL text with `$n` placeholders and its parameters, in order. */
 export interface CompiledStateQuery {

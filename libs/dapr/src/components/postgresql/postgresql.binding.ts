@@ -1,10 +1,10 @@
 import type { Pool, PoolConfig } from 'pg';
 import { MissingMetadataError } from '../../errors/component-config.error';
 import { BindingInvokeError, BindingRequestError } from '../../errors/bindings.errors';
-import { loadPackage } from '../../runtime/load-package';
-import type { InvokeRequest, InvokeResponse, OutputBindingDriver } from '../spi/bindings.spi';
-import type { ComponentMetadata } from '../spi/component.spi';
-import { MetadataReader } from '../metadata-reader';
+import { loadPackage } from '../../spi/kit/load-package';
+import type { InvokeRequest, InvokeResponse, OutputBindingDriver } from '../../spi/bindings.spi';
+import type { ComponentMetadata } from '../../spi/component.spi';
+import { MetadataReader } from '../../spi/kit/metadata-reader';
 
 type Pg = typeof import('pg');
 

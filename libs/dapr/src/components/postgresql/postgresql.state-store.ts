@@ -1,7 +1,7 @@
 import type { Pool, PoolClient, QueryConfig, QueryResult } from 'pg';
 import { Logger } from '@nestjs/common';
-import { loadPackage } from '../../runtime/load-package';
-import type { ComponentMetadata } from '../spi/component.spi';
+import { loadPackage } from '../../spi/kit/load-package';
+import type { ComponentMetadata } from '../../spi/component.spi';
 import type {
   StateBulkGetResponse,
   StateDeleteRequest,
@@ -13,7 +13,7 @@ import type {
   StateSetRequest,
   StateStoreDriver,
   StateTransactionOperation,
-} from '../spi/state.spi';
+} from '../../spi/state.spi';
 import { ExpiredRowCollector } from './postgresql-cleanup';
 import { parsePostgresStateSettings, type PostgresStateSettings } from './postgresql-connection';
 import { performMigrations, stateV1Applied, stateV1Migrations } from './postgresql-migrations';

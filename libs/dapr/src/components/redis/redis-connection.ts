@@ -1,8 +1,8 @@
 import type { Cluster, ClusterOptions, Redis, RedisOptions } from 'ioredis';
 import { MissingMetadataError } from '../../errors/component-config.error';
-import { loadPackage } from '../../runtime/load-package';
-import { MetadataReader } from '../metadata-reader';
-import type { ComponentMetadata } from '../spi/component.spi';
+import { loadPackage } from '../../spi/kit/load-package';
+import { MetadataReader } from '../../spi/kit/metadata-reader';
+import type { ComponentMetadata } from '../../spi/component.spi';
 
 type IoRedis = typeof import('ioredis');
 

@@ -1,5 +1,5 @@
 import type { Logger } from '@nestjs/common';
-import type { DeliveryOutcome, PubSubHandler, PubSubMessage, SubscriptionHandle } from '../spi/pubsub.spi';
+import type { DeliveryOutcome, PubSubHandler, PubSubMessage, SubscriptionHandle } from '../../spi/pubsub.spi';
 import type { RedisClient } from './redis-connection';
 
 export interface RedisStreamSubscriptionOptions {

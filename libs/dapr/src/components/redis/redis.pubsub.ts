@@ -1,6 +1,6 @@
-import { SubscriptionSet } from '../subscription-set';
+import { SubscriptionSet } from '../../spi/kit/subscription-set';
 import { Logger } from '@nestjs/common';
-import type { ComponentMetadata } from '../spi/component.spi';
+import type { ComponentMetadata } from '../../spi/component.spi';
 import type {
   PubSubDriver,
   PubSubFeature,
@@ -8,8 +8,8 @@ import type {
   PublishRequest,
   SubscribeRequest,
   SubscriptionHandle,
-} from '../spi/pubsub.spi';
-import { MetadataReader } from '../metadata-reader';
+} from '../../spi/pubsub.spi';
+import { MetadataReader } from '../../spi/kit/metadata-reader';
 import { closeRedis, connectRedis, parseRedisSettings, type RedisClient, type RedisSettings } from './redis-connection';
 import { RedisStreamSubscription } from './redis-stream.subscription';
 

@@ -1,6 +1,6 @@
 import type { ChainableCommander } from 'ioredis';
 import { ETagInvalidError, ETagMismatchError } from '../../errors/state.errors';
-import type { ComponentMetadata } from '../spi/component.spi';
+import type { ComponentMetadata } from '../../spi/component.spi';
 import type {
   StateDeleteRequest,
   StateFeature,
@@ -9,7 +9,7 @@ import type {
   StateSetRequest,
   StateStoreDriver,
   StateTransactionOperation,
-} from '../spi/state.spi';
+} from '../../spi/state.spi';
 import { closeRedis, connectRedis, parseRedisSettings, type RedisClient } from './redis-connection';
 
 const TYPE = 'state.redis';

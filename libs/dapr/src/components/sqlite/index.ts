@@ -1,8 +1,11 @@
-import { registerComponent } from '../../runtime/component-registry';
+import type { DriverRegistration } from '../../spi/driver-registration.spi';
 import { SqlitePubSub } from './sqlite.pubsub';
 import { SqliteStateStore } from './sqlite.state-store';
 import { SqliteNameResolver } from './sqlite.name-resolver';
 
-registerComponent({ type: 'pubsub.sqlite', create: () => new SqlitePubSub() });
-registerComponent({ type: 'state.sqlite', create: () => new SqliteStateStore() });
-registerComponent({ type: 'nameresolution.sqlite', create: () => new SqliteNameResolver() });
+/** The `sqlite` drivers; `components/builtin-drivers.ts` registers them. */
+export const sqliteDrivers: readonly DriverRegistration[] = [
+  { type: 'pubsub.sqlite', create: () => new SqlitePubSub() },
+  { type: 'state.sqlite', create: () => new SqliteStateStore() },
+  { type: 'nameresolution.sqlite', create: () => new SqliteNameResolver() },
+];

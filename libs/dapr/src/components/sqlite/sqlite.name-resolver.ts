@@ -4,10 +4,10 @@ import { dirname, resolve as resolvePath } from 'node:path';
 import type BetterSqlite3 from 'better-sqlite3';
 import { ComponentConfigError } from '../../errors/component-config.error';
 import { AppNotFoundError } from '../../errors/invocation.errors';
-import { parseDuration } from '../../runtime/duration';
-import { loadPackage } from '../../runtime/load-package';
-import type { ComponentMetadata } from '../spi/component.spi';
-import type { AppRegistration, NameResolverDriver, ResolveRequest } from '../spi/name-resolver.spi';
+import { parseDuration } from '../../spi/kit/duration';
+import { loadPackage } from '../../spi/kit/load-package';
+import type { ComponentMetadata } from '../../spi/component.spi';
+import type { AppRegistration, NameResolverDriver, ResolveRequest } from '../../spi/name-resolver.spi';
 
 const TYPE = 'nameresolution.sqlite';
 export const DEFAULT_NAME_RESOLUTION_DB = '.dapr/nameresolution.db';
@@ -49,7 +49,7 @@ export class SqliteNameResolver implements NameResolverDriver {
   constructor(private readonly configuration: Record<string, unknown> = {}) {}
 
   async init(metadata?: ComponentMetadata): Promise<void> {
-    this.settings = parseSettings({ ...this.configuration, ...(metadata?.properties ?? {}) });
+    this.settings = parseSettings({ ...this.configuration, ...(metadata?.configuration ?? {}), ...(metadata?.properties ?? {}) });
     const Database = await loadPackage<typeof BetterSqlite3>(TYPE, 'better-sqlite3');
     mkdirSync(dirname(this.settings.file), { recursive: true });
     const db = new Database(this.settings.file, { timeout: this.settings.busyTimeoutMs });

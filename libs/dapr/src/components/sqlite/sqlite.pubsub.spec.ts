@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ComponentConfigError } from '../../errors/component-config.error';
-import type { DeliveryOutcome, PubSubMessage } from '../spi/pubsub.spi';
+import type { DeliveryOutcome, PubSubMessage } from '../../spi/pubsub.spi';
 import { SqlitePubSub } from './sqlite.pubsub';
 
 const waitFor = async (check: () => boolean, what: string, ms = 5000) => {

@@ -3,9 +3,9 @@ import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import type BetterSqlite3 from 'better-sqlite3';
 import { ComponentConfigError } from '../../errors/component-config.error';
-import { parseDuration } from '../../runtime/duration';
-import { loadPackage } from '../../runtime/load-package';
-import type { ComponentMetadata } from '../spi/component.spi';
+import { parseDuration } from '../../spi/kit/duration';
+import { loadPackage } from '../../spi/kit/load-package';
+import type { ComponentMetadata } from '../../spi/component.spi';
 import type {
   BulkPublishDriverResponse,
   BulkPublishRequest,
@@ -17,7 +17,7 @@ import type {
   PublishRequest,
   SubscribeRequest,
   SubscriptionHandle,
-} from '../spi/pubsub.spi';
+} from '../../spi/pubsub.spi';
 import { schemaSql } from './sqlite-pubsub.schema';
 
 const TYPE = 'pubsub.sqlite';

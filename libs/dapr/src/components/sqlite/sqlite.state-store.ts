@@ -4,10 +4,10 @@ import { dirname, resolve } from 'node:path';
 import type BetterSqlite3 from 'better-sqlite3';
 import { ComponentConfigError } from '../../errors/component-config.error';
 import { ETagMismatchError } from '../../errors/state.errors';
-import { parseDuration } from '../../runtime/duration';
-import { loadPackage } from '../../runtime/load-package';
-import { evaluateStateQuery, type QueryCandidate } from '../../state/query/state-query.evaluator';
-import type { ComponentMetadata } from '../spi/component.spi';
+import { parseDuration } from '../../spi/kit/duration';
+import { loadPackage } from '../../spi/kit/load-package';
+import { evaluateStateQuery, type QueryCandidate } from '../../spi/kit/state-query.evaluator';
+import type { ComponentMetadata } from '../../spi/component.spi';
 import type {
   StateDeleteRequest,
   StateFeature,
@@ -18,7 +18,7 @@ import type {
   StateSetRequest,
   StateStoreDriver,
   StateTransactionOperation,
-} from '../spi/state.spi';
+} from '../../spi/state.spi';
 
 const TYPE = 'state.sqlite';
 const FEATURES: readonly StateFeature[] = ['ETAG', 'TRANSACTIONAL', 'TTL', 'QUERY_API'];

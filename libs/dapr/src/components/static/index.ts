@@ -1,4 +1,7 @@
-import { registerComponent } from '../../runtime/component-registry';
+import type { DriverRegistration } from '../../spi/driver-registration.spi';
 import { StaticNameResolver } from './static.name-resolver';
 
-registerComponent({ type: 'nameresolution.static', create: () => new StaticNameResolver() });
+/** The `static` drivers; `components/builtin-drivers.ts` registers them. */
+export const staticDrivers: readonly DriverRegistration[] = [
+  { type: 'nameresolution.static', create: () => new StaticNameResolver() },
+];

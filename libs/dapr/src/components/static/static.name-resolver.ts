@@ -1,5 +1,5 @@
-import type { ComponentMetadata } from '../spi/component.spi';
-import type { NameResolverDriver, ResolveRequest } from '../spi/name-resolver.spi';
+import type { ComponentMetadata } from '../../spi/component.spi';
+import type { NameResolverDriver, ResolveRequest } from '../../spi/name-resolver.spi';
 import { ComponentConfigError } from '../../errors/component-config.error';
 import { AppNotFoundError } from '../../errors/invocation.errors';
 
@@ -17,7 +17,7 @@ export class StaticNameResolver implements NameResolverDriver {
   constructor(private readonly configuration: Record<string, unknown> = {}) {}
 
   async init(metadata?: ComponentMetadata): Promise<void> {
-    const apps = this.configuration.apps ?? {};
+    const apps = metadata?.configuration?.apps ?? this.configuration.apps ?? {};
     if (typeof apps !== 'object' || apps === null || Array.isArray(apps)) {
       throw new ComponentConfigError(`${TYPE}: configuration.apps must map app ids to URLs`, undefined, TYPE, 'configuration.apps');
     }

@@ -1,6 +1,6 @@
 import { Logger } from '@nestjs/common';
 import { resolveInboundPolicy } from '../../bindings/inbound-policy';
-import { isInputBinding, type InputBindingDriver, type ReadResponse } from '../../components/spi/bindings.spi';
+import { isInputBinding, type InputBindingDriver, type ReadResponse } from '../../spi/bindings.spi';
 import type { DaprMetrics } from '../../observability/dapr-metrics';
 import { daprTracer } from '../../observability/dapr-tracer';
 import type { ResiliencyService } from '../../resiliency/resiliency.service';

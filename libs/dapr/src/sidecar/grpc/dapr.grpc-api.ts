@@ -1,4 +1,4 @@
-import type { StateConcurrency, StateConsistency } from '../../components/spi/state.spi';
+import type { StateConcurrency, StateConsistency } from '../../spi/state.spi';
 import type { StateOperation, StateSaveItem } from '../../state/state.interfaces';
 import { bindingApiError, secretApiError } from '../api/bindings-secrets-errors';
 import { encodeBindingResponse } from '../api/binding-response';

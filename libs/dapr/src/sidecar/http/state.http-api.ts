@@ -1,5 +1,5 @@
 import type { StateOperation, StateSaveItem } from '../../state/state.interfaces';
-import type { StateConcurrency, StateConsistency } from '../../components/spi/state.spi';
+import type { StateConcurrency, StateConsistency } from '../../spi/state.spi';
 import { stateApiError } from '../api/state-errors';
 import { encodeJsonValue } from '../api/value-bytes';
 import type { SidecarContext } from '../sidecar-context';

@@ -1,34 +1,15 @@
 import { StateRequestInvalidError } from '../../errors/state.errors';
+import type { ComparisonOp, ParsedStateQuery, QueryFilter, QuerySort, Scalar } from '../../spi/state-query.spi';
 
-/**
- * Dapr's state query language (`components-contrib/state/query`): comparison
- * filters `EQ NEQ GT GTE LT LTE` (`{ field: scalar }`), `IN` (`{ field: [..] }`)
- * and `AND` / `OR` over at least two filters. Fields are dotted paths into the
- * JSON value. Parsed once in the block; drivers translate or evaluate the tree.
- */
-export type ComparisonOp = 'EQ' | 'NEQ' | 'GT' | 'GTE' | 'LT' | 'LTE';
-export type Scalar = string | number | boolean | null;
-
-export type QueryFilter =
-  | { op: ComparisonOp; field: string; value: Scalar }
-  | { op: 'IN'; field: string; values: Scalar[] }
-  | { op: 'AND' | 'OR'; filters: QueryFilter[] };
-
-export interface QuerySort {
-  key: string;
-  order: 'ASC' | 'DESC';
-}
-
-export interface ParsedStateQuery {
-  filter?: QueryFilter;
-  sort: QuerySort[];
-  limit?: number;
-  /** Offset decoded from the paging token. */
-  offset: number;
-}
+// The parsed tree is part of the driver SPI; re-exported for the block's callers.
+export type { ComparisonOp, ParsedStateQuery, QueryFilter, QuerySort, Scalar };
 
 const COMPARISONS = new Set(['EQ', 'NEQ', 'GT', 'GTE', 'LT', 'LTE']);
 
+/**
+ * Parses a query in Dapr's state query language (see `spi/state-query.spi.ts`)
+ * once, in the block; drivers translate or evaluate the tree.
+ */
 export function parseStateQuery(query: {
   filter?: object;
   sort?: { key: string; order?: string }[];

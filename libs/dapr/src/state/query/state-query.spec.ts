@@ -1,5 +1,5 @@
 import { StateRequestInvalidError } from 'nest-dapr';
-import { evaluateStateQuery } from './state-query.evaluator';
+import { evaluateStateQuery } from '../../spi/kit/state-query.evaluator';
 import { parseStateQuery } from './state-query.filter';
 
 const items = [

@@ -1,0 +1,14 @@
+import { Module } from '@nestjs/common';
+import { APP_FILTER } from '@nestjs/core';
+import { DaprExceptionFilter, DaprModule } from 'nest-dapr';
+import { AppController } from './app.controller.js';
+import { AppService } from './app.service.js';
+import { OrderEvents } from './orders/order-events.handler.js';
+import { OrdersController } from './orders/orders.controller.js';
+
+@Module({
+  imports: [DaprModule.forRoot({ appId: 'orders', componentsPath: 'components' })],
+  controllers: [AppController, OrdersController],
+  providers: [AppService, OrderEvents, { provide: APP_FILTER, useClass: DaprExceptionFilter }],
+})
+export class AppModule {}

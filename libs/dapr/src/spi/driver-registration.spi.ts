@@ -1,0 +1,15 @@
+import type { Component } from './component.spi';
+
+/**
+ * How a driver offers itself for one Dapr component `spec.type`. Built-in
+ * drivers are listed in `components/builtin-drivers.ts`; an application adds
+ * its own with `DaprModule.forRoot({ drivers: [...] })`, per app.
+ */
+export interface DriverRegistration {
+  /** Full Dapr type, e.g. `state.redis`. */
+  type: string;
+  /** Versions served, default `['v1']`. */
+  versions?: string[];
+  /** Creates an uninitialised driver. Heavy npm clients are loaded later, in `init`. */
+  create: () => Component;
+}
