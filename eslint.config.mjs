@@ -15,6 +15,9 @@ const SRC = 'libs/dapr/src';
  *   driver                      components/<vendor>/: only the SPI, its kit and errors
  *   drivers-index               components/builtin-drivers.ts: the one list of built-in drivers
  *   observability, resiliency   cross-cutting; resiliency records through observability, never back
+ *   operations                  the one operation runner: policy → span → metrics → typed error
+ *   handlers                    the one handler explorer/binder, the built-in inbound policy, and the
+ *                               only file allowed to know Nest internals (handlers/nest-internals.ts)
  *   block                       state, pubsub, bindings, invocation, secrets: each on its own
  *   root, testing               the composition root (module, public barrel) and nest-dapr/testing
  */
@@ -26,6 +29,8 @@ const layers = [
   { type: 'drivers-index', pattern: `${SRC}/components`, partialMatch: false },
   { type: 'observability', pattern: `${SRC}/observability`, partialMatch: false },
   { type: 'resiliency', pattern: `${SRC}/resiliency`, partialMatch: false },
+  { type: 'operations', pattern: `${SRC}/operations`, partialMatch: false },
+  { type: 'handlers', pattern: `${SRC}/handlers`, partialMatch: false },
   { type: 'block', pattern: `${SRC}/(state|pubsub|bindings|invocation|secrets)`, partialMatch: false, capture: ['block'] },
   { type: 'testing', pattern: `${SRC}/testing`, partialMatch: false },
   { type: 'root', pattern: SRC, partialMatch: false },
@@ -72,15 +77,28 @@ export default tseslint.config(
             allow('drivers-index', ['driver', 'spi']),
             allow('observability', ['observability', 'runtime', 'spi', 'errors']),
             allow('resiliency', ['resiliency', 'observability', 'runtime', 'spi', 'errors']),
+            allow('operations', ['operations', 'resiliency', 'observability', 'runtime', 'spi', 'errors']),
+            allow('handlers', ['handlers', 'operations', 'resiliency', 'observability', 'runtime', 'spi', 'errors']),
             {
               from: { element: { type: 'block' } },
               allow: { to: { element: { type: 'block', captured: { block: '{{ from.captured.block }}' } } } },
             },
-            allow('block', ['resiliency', 'observability', 'runtime', 'spi', 'errors']),
-            allow('testing', ['testing', 'root', 'block', 'drivers-index', 'driver', 'resiliency', 'observability', 'runtime', 'spi', 'errors']),
-            allow('root', ['root', 'testing', 'block', 'drivers-index', 'driver', 'resiliency', 'observability', 'runtime', 'spi', 'errors']),
+            allow('block', ['handlers', 'operations', 'resiliency', 'observability', 'runtime', 'spi', 'errors']),
+            allow('testing', ['testing', 'root', 'block', 'drivers-index', 'driver', 'handlers', 'operations', 'resiliency', 'observability', 'runtime', 'spi', 'errors']),
+            allow('root', ['root', 'testing', 'block', 'drivers-index', 'driver', 'handlers', 'operations', 'resiliency', 'observability', 'runtime', 'spi', 'errors']),
           ],
         },
+      ],
+    },
+  },
+  {
+    // Nest internals (deep imports, `@nestjs/*/internal`) only in the one adapter file.
+    files: [`${SRC}/**/*.ts`],
+    ignores: [`${SRC}/handlers/nest-internals.ts`, `${SRC}/**/*.spec.ts`],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        { patterns: [{ group: ['@nestjs/*/*'], message: 'Nest internals belong in libs/dapr/src/handlers/nest-internals.ts only.' }] },
       ],
     },
   },

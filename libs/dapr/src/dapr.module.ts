@@ -7,6 +7,9 @@ import { DAPR_MODULE_OPTIONS, DaprConfigurableModuleClass, type DaprModuleAsyncO
 import { withSidecarMode } from './sidecar/remote/sidecar-mode';
 import type { DaprModuleOptions } from './runtime/dapr-module-options.interface';
 import { SecretsService } from './secrets/secrets.service';
+import { OperationRunner } from './operations/operation-runner';
+import { DaprHandlerBinder } from './handlers/handler-binder';
+import { DaprHandlerExplorer } from './handlers/handler-explorer';
 import { observabilityExports, observabilityProviders } from './observability/observability.providers';
 import { resiliencyExports, resiliencyProviders } from './resiliency/resiliency.providers';
 import { invocationExports, invocationProviders } from './invocation/invocation.providers';
@@ -46,7 +49,7 @@ const componentRegistry: Provider = {
  * Providers of the building blocks. Each block adds its own line here; keep
  * them in dependency order (runtime first).
  */
-const blockProviders: Provider[] = [componentRegistry, ComponentRuntime, runtimeReady, SecretsService, ...observabilityProviders, ...resiliencyProviders, ...invocationProviders, ...bindingsProviders, ...pubsubProviders, ...stateProviders];
+const blockProviders: Provider[] = [componentRegistry, ComponentRuntime, runtimeReady, SecretsService, ...observabilityProviders, ...resiliencyProviders, OperationRunner, DaprHandlerExplorer, DaprHandlerBinder, ...invocationProviders, ...bindingsProviders, ...pubsubProviders, ...stateProviders];
 
 const blockExports = [ComponentRuntime, SecretsService, ...observabilityExports, ...resiliencyExports, ...invocationExports, ...bindingsExports, ...pubsubExports, ...stateExports];
 

@@ -1,14 +1,13 @@
 import { Injectable, Optional } from '@nestjs/common';
-import { isOutputBinding, type OutputBindingDriver } from '../spi/bindings.spi';
+import { isOutputBinding, type InvokeRequest, type OutputBindingDriver } from '../spi/bindings.spi';
 import { DaprError } from '../errors/dapr.error';
 import {
   BindingInvokeError,
   BindingNotFoundError,
   BindingOperationNotSupportedError,
 } from '../errors/bindings.errors';
-import { DaprMetrics } from '../observability/dapr-metrics';
-import { daprTracer } from '../observability/dapr-tracer';
-import type { ResiliencyPolicy } from '../resiliency/resiliency-policy';
+import type { OutboundOperation } from '../operations/operation';
+import { OperationRunner } from '../operations/operation-runner';
 import { ResiliencyService } from '../resiliency/resiliency.service';
 import { ComponentRuntime, type LoadedComponent } from '../runtime/component-runtime';
 import { decodeBindingData, encodeBindingData } from './binding-codec';
@@ -23,16 +22,21 @@ export interface BindingResponse<T> {
  * `bindings/<name>` span whose `traceparent` reaches the component in the
  * request metadata, as Dapr injects it, and Dapr's output binding metrics.
  */
+/** One invocation of an output binding: what the hooks read. */
+interface OutputCall {
+  operation: string;
+}
+
 @Injectable()
 export class BindingsService {
   private readonly outputs = new Map<
     string,
-    { loaded: LoadedComponent<OutputBindingDriver>; ops: Set<string>; list: readonly string[]; policy?: ResiliencyPolicy }
+    { loaded: LoadedComponent<OutputBindingDriver>; ops: Set<string>; list: readonly string[]; invoke: OutboundOperation<OutputCall> }
   >();
 
   constructor(
     private readonly runtime: ComponentRuntime,
-    @Optional() private readonly metrics?: DaprMetrics,
+    private readonly runner: OperationRunner,
     @Optional() private readonly resiliency?: ResiliencyService,
   ) {}
 
@@ -42,25 +46,15 @@ export class BindingsService {
     data?: unknown,
     metadata: Record<string, string> = {},
   ): Promise<BindingResponse<T>> {
-    const { loaded, ops, list, policy } = this.output(name);
-    if (!ops.has(operation.toLowerCase())) throw new BindingOperationNotSupportedError(name, operation, list);
-
-    const start = performance.now();
-    const span = daprTracer.startOutputBindingSpan(name, operation, loaded.type);
-    const reqMetadata = daprTracer.injectTraceContext({ ...metadata }, span);
-    try {
-      const req = { operation, data: encodeBindingData(data), metadata: reqMetadata };
-      // Dapr runs output bindings under the component's outbound policy.
-      const res = policy ? await policy.execute(() => loaded.driver.invoke(req)) : await loaded.driver.invoke(req);
-      daprTracer.endSpan(span);
-      this.metrics?.outputBinding(name, operation, true, performance.now() - start);
-      return { data: decodeBindingData(res.data, res.contentType) as T, metadata: res.metadata ?? {} };
-    } catch (err) {
-      daprTracer.endSpan(span, err);
-      this.metrics?.outputBinding(name, operation, false, performance.now() - start);
-      if (err instanceof DaprError) throw err;
-      throw new BindingInvokeError(name, operation, (err as Error)?.message ?? String(err), {}, { cause: err });
-    }
+    const output = this.output(name);
+    if (!output.ops.has(operation.toLowerCase())) throw new BindingOperationNotSupportedError(name, operation, output.list);
+    const driver = output.loaded.driver;
+    // Built once, inside the span: its traceparent reaches the component in the metadata, as Dapr injects it.
+    let req: InvokeRequest | undefined;
+    const res = await this.runner.run(output.invoke, { operation }, (span) =>
+      driver.invoke((req ??= { operation, data: encodeBindingData(data), metadata: this.runner.tracer.injectTraceContext({ ...metadata }, span) })),
+    );
+    return { data: decodeBindingData(res.data, res.contentType) as T, metadata: res.metadata ?? {} };
   }
 
   private output(name: string) {
@@ -72,11 +66,19 @@ export class BindingsService {
       throw new BindingNotFoundError(name, known, 'output');
     }
     const list = loaded.driver.operations();
+    const { tracer, metrics } = this.runner;
     entry = {
       loaded,
       ops: new Set(list.map((o) => o.toLowerCase())),
       list,
-      policy: this.resiliency?.policyFor({ kind: 'component', name, direction: 'outbound' }),
+      invoke: {
+        // Dapr runs output bindings under the component's outbound policy.
+        policy: this.resiliency?.policyFor({ kind: 'component', name, direction: 'outbound' }),
+        startSpan: (call) => tracer.startOutputBindingSpan(name, call.operation, loaded.type),
+        record: (error, elapsedMs, call) => metrics.outputBinding(name, call.operation, error === undefined, elapsedMs),
+        toError: (err, call) =>
+          err instanceof DaprError ? err : new BindingInvokeError(name, call.operation, (err as Error)?.message ?? String(err), {}, { cause: err }),
+      },
     };
     this.outputs.set(name, entry);
     return entry;

@@ -5,22 +5,19 @@ import {
   type BeforeApplicationShutdown,
   type OnApplicationBootstrap,
 } from '@nestjs/common';
-import { ExternalContextCreator } from '@nestjs/core';
 import { isInputBinding, type InputBindingDriver, type ReadResponse } from '../spi/bindings.spi';
+import { settlesWithin } from '../spi/kit/timeout';
 import { BindingNotFoundError } from '../errors/bindings.errors';
-import { DaprMetrics } from '../observability/dapr-metrics';
-import { daprTracer } from '../observability/dapr-tracer';
-import type { ResiliencyPolicy } from '../resiliency/resiliency-policy';
+import { DRAIN_TIMEOUT_MS } from '../handlers/drain';
+import { DaprHandlerBinder, type BoundHandler } from '../handlers/handler-binder';
+import { inboundPolicyFor } from '../handlers/inbound-policy';
+import type { InboundOperation } from '../operations/operation';
+import { OperationRunner } from '../operations/operation-runner';
 import { ResiliencyService } from '../resiliency/resiliency.service';
 import { ComponentRuntime, type LoadedComponent } from '../runtime/component-runtime';
 import { decodeBindingData, encodeBindingData } from './binding-codec';
-import { BindingHandlersExplorer, type DiscoveredBindingHandler } from './binding-handlers.explorer';
+import { BindingHandlersExplorer } from './binding-handlers.explorer';
 import { DAPR_BINDING_CONTEXT } from './bindings.constants';
-import { resolveInboundPolicy } from './inbound-policy';
-
-type BoundHandler = (data: unknown, metadata: Record<string, string>) => Promise<unknown>;
-
-const DRAIN_TIMEOUT_MS = 10_000;
 
 /**
  * Starts the input bindings that have an `@OnBinding` handler once the app is
@@ -33,12 +30,13 @@ export class InputBindingsManager implements OnApplicationBootstrap, BeforeAppli
   private readonly logger = new Logger('DaprBindings');
   private readonly stops: { name: string; stop: () => Promise<void> }[] = [];
   private readonly inFlight = new Set<Promise<unknown>>();
+  private stopping = false;
 
   constructor(
     private readonly runtime: ComponentRuntime,
     private readonly explorer: BindingHandlersExplorer,
-    private readonly contextCreator: ExternalContextCreator,
-    @Optional() private readonly metrics?: DaprMetrics,
+    private readonly binder: DaprHandlerBinder,
+    private readonly runner: OperationRunner,
     @Optional() private readonly resiliency?: ResiliencyService,
   ) {}
 
@@ -51,7 +49,7 @@ export class InputBindingsManager implements OnApplicationBootstrap, BeforeAppli
         .map((c) => [c.name, c as LoadedComponent<InputBindingDriver>] as const),
     );
     for (const h of handlers.values()) {
-      if (!inputs.has(h.binding)) throw new BindingNotFoundError(h.binding, [...inputs.keys()], 'input');
+      if (!inputs.has(h.meta.name)) throw new BindingNotFoundError(h.meta.name, [...inputs.keys()], 'input');
     }
     for (const [name, loaded] of inputs) {
       const h = handlers.get(name);
@@ -59,16 +57,16 @@ export class InputBindingsManager implements OnApplicationBootstrap, BeforeAppli
         this.logger.debug(`input binding "${name}" has no @OnBinding handler; not reading it`);
         continue;
       }
-      const policy = resolveInboundPolicy(this.resiliency, name);
-      // Bound once: creating the Nest context (pipes, guards, interceptors) per event would cost more than the event.
-      const handler = this.bind(h);
-      const stop = await loaded.driver.read((event) => this.deliver(loaded, handler, policy, event));
+      const handler = this.binder.bind(h, { contextType: DAPR_BINDING_CONTEXT, argNames: ['data', 'metadata'] });
+      const delivery = this.deliveryOf(loaded);
+      const stop = await loaded.driver.read((event) => this.deliver(loaded, handler, delivery, event));
       this.stops.push({ name, stop });
-      this.logger.log(`input binding "${name}" (${loaded.type}) → ${h.label}`);
+      this.logger.log(`input binding "${name}" (${loaded.type}) → ${h.describe}`);
     }
   }
 
   async beforeApplicationShutdown(): Promise<void> {
+    this.stopping = true;
     const stops = this.stops.splice(0);
     await Promise.all(
       stops.map(({ name, stop }) =>
@@ -76,51 +74,35 @@ export class InputBindingsManager implements OnApplicationBootstrap, BeforeAppli
       ),
     );
     if (this.inFlight.size === 0) return;
-    let timer: NodeJS.Timeout | undefined;
-    await Promise.race([
-      Promise.allSettled([...this.inFlight]),
-      new Promise((resolve) => {
-        timer = setTimeout(resolve, DRAIN_TIMEOUT_MS);
-      }),
-    ]);
-    clearTimeout(timer);
+    if (!(await settlesWithin(Promise.allSettled([...this.inFlight]), DRAIN_TIMEOUT_MS))) {
+      this.logger.warn(`${this.inFlight.size} input binding handler(s) still running after ${DRAIN_TIMEOUT_MS} ms; closing anyway`);
+    }
   }
 
-  private bind(h: DiscoveredBindingHandler): BoundHandler {
-    const callback = (h.instance as Record<string, (...args: unknown[]) => unknown>)[h.methodName];
-    return this.contextCreator.create(
-      h.instance,
-      callback,
-      h.methodName,
-      undefined,
-      undefined,
-      undefined,
-      undefined,
-      undefined,
-      DAPR_BINDING_CONTEXT,
-    ) as BoundHandler;
+  /** A delivery of one binding: its inbound policy, a `bindings/<name>` consumer span, `dapr_component_input_binding_*`. */
+  private deliveryOf(loaded: LoadedComponent<InputBindingDriver>): InboundOperation<ReadResponse> {
+    const { tracer, metrics } = this.runner;
+    return {
+      policy: inboundPolicyFor(this.resiliency, loaded.name, () => this.stopping),
+      startSpan: (event) => tracer.startInputBindingSpan(loaded.name, event.metadata, loaded.type),
+      record: (error, elapsedMs) => metrics.inputBinding(loaded.name, error === undefined, elapsedMs),
+    };
   }
 
   private async deliver(
     loaded: LoadedComponent<InputBindingDriver>,
     handler: BoundHandler,
-    policy: ResiliencyPolicy,
+    delivery: InboundOperation<ReadResponse>,
     event: ReadResponse,
   ): Promise<Uint8Array | void> {
-    const start = performance.now();
-    const active = daprTracer.startInputBindingSpan(loaded.name, event.metadata, loaded.type);
     // Dapr posts binding data with Content-Type application/json.
     const data = decodeBindingData(event.data, event.contentType ?? 'application/json');
-    const run = policy.execute(() => daprTracer.runInSpan(active, () => handler(data, { ...event.metadata })));
+    const run = this.runner.deliver(delivery, event, () => handler(data, { ...event.metadata }));
     this.inFlight.add(run);
     try {
       const result = await run;
-      daprTracer.endSpan(active.span);
-      this.metrics?.inputBinding(loaded.name, true, performance.now() - start);
       return result === undefined ? undefined : encodeBindingData(result);
     } catch (err) {
-      daprTracer.endSpan(active.span, err);
-      this.metrics?.inputBinding(loaded.name, false, performance.now() - start);
       this.logger.warn(`input binding "${loaded.name}" handler failed: ${(err as Error)?.message ?? String(err)}`);
       throw err;
     } finally {

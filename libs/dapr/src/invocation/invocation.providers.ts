@@ -1,6 +1,7 @@
 import type { Provider } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
 import { InvocationAccessGuard } from './invocation-access.guard';
+import { InvocationServerMetrics } from './invocation-server.metrics';
 import { InvocationService } from './invocation.service';
 import { NameResolutionService } from './name-resolution.service';
 
@@ -14,6 +15,7 @@ export const invocationProviders: Provider[] = [
   InvocationService,
   InvocationAccessGuard,
   { provide: APP_GUARD, useExisting: InvocationAccessGuard },
+  InvocationServerMetrics,
 ];
 
 export const invocationExports = [InvocationService, NameResolutionService];

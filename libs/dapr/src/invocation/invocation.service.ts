@@ -3,9 +3,9 @@ import type { Span } from '@opentelemetry/api';
 import { Pool } from 'undici';
 import type Dispatcher from 'undici/types/dispatcher';
 import { InvocationError, InvocationTransportError } from '../errors/invocation.errors';
-import { DaprMetrics } from '../observability/dapr-metrics';
-import { DaprTracer } from '../observability/dapr-tracer';
-import { NEVER_ABORTED, type ResiliencyPolicy } from '../resiliency/resiliency-policy';
+import type { OutboundOperation } from '../operations/operation';
+import { OperationRunner } from '../operations/operation-runner';
+import { NEVER_ABORTED } from '../resiliency/resiliency-policy';
 import { ResiliencyService } from '../resiliency/resiliency.service';
 import { ComponentRuntime } from '../runtime/component-runtime';
 import { builtinInvokePolicy } from './builtin-invoke-policy';
@@ -49,6 +49,8 @@ interface Call {
   timeoutMs?: number;
   /** Status of the last answer, for the response metric. */
   status?: number;
+  /** `content-length` of the last answer, for `dapr_http_client_received_bytes`. */
+  receivedBytes?: number;
 }
 
 /**
@@ -62,7 +64,8 @@ interface Call {
 @Injectable()
 export class InvocationService implements OnApplicationShutdown {
   private readonly pools = new Map<string, Pool>();
-  private readonly policies = new Map<string, ResiliencyPolicy | null>();
+  /** One operation per target app: its policy (or the built-in retry), span, metrics. */
+  private readonly operations = new Map<string, OutboundOperation<Call>>();
   private readonly identity?: CallerIdentity;
   private readonly appId: string;
   private readonly namespace: string;
@@ -75,8 +78,7 @@ export class InvocationService implements OnApplicationShutdown {
     runtime: ComponentRuntime,
     private readonly names: NameResolutionService,
     private readonly resiliency: ResiliencyService,
-    private readonly tracer: DaprTracer,
-    private readonly metrics: DaprMetrics,
+    private readonly runner: OperationRunner,
   ) {
     this.appId = runtime.appId;
     this.namespace = runtime.options.namespace ?? '';
@@ -102,33 +104,54 @@ export class InvocationService implements OnApplicationShutdown {
       call.timeoutMs = options.timeoutMs;
       call.deadline = AbortSignal.timeout(options.timeoutMs);
     }
-    const span = this.tracer.startInvocationSpan(appId, method, httpMethod);
-    const metered = this.metrics.active;
-    const started = metered ? performance.now() : 0;
-    if (metered) this.metrics.invocationRequestSent(appId, method);
+    return this.runner.run(this.operations.get(appId) ?? this.operationFor(appId), call, this.attemptFn) as Promise<T>;
+  }
+
+  /** One attempt of a call (made once: the hot path passes it to the runner without a closure). */
+  private readonly attemptFn = (span: Span, signal: AbortSignal, call: Call): Promise<unknown> =>
+    this.runner.metrics.active ? this.measuredAttempt(call, signal, span) : this.attempt(call, signal, span);
+
+  /** An attempt recorded as Dapr's HTTP client records one (`dapr_http_client_*`; 500 for a transport error, as Dapr). */
+  private async measuredAttempt(call: Call, signal: AbortSignal, span: Span): Promise<unknown> {
+    const start = performance.now();
+    call.receivedBytes = 0;
+    let status = 500;
     try {
-      // A user policy wraps every attempt (its timeout and breaker must see the
-      // first one too); the built-in policy only retries, so the first attempt
-      // runs bare and the policy takes over after a failure.
-      const policy = this.userPolicy(appId);
-      let result: T;
-      if (policy) result = (await policy.execute((signal) => this.attempt(call, signal, span))) as T;
-      else {
-        try {
-          result = (await this.attempt(call, NEVER_ABORTED, span)) as T;
-        } catch (first) {
-          result = (await builtinInvokePolicy(httpMethod).continueAfter(first, (signal) => this.attempt(call, signal, span))) as T;
-        }
-      }
-      if (metered) this.metrics.invocationResponseReceived(appId, method, call.status ?? 200, performance.now() - started);
-      this.tracer.endSpan(span);
+      const result = await this.attempt(call, signal, span);
+      status = call.status ?? 200;
       return result;
     } catch (err) {
-      const status = err instanceof InvocationError ? err.status : -1;
-      if (metered) this.metrics.invocationResponseReceived(appId, method, status, performance.now() - started);
-      this.tracer.endSpan(span, err);
+      if (err instanceof InvocationError) status = err.status;
       throw err;
+    } finally {
+      this.runner.metrics.httpClientRequest(call.httpMethod, call.path, status, byteLength(call.body.payload), call.receivedBytes, performance.now() - start);
     }
+  }
+
+  /**
+   * The target app's operation. A user policy wraps every attempt (its timeout
+   * and breaker must see the first one too); the built-in policy only retries,
+   * so the first attempt runs bare and the policy takes over after a failure.
+   */
+  private operationFor(appId: string): OutboundOperation<Call> {
+    const { tracer, metrics } = this.runner;
+    const op: OutboundOperation<Call> = {
+      policy: this.resiliency.policyFor({ kind: 'app', appId }),
+      startSpan: (call) => tracer.startInvocationSpan(call.appId, call.method, call.httpMethod),
+      begin: (call) => metrics.invocationRequestSent(call.appId, call.method),
+      record: (error, elapsedMs, call) =>
+        metrics.invocationResponseReceived(
+          call.appId,
+          call.method,
+          error === undefined ? (call.status ?? 200) : error instanceof InvocationError ? error.status : -1,
+          elapsedMs,
+        ),
+      // Attempts throw typed errors already (InvocationError, InvocationTransportError, ...).
+      toError: (err) => err as Error,
+    };
+    if (!op.policy) op.retryAfterFailure = (first, attempt, call) => builtinInvokePolicy(call.httpMethod).continueAfter(first, attempt);
+    this.operations.set(appId, op);
+    return op;
   }
 
   async onApplicationShutdown(): Promise<void> {
@@ -136,15 +159,6 @@ export class InvocationService implements OnApplicationShutdown {
     const pools = [...this.pools.values()];
     this.pools.clear();
     await Promise.all(pools.map((p) => p.close().catch(() => p.destroy())));
-  }
-
-  private userPolicy(appId: string): ResiliencyPolicy | null {
-    let p = this.policies.get(appId);
-    if (p === undefined) {
-      p = this.resiliency.policyFor({ kind: 'app', appId }) ?? null;
-      this.policies.set(appId, p);
-    }
-    return p;
   }
 
   private async attempt(call: Call, policySignal: AbortSignal, span: Span): Promise<unknown> {
@@ -168,6 +182,7 @@ export class InvocationService implements OnApplicationShutdown {
       throw this.transportError(call, origin, err);
     }
     call.status = res.statusCode;
+    if (call.receivedBytes !== undefined) call.receivedBytes = Number(headerValue(res.headers, 'content-length') ?? 0) || 0;
     if (res.statusCode < 200 || res.statusCode > 299) {
       const body = await decodeErrorBody(res);
       throw new InvocationError(call.appId, call.method, res.statusCode, body, res.headers);
@@ -204,7 +219,7 @@ export class InvocationService implements OnApplicationShutdown {
       });
     }
     // The invocation span (or, with no SDK, the caller's own context) travels as traceparent/tracestate.
-    this.tracer.injectTraceContext(headers, span);
+    this.runner.tracer.injectTraceContext(headers, span);
     return headers;
   }
 
@@ -235,6 +250,11 @@ export class InvocationService implements OnApplicationShutdown {
     }
     return new InvocationTransportError(call.appId, call.method, origin, e?.code ?? e?.cause?.code, e?.message ?? String(err), { cause: err });
   }
+}
+
+function byteLength(payload: string | Uint8Array | undefined): number {
+  if (payload === undefined) return 0;
+  return typeof payload === 'string' ? Buffer.byteLength(payload) : payload.byteLength;
 }
 
 function buildPath(method: string, query?: Record<string, string>): string {

@@ -1,5 +1,6 @@
 import 'reflect-metadata';
 import { Inject, Injectable } from '@nestjs/common';
+import { HandlerMetadata, readHandlerMetadata } from '../handlers/handler-metadata';
 import { INVOKE_METHOD_METADATA, INVOKE_PARAMS_METADATA, INVOKE_SERVICE_METADATA } from './invocation.constants';
 import type { InvokeHttpMethod, InvokeOptions } from './invocation.interfaces';
 import { InvocationService } from './invocation.service';
@@ -46,15 +47,17 @@ const INVOKER = '__daprInvocationService';
  */
 export function InvokeService(appId: string): ClassDecorator {
   return (target) => {
-    Reflect.defineMetadata(INVOKE_SERVICE_METADATA, appId, target);
+    HandlerMetadata(INVOKE_SERVICE_METADATA, appId)(target);
     Injectable()(target);
     Inject(InvocationService)(target.prototype as object, INVOKER);
     const proto = target.prototype as Record<string, unknown>;
     for (const name of Object.getOwnPropertyNames(proto)) {
       if (name === 'constructor') continue;
-      const meta = Reflect.getMetadata(INVOKE_METHOD_METADATA, proto, name) as InvokeMethodMetadata | undefined;
+      const method = proto[name];
+      if (typeof method !== 'function') continue;
+      const meta = invokeMethodOf(method);
       if (!meta) continue;
-      const params = ((Reflect.getMetadata(INVOKE_PARAMS_METADATA, proto, name) as ParamMetadata[] | undefined) ?? []).slice();
+      const params = (invokeParamsOf(method) ?? []).slice();
       const remote = function (this: Record<string, unknown>, ...args: unknown[]): Promise<unknown> {
         const service = this[INVOKER] as InvocationService | undefined;
         if (!service) {
@@ -82,9 +85,22 @@ export function remoteCall<T = never>(..._args: unknown[]): Promise<T> {
 
 function route(httpMethod: InvokeHttpMethod) {
   return (path = '', options: InvokeMethodOptions = {}): MethodDecorator =>
-    (target, key) => {
-      Reflect.defineMetadata(INVOKE_METHOD_METADATA, { httpMethod, path, options } satisfies InvokeMethodMetadata, target, key);
-    };
+    HandlerMetadata<string, InvokeMethodMetadata>(INVOKE_METHOD_METADATA, { httpMethod, path, options });
+}
+
+/** The `@InvokeGet`/`@InvokePost`/... metadata of a client method, or undefined. */
+export function invokeMethodOf(method: object): InvokeMethodMetadata | undefined {
+  return readHandlerMetadata<InvokeMethodMetadata>(INVOKE_METHOD_METADATA, method);
+}
+
+/** The `@PathParam`/`@InvokeBody`/... parameters of a client method, or undefined. */
+export function invokeParamsOf(method: object): ParamMetadata[] | undefined {
+  return readHandlerMetadata<ParamMetadata[]>(INVOKE_PARAMS_METADATA, method);
+}
+
+/** The app id of an `@InvokeService` client class, or undefined. */
+export function invokeServiceOf(target: object): string | undefined {
+  return readHandlerMetadata<string>(INVOKE_SERVICE_METADATA, target);
 }
 
 export const InvokeGet = route('GET');
@@ -93,11 +109,13 @@ export const InvokePut = route('PUT');
 export const InvokePatch = route('PATCH');
 export const InvokeDelete = route('DELETE');
 
+// Parameter decorators run before the method's own decorators, on the same method function.
 function param(kind: ParamKind, name?: string): ParameterDecorator {
   return (target, key, index) => {
     if (key === undefined) return;
-    const list = (Reflect.getMetadata(INVOKE_PARAMS_METADATA, target, key) as ParamMetadata[] | undefined) ?? [];
-    Reflect.defineMetadata(INVOKE_PARAMS_METADATA, [...list, { index, kind, name }], target, key);
+    const method = (target as Record<string | symbol, unknown>)[key] as object;
+    const list = invokeParamsOf(method) ?? [];
+    Reflect.defineMetadata(INVOKE_PARAMS_METADATA, [...list, { index, kind, name }], method);
   };
 }
 

@@ -9,11 +9,26 @@ const LATENCY_BUCKETS_MS = [
   1000, 2000, 5000, 10000, 20000, 50000, 100000,
 ];
 
+// Byte-size buckets, Dapr's defaultSizeDistribution (pkg/diagnostics/http_monitoring.go).
+const SIZE_BUCKETS_BYTES = [1024, 2048, 4096, 16384, 65536, 262144, 1048576, 4194304, 16777216, 67108864, 268435456, 1073741824, 4294967296];
+
 interface Instruments {
   pubsubIngressCount: Counter;
   pubsubIngressLatencies: Histogram;
   pubsubEgressCount: Counter;
   pubsubEgressLatencies: Histogram;
+  pubsubEgressBulkCount: Counter;
+  pubsubEgressBulkEventCount: Counter;
+  pubsubEgressBulkLatencies: Histogram;
+  httpServerRequestCount: Counter;
+  httpServerResponseCount: Counter;
+  httpServerLatency: Histogram;
+  httpServerRequestBytes: Histogram;
+  httpServerResponseBytes: Histogram;
+  httpClientSentBytes: Histogram;
+  httpClientReceivedBytes: Histogram;
+  httpClientRoundtripLatency: Histogram;
+  httpClientCompletedCount: Counter;
   stateCount: Counter;
   stateLatencies: Histogram;
   outputBindingCount: Counter;
@@ -51,6 +66,8 @@ function createInstruments(provider: MeterProvider): Instruments {
   const m = provider.getMeter(DAPR_METER_NAME);
   const latency = (name: string, description: string) =>
     m.createHistogram(name, { description, unit: 'ms', advice: { explicitBucketBoundaries: LATENCY_BUCKETS_MS } });
+  const size = (name: string, description: string) =>
+    m.createHistogram(name, { description, unit: 'By', advice: { explicitBucketBoundaries: SIZE_BUCKETS_BYTES } });
   return {
     pubsubIngressCount: m.createCounter('dapr_component_pubsub_ingress_count', {
       description: 'The number of incoming messages arriving from the pub/sub component.',
@@ -63,6 +80,33 @@ function createInstruments(provider: MeterProvider): Instruments {
       description: 'The number of outgoing messages published to the pub/sub component.',
     }),
     pubsubEgressLatencies: latency('dapr_component_pubsub_egress_latencies', 'The latency of the response from the pub/sub component.'),
+    pubsubEgressBulkCount: m.createCounter('dapr_component_pubsub_egress_bulk_count', {
+      description: 'The number of bulk publish calls to the pub/sub component.',
+    }),
+    pubsubEgressBulkEventCount: m.createCounter('dapr_component_pubsub_egress_bulk_event_count', {
+      description: 'The number of outgoing messages to the pub/sub component published through bulk publish API.',
+    }),
+    pubsubEgressBulkLatencies: latency(
+      'dapr_component_pubsub_egress_bulk_latencies',
+      'The latency of the response for the bulk publish call from the pub/sub component.',
+    ),
+    httpServerRequestCount: m.createCounter('dapr_http_server_request_count', {
+      description: 'Count of HTTP requests processed by the server.',
+    }),
+    httpServerResponseCount: m.createCounter('dapr_http_server_response_count', { description: 'The number of HTTP responses' }),
+    httpServerLatency: latency('dapr_http_server_latency', 'HTTP request end-to-end latency in server.'),
+    httpServerRequestBytes: size('dapr_http_server_request_bytes', 'HTTP request body size if set as ContentLength (uncompressed) in server.'),
+    httpServerResponseBytes: size('dapr_http_server_response_bytes', 'HTTP response body size (uncompressed) in server.'),
+    httpClientSentBytes: size('dapr_http_client_sent_bytes', 'Total bytes sent in request body (not including headers)'),
+    httpClientReceivedBytes: size(
+      'dapr_http_client_received_bytes',
+      'Total bytes received in response bodies (not including headers but including error responses with bodies)',
+    ),
+    httpClientRoundtripLatency: latency(
+      'dapr_http_client_roundtrip_latency',
+      'Time between first byte of request headers sent to last byte of response received, or terminal error',
+    ),
+    httpClientCompletedCount: m.createCounter('dapr_http_client_completed_count', { description: 'Count of completed requests' }),
     stateCount: m.createCounter('dapr_component_state_count', { description: 'The number of operations performed on the state component.' }),
     stateLatencies: latency('dapr_component_state_latencies', 'The latency of the operations performed on the state component.'),
     outputBindingCount: m.createCounter('dapr_component_output_binding_count', {
@@ -140,6 +184,52 @@ export class DaprMetrics {
     const attrs = { ...this.base(component), topic, success: String(success) };
     i.pubsubEgressCount.add(1, attrs);
     i.pubsubEgressLatencies.record(elapsedMs, attrs);
+  }
+
+  /**
+   * A bulk publish settled (Dapr's BulkPubsubEgressEvent): `success` only when
+   * every entry went out; `published` entries are added to the event count.
+   */
+  pubsubEgressBulk(component: string, topic: string, success: boolean, published: number, elapsedMs: number): void {
+    const i = instruments();
+    if (!i) return;
+    const attrs = { ...this.base(component), topic, success: String(success) };
+    i.pubsubEgressBulkCount.add(1, attrs);
+    if (published > 0) i.pubsubEgressBulkEventCount.add(published, { ...this.base(component), topic, success: 'true' });
+    i.pubsubEgressBulkLatencies.record(elapsedMs, attrs);
+  }
+
+  /**
+   * An HTTP request this app made as Dapr's HTTP client does (service
+   * invocation): `dapr_http_client_*` with Dapr's labels `app_id`, `method`,
+   * `path`, `status` (`status` is the HTTP status, or 500 for a transport
+   * error as Dapr records it). `path` is the request path without the query.
+   */
+  httpClientRequest(method: string, path: string, status: number, sentBytes: number, receivedBytes: number, elapsedMs: number): void {
+    const i = instruments();
+    if (!i) return;
+    const label = httpMetricPath(path);
+    const verb = httpMetricMethod(method);
+    i.httpClientSentBytes.record(sentBytes, { app_id: this.appId, method: verb, path: label });
+    const attrs = { app_id: this.appId, method: verb, path: label, status: String(status) };
+    i.httpClientCompletedCount.add(1, attrs);
+    i.httpClientRoundtripLatency.record(elapsedMs, attrs);
+    i.httpClientReceivedBytes.record(receivedBytes, { app_id: this.appId });
+  }
+
+  /**
+   * An HTTP request this app served as Dapr's HTTP server records it (the
+   * service invocations it receives): `dapr_http_server_*`, same labels.
+   */
+  httpServerRequest(method: string, path: string, status: number, requestBytes: number, responseBytes: number, elapsedMs: number): void {
+    const i = instruments();
+    if (!i) return;
+    const attrs = { app_id: this.appId, method: httpMetricMethod(method), path: httpMetricPath(path), status: String(status) };
+    i.httpServerRequestCount.add(1, attrs);
+    i.httpServerLatency.record(elapsedMs, attrs);
+    i.httpServerResponseCount.add(1, attrs);
+    i.httpServerRequestBytes.record(requestBytes, { app_id: this.appId });
+    i.httpServerResponseBytes.record(responseBytes, { app_id: this.appId });
   }
 
   /** `operation`: get | set | delete | bulk_get | bulk_set | bulk_delete | transaction | query. */
@@ -242,6 +332,33 @@ export class DaprMetrics {
       });
     }
   }
+}
+
+const HTTP_VERBS = new Set(['GET', 'PUT', 'POST', 'PATCH', 'DELETE', 'HEAD', 'OPTIONS', 'CONNECT', 'TRACE']);
+
+/** Dapr's `method` label: the verb, or `UNKNOWN` for anything else. */
+function httpMetricMethod(method: string): string {
+  const verb = method.toUpperCase();
+  return HTTP_VERBS.has(verb) ? verb : 'UNKNOWN';
+}
+
+/**
+ * Dapr's `path` label with its default `http.increasedCardinality: true`
+ * (convertPathToMetricLabel): the path without query, `//` collapsed, a
+ * leading `/`; the key of state and secret API paths and actor ids folded
+ * so that they do not explode the series count.
+ */
+export function httpMetricPath(raw: string): string {
+  const q = raw.indexOf('?');
+  let path = q < 0 ? raw : raw.slice(0, q);
+  while (path.includes('//')) path = path.replaceAll('//', '/');
+  if (!path.startsWith('/')) path = '/' + path;
+  const parts = path.slice(1).split('/');
+  if (parts.length < 3) return path;
+  if (parts[0] === 'actors') return [parts[0], parts[1], '{id}', ...parts.slice(3)].join('/');
+  if (parts[1] === 'state' || parts[1] === 'secrets') return '/' + parts.slice(0, 3).join('/');
+  if (parts[1] === 'actors' && parts.length >= 5) return '/' + [parts[0], parts[1], parts[2], '{id}', parts[4]].join('/');
+  return path;
 }
 
 /** Milliseconds since `start` (a `performance.now()` reading). */

@@ -15,7 +15,7 @@ import {
   type Tracer,
   type TracerProvider,
 } from '@opentelemetry/api';
-import { extractTraceContext, writeTraceHeaders, type TraceCarrier } from './trace-context';
+import { extractTraceContext, randomSpanContext, writeTraceHeaders, type TraceCarrier } from './trace-context';
 
 /** Instrumentation scope of every span the library emits. */
 export const DAPR_TRACER_NAME = 'nest-dapr';
@@ -34,6 +34,9 @@ export interface ActiveSpan {
   span: Span;
   context: Context;
 }
+
+/** Where a span sits in a call chain; decides what happens outside any trace (see `DaprTracer.start`). */
+type SpanScope = 'leaf' | 'outbound' | 'inbound';
 
 // One options object per kind: the unsampled path must not allocate per call.
 const PRODUCER: SpanOptions = { kind: SpanKind.PRODUCER };
@@ -71,16 +74,21 @@ export class DaprTracer {
    * sampled: Dapr samples ParentBased, so the child could only be a
    * non-recording span; wrapping the parent's context propagates the same
    * trace (flags 00) without generating ids or asking the sampler (~8 µs → ~0.1 µs).
-   * `leaf` spans (state, output bindings) join an existing trace only: a call
-   * made outside any trace does not start one.
+   * Outside any trace, `scope` decides: a `leaf` (state, output bindings) does
+   * not start one; an `outbound` call (publish, invoke) always carries a trace
+   * context as Dapr's does, a fresh unsampled one when no SDK could start a
+   * real span; an `inbound` delivery without a parent and without an SDK has
+   * nothing to record or pass on.
    */
-  private start(name: string, options: SpanOptions, parent: Context, leaf = false): Span {
+  private start(name: string, options: SpanOptions, parent: Context, scope: SpanScope): Span {
     const sc = trace.getSpanContext(parent);
     if (sc && hasIds(sc)) {
       if ((sc.traceFlags & TraceFlags.SAMPLED) === 0) return trace.wrapSpanContext(sc);
-    } else if (leaf || !this.sdkInstalled()) {
-      // A root without an SDK could only be the no-op tracer's invalid span: skip asking for it.
+    } else if (scope === 'leaf') {
       return NOT_TRACED;
+    } else if (!this.sdkInstalled()) {
+      // A root without an SDK could only be the no-op tracer's invalid span: skip asking for it.
+      return scope === 'outbound' ? trace.wrapSpanContext(randomSpanContext()) : NOT_TRACED;
     }
     return this.tracer.startSpan(name, options, parent);
   }
@@ -93,7 +101,7 @@ export class DaprTracer {
 
   /** One span per publish (kind PRODUCER), child of the active context. Inject it into the CloudEvent. */
   startProducerSpan(target: MessagingSpanTarget, parent: Context = context.active()): Span {
-    const span = this.start(`pubsub/${target.topic}`, PRODUCER, parent);
+    const span = this.start(`pubsub/${target.topic}`, PRODUCER, parent, 'outbound');
     if (span.isRecording()) span.setAttributes(messagingAttributes(target, 'send', 'publish'));
     return span;
   }
@@ -109,7 +117,7 @@ export class DaprTracer {
     tracestate?: string,
   ): ActiveSpan {
     const parent = carrierContext(parentTraceparent, tracestate);
-    const span = this.start(`pubsub/${target.topic}`, CONSUMER, parent);
+    const span = this.start(`pubsub/${target.topic}`, CONSUMER, parent, 'inbound');
     if (span.isRecording()) span.setAttributes(messagingAttributes(target, 'process', 'process'));
     return { span, context: activeContext(parent, span) };
   }
@@ -119,7 +127,7 @@ export class DaprTracer {
    * get, set, delete, bulk_get, bulk_set, bulk_delete, transaction, query.
    */
   startStateSpan(store: string, operation: string, componentType?: string, parent: Context = context.active()): Span {
-    const span = this.start(`state/${store}/${operation}`, CLIENT, parent, true);
+    const span = this.start(`state/${store}/${operation}`, CLIENT, parent, 'leaf');
     if (span.isRecording()) {
       span.setAttributes({
         'db.system': vendorOf(componentType) ?? 'state',
@@ -155,7 +163,7 @@ export class DaprTracer {
 
   /** An output binding call (kind CLIENT), named like Dapr's `bindings/<name>`. */
   startOutputBindingSpan(name: string, operation: string, componentType?: string, parent: Context = context.active()): Span {
-    const span = this.start(`bindings/${name}`, CLIENT, parent, true);
+    const span = this.start(`bindings/${name}`, CLIENT, parent, 'leaf');
     if (span.isRecording()) {
       span.setAttributes({
         'db.system': 'bindings',
@@ -173,7 +181,7 @@ export class DaprTracer {
   /** An input binding delivery (kind CONSUMER), parented on `traceparent` in the event metadata if any. */
   startInputBindingSpan(name: string, carrier?: TraceCarrier, componentType?: string): ActiveSpan {
     const parent = carrierContext(carrier);
-    const span = this.start(`bindings/${name}`, CONSUMER, parent);
+    const span = this.start(`bindings/${name}`, CONSUMER, parent, 'inbound');
     if (span.isRecording()) {
       span.setAttributes({
         'messaging.system': 'bindings',
@@ -189,7 +197,7 @@ export class DaprTracer {
 
   /** A service invocation from this app (kind CLIENT). Inject it into the request headers. */
   startInvocationSpan(appId: string, method: string, httpMethod?: string, parent: Context = context.active()): Span {
-    const span = this.start(`CallLocal/${appId}/${method}`, CLIENT, parent);
+    const span = this.start(`CallLocal/${appId}/${method}`, CLIENT, parent, 'outbound');
     if (span.isRecording()) span.setAttributes(invocationAttributes(appId, method, httpMethod));
     return span;
   }
@@ -197,7 +205,7 @@ export class DaprTracer {
   /** The server side of an invocation (kind SERVER), parented on the caller's headers. */
   startServerInvocationSpan(appId: string, method: string, headers?: TraceCarrier, httpMethod?: string): ActiveSpan {
     const parent = carrierContext(headers);
-    const span = this.start(`CallLocal/${appId}/${method}`, SERVER, parent);
+    const span = this.start(`CallLocal/${appId}/${method}`, SERVER, parent, 'inbound');
     if (span.isRecording()) span.setAttributes(invocationAttributes(appId, method, httpMethod));
     return { span, context: activeContext(parent, span) };
   }
@@ -205,7 +213,7 @@ export class DaprTracer {
   /** An incoming request that is not an invocation (kind SERVER), parented on its `traceparent` header. */
   startServerSpan(name: string, headers?: TraceCarrier, httpMethod?: string): ActiveSpan {
     const parent = carrierContext(headers);
-    const span = this.start(name, SERVER, parent);
+    const span = this.start(name, SERVER, parent, 'inbound');
     if (span.isRecording() && httpMethod) span.setAttribute('http.request.method', httpMethod);
     return { span, context: activeContext(parent, span) };
   }

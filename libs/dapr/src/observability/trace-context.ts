@@ -1,3 +1,4 @@
+import { randomFillSync } from 'node:crypto';
 import {
   createTraceState,
   INVALID_SPANID,
@@ -31,6 +32,31 @@ export function formatTraceparent(sc: SpanContext): string | undefined {
   }
   const flags = (sc.traceFlags & TraceFlags.SAMPLED) === TraceFlags.SAMPLED ? '01' : '00';
   return `00-${sc.traceId}-${sc.spanId}-${flags}`;
+}
+
+// Fresh ids come from a pooled random buffer: one fill per 256 span contexts, no RNG call per publish or invoke.
+const ID_BYTES = 24;
+const RANDOM_POOL = Buffer.allocUnsafe(ID_BYTES * 256);
+let randomOffset = RANDOM_POOL.length;
+
+/**
+ * A new, unsampled span context (flags `00`) with random ids. Dapr always
+ * sends a `traceparent` on invocations and publishes, even when nothing is
+ * sampled, so that the logs of a call chain can be correlated; without a
+ * tracer SDK this is what nest-dapr sends.
+ */
+export function randomSpanContext(): SpanContext {
+  if (randomOffset + ID_BYTES > RANDOM_POOL.length) {
+    randomFillSync(RANDOM_POOL);
+    randomOffset = 0;
+  }
+  const start = randomOffset;
+  randomOffset += ID_BYTES;
+  return {
+    traceId: RANDOM_POOL.toString('hex', start, start + 16),
+    spanId: RANDOM_POOL.toString('hex', start + 16, start + ID_BYTES),
+    traceFlags: TraceFlags.NONE,
+  };
 }
 
 /** Parses a W3C `traceparent` (+ optional `tracestate`) into a remote span context. */

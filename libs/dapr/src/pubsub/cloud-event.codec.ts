@@ -1,7 +1,8 @@
-import { randomFillSync, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { context, trace, type SpanContext } from '@opentelemetry/api';
 import { PubSubCloudEventError, PubSubMetadataError } from '../errors/pubsub.errors';
 import { parseDuration } from '../spi/kit/duration';
+import { formatTraceparent, randomSpanContext } from '../observability/trace-context';
 import { CLOUD_EVENT_SPEC_VERSION, CLOUD_EVENT_TYPE, CLOUDEVENTS_CONTENT_TYPE } from './pubsub.constants';
 import type { CloudEvent, PublishOptions } from './pubsub.interfaces';
 
@@ -109,32 +110,25 @@ export function ttlMsOf(metadata: Record<string, string>): number | undefined {
   return undefined;
 }
 
-// Random trace ids come from a pooled buffer: one hex string per publish, no per-call RNG call.
-const RANDOM_POOL = Buffer.allocUnsafe(24 * 256);
-let randomOffset = RANDOM_POOL.length;
-function randomTraceparent(): string {
-  if (randomOffset + 24 > RANDOM_POOL.length) {
-    randomFillSync(RANDOM_POOL);
-    randomOffset = 0;
-  }
-  const hex = RANDOM_POOL.toString('hex', randomOffset, (randomOffset += 24));
-  return `00-${hex.slice(0, 32)}-${hex.slice(32)}-00`;
-}
-
 // Set by traceparentOf() next to its return value, so the hot path allocates no pair object.
 let lastTracestate = '';
 
-/** The publish's traceparent (overrides, the given span, the active span, or a fresh one). */
+/**
+ * The publish's traceparent: metadata overrides, else the producer span's
+ * context (or the active one), else a fresh unsampled context, as daprd
+ * always stamps one.
+ */
 function traceparentOf(overrides: Record<string, string> | undefined, span: SpanContext | undefined): string {
   const override = overrides?.traceparent ?? overrides?.traceid;
   lastTracestate = overrides?.tracestate ?? '';
   if (override !== undefined) return override;
   const sc = span ?? trace.getSpanContext(context.active());
-  if (sc && trace.isSpanContextValid(sc)) {
+  const traceparent = sc && formatTraceparent(sc);
+  if (traceparent) {
     if (overrides?.tracestate === undefined) lastTracestate = sc.traceState?.serialize() ?? '';
-    return `00-${sc.traceId}-${sc.spanId}-${sc.traceFlags & 1 ? '01' : '00'}`;
+    return traceparent;
   }
-  return randomTraceparent();
+  return formatTraceparent(randomSpanContext())!;
 }
 
 /** `,"data":...` or `,"data_base64":"..."` for the envelope, as daprd fills them from body and content type. */
@@ -164,29 +158,16 @@ function dataJson(data: unknown, contentType: string): string {
   return json === undefined ? '' : `,"data":${json}`;
 }
 
-/**
- * Stamps the W3C trace context of the publish: the active span when the app
- * traces, otherwise a fresh unsampled context, as daprd always stamps one.
- */
+/** Stamps the W3C trace context of the publish on an app-supplied CloudEvent (see `traceparentOf`). */
 function stampTrace(
   event: Record<string, unknown>,
   overrides: Record<string, string> | undefined,
   span: SpanContext | undefined,
 ): void {
-  let traceparent = overrides?.traceparent ?? overrides?.traceid;
-  let tracestate = overrides?.tracestate;
-  if (traceparent === undefined) {
-    const sc = span ?? trace.getSpanContext(context.active());
-    if (sc && trace.isSpanContextValid(sc)) {
-      traceparent = `00-${sc.traceId}-${sc.spanId}-${sc.traceFlags & 1 ? '01' : '00'}`;
-      tracestate ??= sc.traceState?.serialize();
-    } else {
-      traceparent = randomTraceparent();
-    }
-  }
+  const traceparent = traceparentOf(overrides, span);
   event.traceid = traceparent;
   event.traceparent = traceparent;
-  event.tracestate = tracestate ?? '';
+  event.tracestate = lastTracestate;
 }
 
 /** `cloudevent.<field>` publish metadata overrides (case-insensitive), Dapr's second override channel. */

@@ -1,7 +1,5 @@
 /** Metadata key `@Subscribe` writes on the handler method (a list: one method may subscribe several times). */
 export const DAPR_SUBSCRIBE_METADATA = 'dapr:subscribe';
-/** Param metadata the explorer defines so Nest pipes see (data, event) as arguments 0 and 1. */
-export const DAPR_SUBSCRIBE_ARGS_METADATA = 'dapr:subscribe-args';
 /** Context type of the ExecutionContext guards and interceptors receive for deliveries. */
 export const DAPR_CONTEXT_TYPE = 'dapr';
 /** CloudEvent `type` of a normal publish. */

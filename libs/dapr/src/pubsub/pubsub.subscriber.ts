@@ -6,17 +6,16 @@ import {
   type OnApplicationBootstrap,
 } from '@nestjs/common';
 import { SubscriptionConfigError } from '../errors/pubsub.errors';
+import { DRAIN_TIMEOUT_MS } from '../handlers/drain';
+import { inboundPolicyFor } from '../handlers/inbound-policy';
+import { OperationRunner } from '../operations/operation-runner';
 import { ComponentRuntime } from '../runtime/component-runtime';
-import { DaprMetrics } from '../observability/dapr-metrics';
-import { DaprTracer } from '../observability/dapr-tracer';
 import { ResiliencyService } from '../resiliency/resiliency.service';
-import { builtinInboundPolicy, componentPolicy } from './pubsub-policy';
 import { PubSubExplorer, type SubscriptionHandler } from './pubsub.explorer';
 import { PubSubService } from './pubsub.service';
 import { TopicSubscription } from './topic-subscription';
 
-/** How long shutdown waits for in-flight handlers before closing the drivers. */
-export const DRAIN_TIMEOUT_MS = 10_000;
+export { DRAIN_TIMEOUT_MS };
 
 /**
  * Starts the app's subscriptions once the application has bootstrapped and
@@ -32,9 +31,8 @@ export class PubSubSubscriber implements OnApplicationBootstrap, BeforeApplicati
     private readonly explorer: PubSubExplorer,
     private readonly pubsub: PubSubService,
     private readonly runtime: ComponentRuntime,
+    private readonly runner: OperationRunner,
     @Optional() private readonly resiliency?: ResiliencyService,
-    @Optional() private readonly tracer?: DaprTracer,
-    @Optional() private readonly metrics?: DaprMetrics,
   ) {}
 
   /** The running subscriptions (read-only view, for health and tests). */
@@ -97,10 +95,9 @@ export class PubSubSubscriber implements OnApplicationBootstrap, BeforeApplicati
       topicPrefix: target.topicPrefix,
       metadata,
       driver: target.driver,
-      inbound: componentPolicy(this.resiliency, pubsub, 'inbound') ?? builtinInboundPolicy(() => sub.stopping),
+      inbound: inboundPolicyFor(this.resiliency, pubsub, () => sub.stopping),
       componentType: target.type,
-      tracer: this.tracer,
-      metrics: this.metrics,
+      runner: this.runner,
     });
     for (const h of handlers) sub.router.add(h, h.options.match, h.describe);
     return sub;

@@ -1,3 +1,4 @@
+import { AppendHandlerMetadata, readHandlerMetadata } from '../handlers/handler-metadata';
 import { DAPR_SUBSCRIBE_METADATA } from './pubsub.constants';
 import type { SubscribeOptions } from './pubsub.interfaces';
 
@@ -8,9 +9,10 @@ import type { SubscribeOptions } from './pubsub.interfaces';
  * @publicApi
  */
 export function Subscribe(options: SubscribeOptions): MethodDecorator {
-  return (_target, _key, descriptor: PropertyDescriptor) => {
-    const list: SubscribeOptions[] = Reflect.getMetadata(DAPR_SUBSCRIBE_METADATA, descriptor.value) ?? [];
-    Reflect.defineMetadata(DAPR_SUBSCRIBE_METADATA, [...list, { ...options }], descriptor.value);
-    return descriptor;
-  };
+  return AppendHandlerMetadata<SubscribeOptions>(DAPR_SUBSCRIBE_METADATA, { ...options });
+}
+
+/** The `@Subscribe` options on a method (one entry per use), or undefined. */
+export function subscriptionsOf(method: object): SubscribeOptions[] | undefined {
+  return readHandlerMetadata<SubscribeOptions[]>(DAPR_SUBSCRIBE_METADATA, method);
 }

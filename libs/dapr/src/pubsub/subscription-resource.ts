@@ -60,14 +60,3 @@ export function parseSubscriptionResource(res: DaprResource): DeclarativeSubscri
   }
   return { name: res.name, pubsubname, topic, routes, deadLetterTopic: str('deadLetterTopic', false), metadata, where };
 }
-
-/** `/a//b/` → `/a/b`, so controller routes and Subscription paths compare equal. */
-export function normalizePath(...parts: (string | undefined)[]): string {
-  const joined = parts
-    .filter((p): p is string => typeof p === 'string' && p.length > 0)
-    .join('/')
-    .split('/')
-    .filter(Boolean)
-    .join('/');
-  return `/${joined}`;
-}

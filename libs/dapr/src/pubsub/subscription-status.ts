@@ -20,3 +20,8 @@ export class DropEvent extends Error {
     this.name = 'DropEvent';
   }
 }
+
+/** A `DropEvent`, also one from another copy of the library (matched by name). */
+export function isDropEvent(err: unknown): boolean {
+  return err instanceof DropEvent || (err as Error | undefined)?.name === 'DropEvent';
+}

@@ -1,17 +1,16 @@
 import { Logger } from '@nestjs/common';
-import { context } from '@opentelemetry/api';
-import type { DaprMetrics, PubSubProcessStatus } from '../observability/dapr-metrics';
-import type { DaprTracer, MessagingSpanTarget } from '../observability/dapr-tracer';
+import { isRefusal } from '../handlers/handler-binder';
+import type { PubSubProcessStatus } from '../observability/dapr-metrics';
+import type { MessagingSpanTarget } from '../observability/dapr-tracer';
+import type { InboundOperation } from '../operations/operation';
+import type { OperationRunner } from '../operations/operation-runner';
 import type { DeliveryOutcome, PubSubDriver, PubSubMessage, SubscriptionHandle } from '../spi/pubsub.spi';
 import type { ResiliencyPolicy } from '../resiliency/resiliency-policy';
 import { decodeDelivery, isExpired, MalformedCloudEventError, parseBoolMetadata, payloadOf } from './cloud-event.codec';
 import type { SubscriptionHandler } from './pubsub.explorer';
 import type { CloudEvent } from './pubsub.interfaces';
 import { RouteEvaluationError, SubscriptionRouter } from './subscription-router';
-import { DropEvent, SubscriptionStatus } from './subscription-status';
-
-/** The message of the ForbiddenException Nest throws when a guard returns false. */
-const GUARD_DENIED = 'Forbidden resource';
+import { isDropEvent, SubscriptionStatus } from './subscription-status';
 
 /** Thrown inside the retry policy when a handler asks for a retry without throwing. */
 class RetryRequested extends Error {
@@ -30,8 +29,8 @@ export interface TopicSubscriptionConfig {
   driver: PubSubDriver;
   inbound: ResiliencyPolicy;
   componentType?: string;
-  tracer?: DaprTracer;
-  metrics?: DaprMetrics;
+  /** Runs each delivery: inbound policy, `pubsub/<topic>` consumer span; ingress metrics by outcome. */
+  runner: OperationRunner;
 }
 
 const PROCESS_STATUS: Record<DeliveryOutcome, PubSubProcessStatus> = { SUCCESS: 'success', RETRY: 'retry', DROP: 'drop' };
@@ -50,12 +49,18 @@ export class TopicSubscription {
   private inflight = 0;
   private idle?: () => void;
   private handle?: SubscriptionHandle;
-  private readonly spanTarget: MessagingSpanTarget;
+  /** A delivery to a handler: the inbound policy, a consumer span parented on the CloudEvent's trace context. */
+  private readonly delivery: InboundOperation<CloudEvent>;
 
   constructor(readonly config: TopicSubscriptionConfig) {
     this.router = new SubscriptionRouter(`subscription ${config.pubsub}/${config.topic}`);
     this.rawPayload = parseBoolMetadata('rawPayload', config.metadata.rawPayload);
-    this.spanTarget = { pubsub: config.pubsub, topic: config.topic, componentType: config.componentType };
+    const spanTarget: MessagingSpanTarget = { pubsub: config.pubsub, topic: config.topic, componentType: config.componentType };
+    const tracer = config.runner.tracer;
+    this.delivery = {
+      policy: config.inbound,
+      startSpan: (event) => tracer.startConsumerSpan(spanTarget, event.traceparent ?? event.traceid, event.tracestate),
+    };
   }
 
   get inFlight(): number {
@@ -98,11 +103,13 @@ export class TopicSubscription {
   /** The driver's handler (an arrow function so drivers can call it unbound). */
   readonly deliver = async (msg: PubSubMessage): Promise<DeliveryOutcome> => {
     this.inflight++;
-    const metrics = this.config.metrics;
-    const start = metrics ? performance.now() : 0;
+    // Ingress is counted per settled message (whatever settled it: handler, expiry, routing, dead-letter).
+    const metrics = this.config.runner.metrics;
+    const metered = metrics.active;
+    const start = metered ? performance.now() : 0;
     try {
       const outcome = await this.process(msg);
-      metrics?.pubsubIngress(this.config.pubsub, this.config.topic, PROCESS_STATUS[outcome], performance.now() - start);
+      if (metered) metrics.pubsubIngress(this.config.pubsub, this.config.topic, PROCESS_STATUS[outcome], performance.now() - start);
       return outcome;
     } finally {
       if (--this.inflight === 0 && this.idle) this.idle();
@@ -144,16 +151,10 @@ export class TopicSubscription {
       }
       data = result.value;
     }
-    // Consumer span parented on the CloudEvent's trace context; the handler runs inside it.
-    const tracer = this.config.tracer;
-    const active = tracer?.startConsumerSpan(this.spanTarget, event.traceparent ?? event.traceid, event.tracestate);
-    const run = () => this.config.inbound.execute(() => invokeOnce(handler, data, event));
     let outcome: DeliveryOutcome;
     try {
-      outcome = await (active ? context.with(active.context, run) : run());
-      active?.span.end();
+      outcome = await this.config.runner.deliver(this.delivery, event, () => invokeOnce(handler, data, event));
     } catch (err) {
-      if (active) tracer!.endSpan(active.span, err);
       this.logger.warn(
         `handler ${handler.describe} failed for event ${event.id} on topic ${topic}: ${(err as Error)?.message ?? err}`,
       );
@@ -192,12 +193,9 @@ async function invokeOnce(handler: SubscriptionHandler, data: unknown, event: Cl
   try {
     result = await handler.invoke(data, event);
   } catch (err) {
-    if (err instanceof DropEvent || (err as Error)?.name === 'DropEvent') return 'DROP';
     // Deterministic refusals are never retried: a pipe that rejects the payload
-    // (ValidationPipe → 400) or a guard that denies the delivery (Nest's 403
-    // "Forbidden resource") would refuse it again. Both drop (to the DLQ if set).
-    const status = typeof (err as { getStatus?: () => number })?.getStatus === 'function' ? (err as { getStatus: () => number }).getStatus() : 0;
-    if (status === 400 || (status === 403 && (err as Error).message === GUARD_DENIED)) return 'DROP';
+    // or a guard that denies the delivery would refuse it again. Both drop (to the DLQ if set).
+    if (isDropEvent(err) || isRefusal(err)) return 'DROP';
     throw err;
   }
   if (result === undefined || result === null || result === SubscriptionStatus.SUCCESS) return 'SUCCESS';

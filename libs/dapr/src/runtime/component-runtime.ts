@@ -9,6 +9,7 @@ import { componentKind, type ComponentSpec, type DaprResource } from './componen
 import { assertUniqueNames, fromDefinitions, loadComponentsPath } from './component-loader';
 import { ComponentRegistry, processWideRegistrations } from './component-registry';
 import { parseDuration } from '../spi/kit/duration';
+import { withTimeout } from '../spi/kit/timeout';
 import { envSecret } from './env-secret';
 import { resolveMetadata } from './metadata-resolver';
 import { resolveOptions, type ResolvedDaprOptions } from './resolved-options';
@@ -136,22 +137,13 @@ export class ComponentRuntime implements OnApplicationShutdown {
       namespace: this.options.namespace,
     };
     const driver = create();
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(
-        () => reject(new ComponentInitError(spec.name, spec.type, `timed out after ${spec.initTimeout}`)),
-        timeoutMs,
-      );
-    });
     try {
-      await Promise.race([driver.init(metadata), timeout]);
+      await withTimeout(driver.init(metadata), timeoutMs, () => new ComponentInitError(spec.name, spec.type, `timed out after ${spec.initTimeout}`));
     } catch (err) {
       await driver.close?.().catch(() => undefined);
       if (err instanceof ComponentConfigError || err instanceof ComponentInitError) throw err;
       if ((err as { errorCode?: string }).errorCode === 'ERR_MISSING_PACKAGE') throw err;
       throw new ComponentInitError(spec.name, spec.type, redactSecrets((err as Error).message), { cause: err });
-    } finally {
-      clearTimeout(timer);
     }
     this.components.set(spec.name, {
       name: spec.name,
@@ -236,19 +228,11 @@ export class ComponentRuntime implements OnApplicationShutdown {
     return Promise.all(
       this.list().map(async (c): Promise<ComponentHealth> => {
         if (!c.driver.ping) return { name: c.name, type: c.type, status: 'up' };
-        let timer: NodeJS.Timeout | undefined;
         try {
-          await Promise.race([
-            c.driver.ping(),
-            new Promise((_, reject) => {
-              timer = setTimeout(() => reject(new Error(`ping timed out after ${PING_TIMEOUT_MS} ms`)), PING_TIMEOUT_MS);
-            }),
-          ]);
+          await withTimeout(c.driver.ping(), PING_TIMEOUT_MS, () => new Error(`ping timed out after ${PING_TIMEOUT_MS} ms`));
           return { name: c.name, type: c.type, status: 'up' };
         } catch (err) {
           return { name: c.name, type: c.type, status: 'down', error: (err as Error).message };
-        } finally {
-          clearTimeout(timer);
         }
       }),
     );

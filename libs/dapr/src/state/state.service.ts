@@ -19,11 +19,12 @@ import {
   StateStoreNotFoundError,
   type StateOperationKind,
 } from '../errors/state.errors';
+import type { OutboundOperation } from '../operations/operation';
+import { mapLimit } from '../operations/map-limit';
+import { OperationRunner } from '../operations/operation-runner';
 import type { ResiliencyPolicy } from '../resiliency/resiliency-policy';
 import { ResiliencyService } from '../resiliency/resiliency.service';
 import { ComponentRuntime } from '../runtime/component-runtime';
-import { DaprMetrics } from '../observability/dapr-metrics';
-import { daprTracer } from '../observability/dapr-tracer';
 import { parseStateQuery } from './query/state-query.filter';
 import { DAPR_STATE_POLICY_RESOLVER, findPolicyResolver, type StatePolicyResolver } from './state-policy';
 import { StateKeyScheme } from './state-key.scheme';
@@ -52,7 +53,8 @@ interface StateTarget {
   features: ReadonlySet<StateFeature>;
   /** Component-level `ttlInSeconds`, applied when a request has none. */
   defaultTtl?: number;
-  policy?: ResiliencyPolicy;
+  /** One operation per kind, built once: policy, span, metrics and typed error of every call. */
+  ops: Record<StateOperationKind, OutboundOperation<string | undefined>>;
 }
 
 const EMPTY: Record<string, string> = Object.freeze({}) as Record<string, string>;
@@ -79,10 +81,10 @@ export class StateService {
 
   constructor(
     private readonly runtime: ComponentRuntime,
+    private readonly runner: OperationRunner,
     @Optional() private readonly moduleRef?: ModuleRef,
     @Optional() @Inject(DAPR_STATE_POLICY_RESOLVER) private readonly policyResolver?: StatePolicyResolver,
     @Optional() private readonly resiliency?: ResiliencyService,
-    @Optional() private readonly metrics?: DaprMetrics,
   ) {}
 
   async get<T = unknown>(store: string, key: string, options?: StateGetOptions): Promise<T | undefined> {
@@ -264,23 +266,9 @@ export class StateService {
     return req;
   }
 
-  /** Runs one driver call under the store's policy and turns failures into typed errors. */
-  private async run<R>(t: StateTarget, op: StateOperationKind, fn: () => Promise<R>, storageKey?: string): Promise<R> {
-    // One span and Dapr's dapr_component_state_* metrics per driver call.
-    const name = METRIC_OPERATION[op];
-    const span = daprTracer.startStateSpan(t.name, name);
-    const start = this.metrics ? performance.now() : 0;
-    try {
-      const result = t.policy ? await t.policy.execute(() => fn()) : await fn();
-      span.end();
-      this.metrics?.stateOperation(t.name, name, true, performance.now() - start);
-      return result;
-    } catch (err) {
-      const error = wrapError(t, op, err, storageKey);
-      daprTracer.endSpan(span, error);
-      this.metrics?.stateOperation(t.name, name, false, performance.now() - start);
-      throw error;
-    }
+  /** Runs one driver call through the operation runner (policy, span, metrics, typed error). */
+  private run<R>(t: StateTarget, op: StateOperationKind, fn: () => Promise<R>, storageKey?: string): Promise<R> {
+    return this.runner.run(t.ops[op], storageKey, fn);
   }
 
   private async bulk<R extends { key: string }>(
@@ -317,6 +305,27 @@ export class StateService {
     return this.resiliency?.policyFor({ kind: 'component', name: store, direction: 'outbound' });
   }
 
+  /** The store's operations: Dapr's `state/<store>/<op>` spans and `dapr_component_state_*` metrics. */
+  private operations(
+    name: string,
+    keys: StateKeyScheme,
+    policy: ResiliencyPolicy | undefined,
+  ): Record<StateOperationKind, OutboundOperation<string | undefined>> {
+    const { tracer, metrics } = this.runner;
+    const ops = {} as Record<StateOperationKind, OutboundOperation<string | undefined>>;
+    for (const kind of Object.keys(METRIC_OPERATION) as StateOperationKind[]) {
+      const label = METRIC_OPERATION[kind];
+      ops[kind] = {
+        policy,
+        // Dapr tags state spans db.system=state, not the vendor.
+        startSpan: () => tracer.startStateSpan(name, label),
+        record: (error, elapsedMs) => metrics.stateOperation(name, label, error === undefined, elapsedMs),
+        toError: (err, storageKey) => wrapError(name, keys, kind, err, storageKey),
+      };
+    }
+    return ops;
+  }
+
   private async resolve(store: string): Promise<StateTarget> {
     if (!store) throw new StateStoreNotFoundError(String(store), this.runtime.names('state'));
     await this.runtime.start();
@@ -331,42 +340,29 @@ export class StateService {
     } catch (err) {
       throw new ComponentConfigError(`component "${store}": metadata "ttlInSeconds" ${(err as Error).message}`, undefined, store, 'ttlInSeconds');
     }
+    const keys = StateKeyScheme.fromMetadata(loaded.name, props, this.runtime.appId, this.runtime.options.namespace);
     const target: StateTarget = {
       name: loaded.name,
       driver: loaded.driver,
-      keys: StateKeyScheme.fromMetadata(loaded.name, props, this.runtime.appId, this.runtime.options.namespace),
+      keys,
       features: new Set(loaded.driver.features()),
       defaultTtl,
-      policy: this.policyFor(loaded.name),
+      ops: this.operations(loaded.name, keys, this.policyFor(loaded.name)),
     };
     this.targets.set(store, target);
     return target;
   }
 }
 
-function wrapError(t: StateTarget, op: StateOperationKind, err: unknown, storageKey?: string): Error {
-  const key = storageKey !== undefined ? t.keys.fromStorage(storageKey) : undefined;
-  if (isETagError(err)) return etagErrorFor(err, op, key ?? (err.key !== undefined ? t.keys.fromStorage(err.key) : undefined));
+function wrapError(store: string, keys: StateKeyScheme, op: StateOperationKind, err: unknown, storageKey?: string): Error {
+  const key = storageKey !== undefined ? keys.fromStorage(storageKey) : undefined;
+  if (isETagError(err)) return etagErrorFor(err, op, key ?? (err.key !== undefined ? keys.fromStorage(err.key) : undefined));
   if (err instanceof DaprError) return err;
   const message = (err as Error)?.message ?? String(err);
-  return new StateStoreError(t.name, op, key !== undefined ? `key "${key}": ${message}` : message, { cause: err });
+  return new StateStoreError(store, op, key !== undefined ? `key "${key}": ${message}` : message, { cause: err });
 }
 
 function pick(props: Record<string, string>, name: string): Record<string, string> | undefined {
   for (const k in props) if (k.toLowerCase() === name.toLowerCase()) return { [name]: props[k] };
   return undefined;
-}
-
-async function mapLimit<I, O>(items: I[], limit: number | undefined, fn: (item: I, i: number) => Promise<O>): Promise<O[]> {
-  if (!limit || limit <= 0 || limit >= items.length) return Promise.all(items.map(fn));
-  const out = new Array<O>(items.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const i = next++;
-      out[i] = await fn(items[i], i);
-    }
-  };
-  await Promise.all(Array.from({ length: limit }, worker));
-  return out;
 }

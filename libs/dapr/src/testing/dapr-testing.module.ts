@@ -6,8 +6,7 @@ import { DAPR_MODULE_OPTIONS } from '../runtime/dapr-module.definition';
 import type { DaprModuleOptions } from '../runtime/dapr-module-options.interface';
 import { InvocationService } from '../invocation/invocation.service';
 import { NameResolutionService } from '../invocation/name-resolution.service';
-import { DaprMetrics } from '../observability/dapr-metrics';
-import { DaprTracer } from '../observability/dapr-tracer';
+import { OperationRunner } from '../operations/operation-runner';
 import { ResiliencyService } from '../resiliency/resiliency.service';
 import { ComponentRegistry } from '../runtime/component-registry';
 import { ComponentRuntime } from '../runtime/component-runtime';
@@ -161,9 +160,9 @@ function testingProviders(options: DaprTestingOptions): [FactoryProvider, Factor
     },
     {
       provide: InvocationService,
-      inject: [ComponentRuntime, NameResolutionService, ResiliencyService, DaprTracer, DaprMetrics],
-      useFactory: (runtime: ComponentRuntime, names: NameResolutionService, resiliency: ResiliencyService, tracer: DaprTracer, metrics: DaprMetrics) =>
-        new TestingInvocationService(runtime, names, resiliency, tracer, metrics, context.stubs, options.invokePassThrough ?? false),
+      inject: [ComponentRuntime, NameResolutionService, ResiliencyService, OperationRunner],
+      useFactory: (runtime: ComponentRuntime, names: NameResolutionService, resiliency: ResiliencyService, runner: OperationRunner) =>
+        new TestingInvocationService(runtime, names, resiliency, runner, context.stubs, options.invokePassThrough ?? false),
     },
   ];
 }

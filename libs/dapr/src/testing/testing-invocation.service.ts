@@ -1,8 +1,7 @@
 import { InvocationService } from '../invocation/invocation.service';
 import type { InvokeOptions } from '../invocation/invocation.interfaces';
 import type { NameResolutionService } from '../invocation/name-resolution.service';
-import type { DaprMetrics } from '../observability/dapr-metrics';
-import type { DaprTracer } from '../observability/dapr-tracer';
+import type { OperationRunner } from '../operations/operation-runner';
 import type { ResiliencyService } from '../resiliency/resiliency.service';
 import type { ComponentRuntime } from '../runtime/component-runtime';
 import type { AppStubs } from './app-stubs';
@@ -18,12 +17,11 @@ export class TestingInvocationService extends InvocationService {
     runtime: ComponentRuntime,
     names: NameResolutionService,
     resiliency: ResiliencyService,
-    tracer: DaprTracer,
-    metrics: DaprMetrics,
+    runner: OperationRunner,
     private readonly stubs: AppStubs,
     private readonly passThrough: boolean,
   ) {
-    super(runtime, names, resiliency, tracer, metrics);
+    super(runtime, names, resiliency, runner);
   }
 
   override async invoke<T = unknown>(appId: string, method: string, options: InvokeOptions = {}): Promise<T> {

@@ -1,4 +1,4 @@
-import { builtinInboundPolicy, BUILTIN_INBOUND_RETRIES } from './pubsub-policy';
+import { builtinInboundPolicy, BUILTIN_INBOUND_RETRIES } from './inbound-policy';
 
 describe('built-in inbound policy', () => {
   it('retries a failing delivery 3 times with growing delays, then gives up with the last error', async () => {
