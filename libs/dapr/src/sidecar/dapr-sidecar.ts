@@ -7,8 +7,7 @@ import { BindingsService } from '../bindings/bindings.service';
 import { ComponentConfigError } from '../errors/component-config.error';
 import { AccessControlPolicy } from '../invocation/access-control.policy';
 import { NameResolutionService } from '../invocation/name-resolution.service';
-import { DaprMetrics } from '../observability/dapr-metrics';
-import { DaprTracer } from '../observability/dapr-tracer';
+import { OperationRunner } from '../operations/operation-runner';
 import { PubSubService } from '../pubsub/pubsub.service';
 import { ResiliencyService } from '../resiliency/resiliency.service';
 import { loadComponentsPath, parseResourceFile } from '../runtime/component-loader';
@@ -214,10 +213,9 @@ export class DaprSidecar {
         channel,
         pubsub: nest.get(PubSubService, { strict: false }),
         resiliency,
-        tracer: nest.get(DaprTracer, { strict: false }),
-        metrics: nest.get(DaprMetrics, { strict: false }),
+        runner: nest.get(OperationRunner, { strict: false }),
       });
-      const bindings = new AppBindings({ runtime: nest.get(ComponentRuntime, { strict: false }), channel, resiliency, metrics: nest.get(DaprMetrics, { strict: false }) });
+      const bindings = new AppBindings({ runtime: nest.get(ComponentRuntime, { strict: false }), channel, resiliency, runner: nest.get(OperationRunner, { strict: false }) });
       this.subscriber = subscriber;
       this.bindings = bindings;
       this.metadata.subscriptions = () => subscriber.list().map((s) => s.spec);

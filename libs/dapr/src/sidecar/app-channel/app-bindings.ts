@@ -1,8 +1,8 @@
 import { Logger } from '@nestjs/common';
-import { resolveInboundPolicy } from '../../bindings/inbound-policy';
+import { inboundPolicyFor } from '../../handlers/inbound-policy';
+import type { InboundOperation } from '../../operations/operation';
+import type { OperationRunner } from '../../operations/operation-runner';
 import { isInputBinding, type InputBindingDriver, type ReadResponse } from '../../spi/bindings.spi';
-import type { DaprMetrics } from '../../observability/dapr-metrics';
-import { daprTracer } from '../../observability/dapr-tracer';
 import type { ResiliencyService } from '../../resiliency/resiliency.service';
 import type { ComponentRuntime, LoadedComponent } from '../../runtime/component-runtime';
 import type { AppChannel } from './app-channel';
@@ -11,7 +11,7 @@ export interface AppBindingsDeps {
   runtime: ComponentRuntime;
   channel: AppChannel;
   resiliency?: ResiliencyService;
-  metrics?: DaprMetrics;
+  runner: OperationRunner;
 }
 
 /** An input binding the app receives, for the metadata API. */
@@ -32,6 +32,7 @@ export class AppBindings {
   private readonly stops: { name: string; stop: () => Promise<void> }[] = [];
   private readonly inFlight = new Set<Promise<unknown>>();
   readonly active: ActiveInputBinding[] = [];
+  private stopping = false;
 
   constructor(private readonly deps: AppBindingsDeps) {}
 
@@ -48,9 +49,9 @@ export class AppBindings {
         continue;
       }
       const loaded = c as LoadedComponent<InputBindingDriver>;
-      const policy = resolveInboundPolicy(this.deps.resiliency, c.name);
+      const delivery = this.deliveryOf(loaded);
       const stop = await loaded.driver.read((event) => {
-        const run = this.deliver(loaded, route, event, (fn) => policy.execute(fn));
+        const run = this.deliver(loaded, route, event, delivery);
         this.inFlight.add(run);
         return run.finally(() => this.inFlight.delete(run));
       });
@@ -60,23 +61,23 @@ export class AppBindings {
     }
   }
 
-  private async deliver(
-    loaded: LoadedComponent<InputBindingDriver>,
-    route: string,
-    event: ReadResponse,
-    underPolicy: <T>(fn: () => Promise<T>) => Promise<T>,
-  ): Promise<Uint8Array | void> {
-    const start = performance.now();
-    const active = daprTracer.startInputBindingSpan(loaded.name, event.metadata, loaded.type);
+  /** A delivery of one binding: its inbound policy, a `bindings/<name>` consumer span, input binding metrics. */
+  private deliveryOf(loaded: LoadedComponent<InputBindingDriver>): InboundOperation<ReadResponse> {
+    const { tracer, metrics } = this.deps.runner;
+    return {
+      policy: inboundPolicyFor(this.deps.resiliency, loaded.name, () => this.stopping),
+      startSpan: (event) => tracer.startInputBindingSpan(loaded.name, event.metadata, loaded.type),
+      record: (error, elapsedMs) => metrics.inputBinding(loaded.name, error === undefined, elapsedMs),
+    };
+  }
+
+  private async deliver(loaded: LoadedComponent<InputBindingDriver>, route: string, event: ReadResponse, delivery: InboundOperation<ReadResponse>): Promise<Uint8Array | void> {
     try {
-      const metadata = daprTracer.injectTraceContext({ ...event.metadata }, active.span);
-      const result = await underPolicy(() => this.deps.channel.deliverBinding(route, event.data, metadata));
-      daprTracer.endSpan(active.span);
-      this.deps.metrics?.inputBinding(loaded.name, true, performance.now() - start);
-      return result;
+      // The delivery's span is active here: the trace context travels to the app in the headers.
+      return await this.deps.runner.deliver(delivery, event, () =>
+        this.deps.channel.deliverBinding(route, event.data, this.deps.runner.tracer.injectTraceContext({ ...event.metadata })),
+      );
     } catch (err) {
-      daprTracer.endSpan(active.span, err);
-      this.deps.metrics?.inputBinding(loaded.name, false, performance.now() - start);
       this.logger.warn(`input binding "${loaded.name}": ${(err as Error).message}`);
       throw err;
     }
@@ -84,6 +85,7 @@ export class AppBindings {
 
   /** Stops intake and waits (up to `timeoutMs`) for events in flight. */
   async stop(timeoutMs: number): Promise<void> {
+    this.stopping = true;
     const stops = this.stops.splice(0);
     await Promise.all(stops.map(({ name, stop }) => stop().catch((err: Error) => this.logger.warn(`stopping input binding "${name}": ${err.message}`))));
     this.active.length = 0;

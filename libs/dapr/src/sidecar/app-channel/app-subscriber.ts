@@ -1,7 +1,6 @@
 import { Logger } from '@nestjs/common';
-import type { DaprMetrics } from '../../observability/dapr-metrics';
-import type { DaprTracer } from '../../observability/dapr-tracer';
-import { builtinInboundPolicy, componentPolicy } from '../../pubsub/pubsub-policy';
+import { inboundPolicyFor } from '../../handlers/inbound-policy';
+import type { OperationRunner } from '../../operations/operation-runner';
 import type { SubscriptionHandler } from '../../pubsub/pubsub.explorer';
 import type { CloudEvent } from '../../pubsub/pubsub.interfaces';
 import type { PubSubService } from '../../pubsub/pubsub.service';
@@ -17,8 +16,7 @@ export interface AppSubscriberDeps {
   channel: AppChannel;
   pubsub: PubSubService;
   resiliency?: ResiliencyService;
-  tracer?: DaprTracer;
-  metrics?: DaprMetrics;
+  runner: OperationRunner;
 }
 
 /** A subscription as the metadata API lists it. */
@@ -100,10 +98,9 @@ export class AppSubscriber {
       topicPrefix: target.topicPrefix,
       metadata: spec.metadata,
       driver: target.driver,
-      inbound: componentPolicy(this.deps.resiliency, spec.pubsubname, 'inbound') ?? builtinInboundPolicy(() => sub.stopping),
+      inbound: inboundPolicyFor(this.deps.resiliency, spec.pubsubname, () => sub.stopping),
       componentType: target.type,
-      tracer: this.deps.tracer,
-      metrics: this.deps.metrics,
+      runner: this.deps.runner,
     });
     for (const route of spec.routes) sub.router.add(this.handlerFor(spec, route.path), route.match, `route ${route.path}`);
     return sub;

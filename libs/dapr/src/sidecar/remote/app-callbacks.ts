@@ -1,11 +1,11 @@
 import type { IncomingMessage } from 'node:http';
 import { Injectable, Logger, Optional, type OnModuleInit } from '@nestjs/common';
-import { ExternalContextCreator, HttpAdapterHost } from '@nestjs/core';
+import { HttpAdapterHost } from '@nestjs/core';
 import { decodeBindingData, encodeBindingData } from '../../bindings/binding-codec';
 import { BindingHandlersExplorer } from '../../bindings/binding-handlers.explorer';
 import { DAPR_BINDING_CONTEXT } from '../../bindings/bindings.constants';
-import { DaprMetrics } from '../../observability/dapr-metrics';
-import { DaprTracer } from '../../observability/dapr-tracer';
+import { DaprHandlerBinder } from '../../handlers/handler-binder';
+import { OperationRunner } from '../../operations/operation-runner';
 import { PubSubExplorer, type SubscriptionHandler } from '../../pubsub/pubsub.explorer';
 import { TopicSubscription } from '../../pubsub/topic-subscription';
 import { NEVER_ABORTED, type ResiliencyPolicy } from '../../resiliency/resiliency-policy';
@@ -62,10 +62,9 @@ export class AppCallbacks implements OnModuleInit {
     private readonly runtime: ComponentRuntime,
     private readonly explorer: PubSubExplorer,
     private readonly bindingsExplorer: BindingHandlersExplorer,
-    private readonly contextCreator: ExternalContextCreator,
+    private readonly binder: DaprHandlerBinder,
+    private readonly runner: OperationRunner,
     @Optional() private readonly adapterHost?: HttpAdapterHost,
-    @Optional() private readonly tracer?: DaprTracer,
-    @Optional() private readonly metrics?: DaprMetrics,
   ) {}
 
   /** What `GET /dapr/subscribe` answers. */
@@ -100,12 +99,8 @@ export class AppCallbacks implements OnModuleInit {
       });
     }
     for (const h of this.bindingsExplorer.explore().values()) {
-      const path = `/${h.binding}`;
-      const callback = (h.instance as Record<string, (...args: unknown[]) => unknown>)[h.methodName];
-      const handler = this.contextCreator.create(h.instance, callback, h.methodName, undefined, undefined, undefined, undefined, undefined, DAPR_BINDING_CONTEXT) as (
-        data: unknown,
-        metadata: Record<string, string>,
-      ) => Promise<unknown>;
+      const path = `/${h.meta.name}`;
+      const handler = this.binder.bind(h, { contextType: DAPR_BINDING_CONTEXT, argNames: ['data', 'metadata'] });
       adapter.options(path, (_req: unknown, res: unknown) => adapter.reply(res, undefined, 200));
       adapter.post(path, (req: IncomingMessage & { body?: unknown }, res: unknown) => {
         if (!this.authorized(req)) return adapter.reply(res, { errorCode: 'ERR_UNAUTHENTICATED', message: 'invalid api token' }, 401);
@@ -118,12 +113,12 @@ export class AppCallbacks implements OnModuleInit {
               adapter.reply(res, Buffer.from(encodeBindingData(result)), 200);
             },
             (err: Error) => {
-              this.logger.warn(`input binding "${h.binding}" handler ${h.label} failed: ${err?.message ?? err}`);
+              this.logger.warn(`input binding "${h.meta.name}" handler ${h.describe} failed: ${err?.message ?? err}`);
               adapter.reply(res, { error: err?.message ?? String(err) }, 500);
             },
           );
       });
-      this.logger.log(`input binding "${h.binding}" → ${h.label} (served at ${path} for the sidecar)`);
+      this.logger.log(`input binding "${h.meta.name}" → ${h.describe} (served at ${path} for the sidecar)`);
     }
   }
 
@@ -157,8 +152,7 @@ export class AppCallbacks implements OnModuleInit {
           metadata: { ...metadata },
           driver: NO_BROKER,
           inbound: ONCE,
-          tracer: this.tracer,
-          metrics: this.metrics,
+          runner: this.runner,
         });
         pipeline.router.add(h, undefined, h.describe);
         this.routes.push({ path, match: h.options.match, bulk, pipeline });
