@@ -24,6 +24,17 @@ export function componentsPathFor(profile = 'local', root = repoRoot(), env: Nod
   return join(root, 'components', profile);
 }
 
+/**
+ * DaprModule options of a sample app: in-process on the components of its
+ * profile, or — with DAPR_SIDECAR=true (as under `nest-dapr run -- …` or next
+ * to a daprd) — sidecar mode, where the sidecar owns the components and the
+ * app finds it at DAPR_HTTP_PORT.
+ */
+export function daprOptionsFor(appId: string, env: NodeJS.ProcessEnv = process.env): { appId: string; sidecar?: boolean; componentsPath?: string } {
+  if (/^(1|true|yes)$/i.test(env.DAPR_SIDECAR ?? '')) return { appId, sidecar: true };
+  return { appId, componentsPath: componentsPathFor(env.DAPR_PROFILE, undefined, env) };
+}
+
 /** The repository root, from the sources (apps/common) or the build (dist/apps/common). */
 function repoRoot(): string {
   for (const candidate of [resolve(__dirname, '../..'), resolve(__dirname, '../../..'), process.cwd()]) {

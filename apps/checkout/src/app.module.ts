@@ -1,7 +1,7 @@
 import { Module, ValidationPipe } from '@nestjs/common';
 import { APP_PIPE } from '@nestjs/core';
 import { DaprModule } from 'nest-dapr';
-import { componentsPathFor } from '../../common/profile';
+import { daprOptionsFor } from '../../common/profile';
 import { CheckoutController } from './stock/checkout.controller';
 import { DeadLettersService } from './stock/dead-letters.service';
 import { OrderCreatedHandler } from './stock/order-created.handler';
@@ -10,7 +10,7 @@ import { StockService } from './stock/stock.service';
 @Module({
   imports: [
     DaprModule.forRootAsync({
-      useFactory: () => ({ appId: 'checkout', componentsPath: componentsPathFor(process.env.DAPR_PROFILE) }),
+      useFactory: () => daprOptionsFor('checkout'),
     }),
   ],
   controllers: [CheckoutController],

@@ -1,7 +1,7 @@
 import { Module, ValidationPipe } from '@nestjs/common';
 import { APP_PIPE } from '@nestjs/core';
 import { DaprModule } from 'nest-dapr';
-import { componentsPathFor } from '../../common/profile';
+import { daprOptionsFor } from '../../common/profile';
 import { CheckoutClient } from './orders/checkout.client';
 import { OrderEventsHandler } from './orders/order-events.handler';
 import { OrderRedriveHandler } from './orders/order-redrive.handler';
@@ -12,7 +12,7 @@ import { OrdersService } from './orders/orders.service';
   imports: [
     // Async so that a bad DAPR_PROFILE is a start-up error, not an import-time crash.
     DaprModule.forRootAsync({
-      useFactory: () => ({ appId: 'order', componentsPath: componentsPathFor(process.env.DAPR_PROFILE) }),
+      useFactory: () => daprOptionsFor('order'),
     }),
   ],
   controllers: [OrdersController],

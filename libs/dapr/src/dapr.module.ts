@@ -1,9 +1,10 @@
-import { Module, type Provider } from '@nestjs/common';
+import { Module, type DynamicModule, type Provider } from '@nestjs/common';
 import { DiscoveryModule } from '@nestjs/core';
 import { BUILTIN_DRIVERS } from './components/builtin-drivers';
 import { ComponentRegistry, processWideRegistrations } from './runtime/component-registry';
 import { ComponentRuntime } from './runtime/component-runtime';
-import { DAPR_MODULE_OPTIONS, DaprConfigurableModuleClass } from './runtime/dapr-module.definition';
+import { DAPR_MODULE_OPTIONS, DaprConfigurableModuleClass, type DaprModuleAsyncOptions } from './runtime/dapr-module.definition';
+import { withSidecarMode } from './sidecar/remote/sidecar-mode';
 import type { DaprModuleOptions } from './runtime/dapr-module-options.interface';
 import { SecretsService } from './secrets/secrets.service';
 import { OperationRunner } from './operations/operation-runner';
@@ -60,4 +61,13 @@ bindStateStoreHandles(blockProviders, blockExports);
   providers: blockProviders,
   exports: blockExports,
 })
-export class DaprModule extends DaprConfigurableModuleClass {}
+export class DaprModule extends DaprConfigurableModuleClass {
+  // Both entry points go through sidecar mode's providers, which pick in-process or sidecar at start-up.
+  static override forRoot(options: DaprModuleOptions & { isGlobal?: boolean }): DynamicModule {
+    return withSidecarMode(super.forRoot(options));
+  }
+
+  static override forRootAsync(options: DaprModuleAsyncOptions): DynamicModule {
+    return withSidecarMode(super.forRootAsync(options));
+  }
+}

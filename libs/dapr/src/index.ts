@@ -20,6 +20,7 @@ export type {
   DaprMtlsOptions,
   DaprIdentityOptions,
   DaprLimitsOptions,
+  DaprSidecarOptions,
 } from './runtime/dapr-module-options.interface';
 export type { ComponentDefinition, MetadataValue } from './runtime/component-definition';
 // Drivers of the app's own (`forRoot({ drivers })`); the contracts they implement are in `nest-dapr/spi`.
@@ -133,3 +134,4 @@ export { MessageTooLargeError } from './errors/message-too-large.error';
 export { ServiceBusConnectionStringError, ServiceBusMessageTooLargeError, ServiceBusPublishMetadataError } from './errors/servicebus.errors';
 export { MtlsConfigError, CalleeIdentityError } from './errors/mtls.errors';
 export { IdentityConfigError } from './errors/identity.errors';
+export { CliUsageError, SidecarConfigError, GrpcPackagesMissingError, SidecarUnavailableError, SidecarApiError } from './errors/sidecar.errors';

@@ -1,18 +1,20 @@
 #!/usr/bin/env node
-/**
- * The package's `nest-dapr` binary. This is the entry the package `bin` points at
- * (dist/cli/main.js); the sidecar work replaces the body with `nest-dapr run`.
- * Until then it knows `--help` and `--version` and refuses anything else with
- * exit code 2, the usual code for a usage error.
- */
+import 'reflect-metadata';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { DaprError } from '../errors/dapr.error';
+import { CliUsageError } from '../errors/sidecar.errors';
+import { parseRunArgs, RUN_USAGE } from './run-args';
+import { runCommand } from './run.command';
 
-const USAGE = `Usage: nest-dapr <command> [options]
+const USAGE = `Usage: nest-dapr <command>
 
 Commands:
+  run          run a Dapr-compatible sidecar (and optionally your app), like dapr run
   help         show this text
   version      print the nest-dapr version
+
+nest-dapr run --help shows its flags.
 `;
 
 function version(): string {
@@ -21,8 +23,13 @@ function version(): string {
   return pkg.version;
 }
 
-export function main(argv: string[]): number {
-  const [command] = argv;
+/**
+ * The package's `nest-dapr` binary (the package `bin` points at its compiled
+ * form, dist/cli/main.js): only parses the command line and hands over to the
+ * command. Usage errors exit 2.
+ */
+export async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
   switch (command) {
     case 'help':
     case '--help':
@@ -34,10 +41,41 @@ export function main(argv: string[]): number {
     case '-v':
       process.stdout.write(`${version()}\n`);
       return 0;
+    case 'run':
+      break;
     default:
       process.stderr.write(command === undefined ? USAGE : `nest-dapr: unknown command "${command}"\n\n${USAGE}`);
       return 2;
   }
+  try {
+    const req = parseRunArgs(rest);
+    if (req.help) {
+      process.stdout.write(RUN_USAGE);
+      return 0;
+    }
+    return await runCommand(req, {
+      log: (line) => process.stdout.write(`${line}\n`),
+      error: (line) => process.stderr.write(`${line}\n`),
+      onSignal: (handler) => {
+        process.once('SIGTERM', () => handler('SIGTERM'));
+        process.once('SIGINT', () => handler('SIGINT'));
+      },
+    });
+  } catch (err) {
+    if (err instanceof CliUsageError) {
+      process.stderr.write(`nest-dapr run: ${err.message}\n\n${RUN_USAGE}`);
+      return 2;
+    }
+    const message = err instanceof DaprError ? `${err.errorCode}: ${err.message}` : ((err as Error)?.stack ?? String(err));
+    process.stderr.write(`nest-dapr run: ${message}\n`);
+    return 1;
+  }
 }
 
-if (require.main === module) process.exitCode = main(process.argv.slice(2));
+if (require.main === module) {
+  void main(process.argv.slice(2)).then((code) => {
+    process.exitCode = code;
+    // A stopped sidecar leaves nothing running, but a misbehaving driver must not keep the process alive.
+    setTimeout(() => process.exit(code), 1000).unref();
+  });
+}

@@ -12,4 +12,5 @@ export * from './servicebus.errors';
 export * from './mtls.errors';
 export * from './identity.errors';
 export * from './subscription.errors';
+export * from './sidecar.errors';
 export * from './redis-json.error';

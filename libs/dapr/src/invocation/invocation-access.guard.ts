@@ -21,6 +21,7 @@ import { appIdentityOf, type CallerKeyVerifier } from './app-identity';
 import type { SignedCall } from './call-proof';
 import { CallerIdentity } from './caller-identity';
 import {
+  API_TOKEN_HEADER,
   CALLEE_APP_ID_HEADER,
   CALLER_APP_ID_HEADER,
   CALLER_CREDENTIAL_HEADER,
@@ -129,6 +130,7 @@ export class InvocationAccessGuard implements CanActivate, OnModuleInit, OnAppli
     const target = requestTargetOf(url);
     if (isMalformed(target)) throw new BadRequestException({ errorCode: 'ERR_MALFORMED_REQUEST', message: target.malformed });
     if (peer) return this.admit(req, this.fromCertificate(req, peer), target);
+    if (claimed !== undefined && this.runtime.options.sidecar) return this.admit(req, this.fromSidecar(req, claimed), target);
     if (claimed === undefined || (!this.keys && !this.token)) {
       // Nothing proves these: do not let handlers mistake them for a verified identity.
       delete headers[CALLER_APP_ID_HEADER];
@@ -175,6 +177,19 @@ export class InvocationAccessGuard implements CanActivate, OnModuleInit, OnAppli
     headers[CALLER_APP_ID_HEADER] = appId;
     headers[CALLER_NAMESPACE_HEADER] = namespace;
     return { appId, namespace, trustDomain };
+  }
+
+  /**
+   * Sidecar mode: daprd proved the caller (mTLS between sidecars) and, when
+   * the app has an api token (APP_API_TOKEN), vouches for its headers by
+   * presenting it — the only hop where the token travels, over loopback.
+   */
+  private fromSidecar(req: HttpRequestLike, claimed: string): CallerInfo {
+    const headers = req.headers;
+    if (this.token && !this.token.tokenMatches(first(headers[API_TOKEN_HEADER]))) {
+      throw new UnauthorizedException({ errorCode: 'ERR_UNAUTHENTICATED', message: 'the sidecar did not present the app api token' });
+    }
+    return { appId: claimed, namespace: first(headers[CALLER_NAMESPACE_HEADER]) ?? '', trustDomain: this.acl?.trustDomain };
   }
 
   /** Checks the claimed caller's proof over this request (keys mode if configured, else token mode). */

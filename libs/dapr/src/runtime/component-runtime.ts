@@ -76,8 +76,9 @@ export class ComponentRuntime implements OnApplicationShutdown {
 
   private async doStart(): Promise<void> {
     const specs: ComponentSpec[] = [];
-    if (this.options.componentsPath) {
-      const loaded = loadComponentsPath(this.options.componentsPath);
+    // Several folders, as `dapr run --resources-path a --resources-path b` gives them.
+    for (const path of [this.options.componentsPath ?? []].flat()) {
+      const loaded = loadComponentsPath(path);
       for (const s of loaded.skipped) {
         this.logger.log(`skipping ${s.kind}${s.name ? ` "${s.name}"` : ''} in ${describeSource(s.source)}: ${s.reason}`);
       }

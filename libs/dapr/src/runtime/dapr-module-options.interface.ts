@@ -96,8 +96,8 @@ export interface DaprLimitsOptions {
 export interface DaprModuleOptions {
   /** Required; falls back to env APP_ID. */
   appId?: string;
-  /** A folder of Dapr YAML: Component, Subscription, Resiliency, Configuration. */
-  componentsPath?: string;
+  /** A folder of Dapr YAML: Component, Subscription, Resiliency, Configuration (or several, read in order). */
+  componentsPath?: string | string[];
   /** Inline components; same fields as the YAML. */
   components?: ComponentDefinition[];
   resiliency?: ResiliencySpec;
@@ -128,4 +128,23 @@ export interface DaprModuleOptions {
    * same type and version.
    */
   drivers?: DriverRegistration[];
+  /**
+   * Sidecar mode: run on a Dapr sidecar (daprd, or `nest-dapr run`) instead of
+   * in-process. Every state, publish, invoke, bindings and secrets call goes
+   * to the sidecar's HTTP API; the app serves the callback endpoints
+   * (`/dapr/subscribe`, subscription routes, input bindings) from its
+   * `@Subscribe` / `@OnBinding` handlers. `true` means daprd at
+   * DAPR_HTTP_ENDPOINT, else 127.0.0.1:DAPR_HTTP_PORT (default 3500); the API
+   * token defaults to DAPR_API_TOKEN. `components` / `componentsPath` cannot
+   * be combined with it (the sidecar owns the components).
+   */
+  sidecar?: boolean | DaprSidecarOptions;
+}
+
+/** Where the Dapr sidecar of sidecar mode is. */
+export interface DaprSidecarOptions {
+  /** Default DAPR_HTTP_ENDPOINT, else `http://127.0.0.1:${DAPR_HTTP_PORT ?? 3500}`. */
+  httpEndpoint?: string;
+  /** Sent as `dapr-api-token`; default env DAPR_API_TOKEN. */
+  apiToken?: string;
 }
