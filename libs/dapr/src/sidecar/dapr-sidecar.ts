@@ -107,6 +107,7 @@ export class DaprSidecar {
       port: o.daprInternalPort,
       maxBodySize: o.maxBodySize,
       apiToken: o.appApiToken,
+      namespace: o.namespace,
       acl: () => this.acl,
       invoker: () => (this.readiness.stopping ? undefined : this.invoker),
     });

@@ -2,8 +2,8 @@ import { Pool } from 'undici';
 import type Dispatcher from 'undici/types/dispatcher';
 import { AppNotFoundError } from '../../errors/invocation.errors';
 import { CallerIdentity } from '../../invocation/caller-identity';
+import { bodyDigestOf } from '../../invocation/call-proof';
 import {
-  API_TOKEN_HEADER,
   CALLEE_APP_ID_HEADER,
   CALLER_APP_ID_HEADER,
   CALLER_NAMESPACE_HEADER,
@@ -138,8 +138,16 @@ export class DirectMessaging {
     const namespace = this.deps.namespace ?? '';
     if (namespace) headers[CALLER_NAMESPACE_HEADER] = namespace;
     if (this.identity) {
-      headers[API_TOKEN_HEADER] = this.deps.apiToken!;
-      headers[CALLER_SIGNATURE_HEADER] = this.identity.signReusing({ caller: this.deps.appId, callee, namespace, method: call.verb, path });
+      // The token never travels: a fresh proof (own nonce) over this call, as an in-process caller sends.
+      headers[CALLER_SIGNATURE_HEADER] = this.identity.sign({
+        caller: this.deps.appId,
+        namespace,
+        callee,
+        calleeNamespace: dot < 0 ? namespace : appId.slice(dot + 1),
+        method: call.verb,
+        path,
+        bodyDigest: bodyDigestOf(call.body),
+      });
     }
     let res: Dispatcher.ResponseData;
     try {

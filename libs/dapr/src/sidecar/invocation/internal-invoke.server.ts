@@ -1,7 +1,10 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { AccessControlPolicy, CallerInfo } from '../../invocation/access-control.policy';
+import { bodyDigestOf, type SignedCall } from '../../invocation/call-proof';
 import { CallerIdentity } from '../../invocation/caller-identity';
+import { NonceCache } from '../../invocation/nonce-cache';
+import { isMalformed, requestTargetOf } from '../../invocation/request-target';
 import {
   API_TOKEN_HEADER,
   CALLEE_APP_ID_HEADER,
@@ -19,6 +22,8 @@ export interface InternalInvokeOptions {
   maxBodySize: number;
   /** APP_API_TOKEN: callers that claim an app id must prove it with the token and a signature. */
   apiToken?: string;
+  /** This app's namespace (proofs name the callee's). */
+  namespace?: string;
   acl?: () => AccessControlPolicy | undefined;
   invoker: () => DirectMessaging | undefined;
 }
@@ -33,6 +38,7 @@ export interface InternalInvokeOptions {
 export class InternalInvokeServer {
   private server?: Server;
   private readonly identity?: CallerIdentity;
+  private readonly nonces = new NonceCache();
 
   constructor(private readonly options: InternalInvokeOptions) {
     if (options.apiToken) this.identity = new CallerIdentity(options.apiToken);
@@ -51,21 +57,26 @@ export class InternalInvokeServer {
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     try {
       const url = req.url ?? '/';
-      const q = url.indexOf('?');
-      const path = q < 0 ? url : url.slice(0, q);
-      const caller = this.verify(req, url);
-      if (caller === 'unauthenticated') return reply(res, 401, 'ERR_UNAUTHENTICATED', 'the caller did not present a valid api token and signature');
+      const target = requestTargetOf(url);
+      if (isMalformed(target)) return reply(res, 400, 'ERR_MALFORMED_REQUEST', target.malformed);
+      const body = await readAll(req, this.options.maxBodySize);
+      if (body === undefined) return reply(res, 413, 'ERR_BODY_TOO_LARGE', 'request body too large');
+      const caller = this.verify(req, url, body);
+      if (caller === 'unauthenticated') return reply(res, 401, 'ERR_UNAUTHENTICATED', 'the caller did not present a valid, fresh signature made with the api token');
       const acl = this.options.acl?.();
       if (acl) {
-        const decision = acl.decide(caller, req.method ?? 'GET', path);
+        // Decided on the path as the app's router and as Dapr read it; either denied → denied (as the in-process guard).
+        const method = req.method ?? 'GET';
+        let decision = acl.decide(caller, method, target.routerPath);
+        if (decision.action !== 'deny' && target.daprPath !== target.routerPath) decision = acl.decide(caller, method, target.daprPath);
         if (decision.action === 'deny') {
-          return reply(res, 403, 'ERR_PERMISSION_DENIED', `access control policy (${decision.scope}) denies ${req.method} ${path} to ${caller.appId ? `app "${caller.appId}"` : 'an unverified caller'}`);
+          return reply(res, 403, 'ERR_PERMISSION_DENIED', `access control policy (${decision.scope}) denies ${method} ${target.daprPath} to ${caller.appId ? `app "${caller.appId}"` : 'an unverified caller'}`);
         }
       }
       const invoker = this.options.invoker();
       if (!invoker) return reply(res, 500, 'ERR_DIRECT_INVOKE', 'sidecar is not ready');
-      const body = await readAll(req, this.options.maxBodySize);
-      if (body === undefined) return reply(res, 413, 'ERR_BODY_TOO_LARGE', 'request body too large');
+      const q = url.indexOf('?');
+      const path = q < 0 ? url : url.slice(0, q);
       const headers = { ...req.headers };
       delete headers[API_TOKEN_HEADER];
       delete headers[CALLER_SIGNATURE_HEADER];
@@ -78,18 +89,19 @@ export class InternalInvokeServer {
     }
   }
 
-  private verify(req: IncomingMessage, url: string): CallerInfo | 'unauthenticated' {
+  private verify(req: IncomingMessage, url: string, body: Buffer): CallerInfo | 'unauthenticated' {
     const headers = req.headers;
     const claimed = first(headers[CALLER_APP_ID_HEADER]);
     if (claimed === undefined) return {};
     if (!this.identity) return { appId: claimed, namespace: first(headers[CALLER_NAMESPACE_HEADER]) };
     const callee = first(headers[CALLEE_APP_ID_HEADER]) ?? this.options.appId;
     const namespace = first(headers[CALLER_NAMESPACE_HEADER]) ?? '';
-    const ok =
-      callee === this.options.appId &&
-      this.identity.tokenMatches(first(headers[API_TOKEN_HEADER])) &&
-      this.identity.verify(first(headers[CALLER_SIGNATURE_HEADER]), { caller: claimed, callee, namespace, method: req.method ?? 'GET', path: url });
-    return ok ? { appId: claimed, namespace } : 'unauthenticated';
+    if (callee !== this.options.appId) return 'unauthenticated';
+    const call: SignedCall = { caller: claimed, namespace, callee, calleeNamespace: this.options.namespace ?? '', method: req.method ?? 'GET', path: url, bodyDigest: bodyDigestOf(body) };
+    const now = Date.now();
+    const proof = this.identity.verify(first(headers[CALLER_SIGNATURE_HEADER]), call, now);
+    if (!proof || !this.nonces.add(proof.nonce, proof.t, now)) return 'unauthenticated';
+    return { appId: claimed, namespace };
   }
 
   async close(): Promise<void> {
