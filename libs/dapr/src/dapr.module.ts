@@ -1,9 +1,9 @@
-import { Module, type Provider } from '@nestjs/common';
+import { Module, type DynamicModule, type Provider } from '@nestjs/common';
 import { DiscoveryModule } from '@nestjs/core';
 import { BUILTIN_DRIVERS } from './components/builtin-drivers';
-import { ComponentRegistry, processWideRegistrations } from './runtime/component-registry';
+import { ComponentRegistry } from './runtime/component-registry';
 import { ComponentRuntime } from './runtime/component-runtime';
-import { DAPR_MODULE_OPTIONS, DaprConfigurableModuleClass } from './runtime/dapr-module.definition';
+import { DAPR_ASYNC_OPTIONS_TYPE, DAPR_MODULE_OPTIONS, DAPR_OPTIONS_TYPE, DaprConfigurableModuleClass } from './runtime/dapr-module.definition';
 import type { DaprModuleOptions } from './runtime/dapr-module-options.interface';
 import { SecretsService } from './secrets/secrets.service';
 import { OperationRunner } from './operations/operation-runner';
@@ -14,7 +14,8 @@ import { resiliencyExports, resiliencyProviders } from './resiliency/resiliency.
 import { invocationExports, invocationProviders } from './invocation/invocation.providers';
 import { bindingsExports, bindingsProviders } from './bindings/bindings.providers';
 import { pubsubExports, pubsubProviders } from './pubsub/pubsub.providers';
-import { bindStateStoreHandles, stateExports, stateProviders } from './state/state.providers';
+import { stateExports, stateProviders, stateStoreHandleProviders } from './state/state.providers';
+import { listReadAtScan } from './handlers/nest-internals';
 
 /**
  * Resolved once all components are initialised. Nest awaits async factories
@@ -33,15 +34,15 @@ const runtimeReady: Provider = {
 };
 
 /**
- * The drivers of this app: the built-in ones, then any registered with the
- * deprecated process-wide `registerComponent`, then the app's own `drivers`.
- * The runtime knows no driver; this is where they meet it.
+ * The drivers of this app: the built-in ones, then the app's own `drivers`
+ * (third-party or its own; they win for the same type and version). The
+ * runtime knows no driver; this is where they meet it.
  */
 const componentRegistry: Provider = {
   provide: ComponentRegistry,
   inject: [DAPR_MODULE_OPTIONS],
   useFactory: (options: DaprModuleOptions) =>
-    new ComponentRegistry([...BUILTIN_DRIVERS, ...processWideRegistrations(), ...(options.drivers ?? [])]),
+    new ComponentRegistry([...BUILTIN_DRIVERS, ...(options.drivers ?? [])]),
 };
 
 /**
@@ -52,12 +53,36 @@ const blockProviders: Provider[] = [componentRegistry, ComponentRuntime, runtime
 
 const blockExports = [ComponentRuntime, SecretsService, ...observabilityExports, ...resiliencyExports, ...invocationExports, ...bindingsExports, ...pubsubExports, ...stateExports];
 
-// One `StateStore` handle provider per `@StateStore(name)` in the app, added as classes are declared.
-bindStateStoreHandles(blockProviders, blockExports);
-
+/**
+ * nest-dapr for one app. Every `forRoot`/`forRootAsync` is a module instance of
+ * its own: its components, driver registry, secrets, tracer, metrics,
+ * subscriptions and `@StateStore` handles belong to it, so several apps in one
+ * process (as DaprTestingModule makes them) never see each other's.
+ */
 @Module({
   imports: [DiscoveryModule],
   providers: blockProviders,
   exports: blockExports,
 })
-export class DaprModule extends DaprConfigurableModuleClass {}
+export class DaprModule extends DaprConfigurableModuleClass {
+  static override forRoot(options: typeof DAPR_OPTIONS_TYPE): DynamicModule {
+    return withStateStoreHandles(super.forRoot(options));
+  }
+
+  static override forRootAsync(options: typeof DAPR_ASYNC_OPTIONS_TYPE): DynamicModule {
+    return withStateStoreHandles(super.forRootAsync(options));
+  }
+}
+
+/**
+ * Adds this instance's `@StateStore(name)` handles. They are listed when Nest
+ * scans the module, so a feature module whose file loads after the one that
+ * calls `forRoot()` still gets its handles.
+ */
+function withStateStoreHandles(module: DynamicModule): DynamicModule {
+  return {
+    ...module,
+    providers: listReadAtScan(module.providers ?? [], stateStoreHandleProviders),
+    exports: listReadAtScan(module.exports ?? [], () => stateStoreHandleProviders().map((p) => p.provide)),
+  };
+}

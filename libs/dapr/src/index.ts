@@ -22,8 +22,6 @@ export type {
 export type { ComponentDefinition, MetadataValue } from './runtime/component-definition';
 // Drivers of the app's own (`forRoot({ drivers })`); the contracts they implement are in `nest-dapr/spi`.
 export type { DriverRegistration } from './spi/driver-registration.spi';
-/** @deprecated process-wide; use `DaprModule.forRoot({ drivers })`. Kept for code written against the first API. */
-export { registerComponent } from './runtime/component-registry';
 
 // State
 export { StateService } from './state/state.service';

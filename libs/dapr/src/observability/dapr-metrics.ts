@@ -46,22 +46,6 @@ interface Instruments {
   resiliencyCbState: Gauge;
 }
 
-let cachedProvider: MeterProvider | undefined;
-let cachedInstruments: Instruments | undefined;
-
-/**
- * Instruments of the current global meter provider, or undefined when the app
- * registered none. The metrics API has no proxy provider (unlike tracing), so
- * instruments are created lazily and re-created when the provider changes.
- */
-function instruments(): Instruments | undefined {
-  const provider = metrics.getMeterProvider();
-  if (provider === cachedProvider) return cachedInstruments;
-  cachedProvider = provider;
-  cachedInstruments = provider.constructor.name === 'NoopMeterProvider' ? undefined : createInstruments(provider);
-  return cachedInstruments;
-}
-
 function createInstruments(provider: MeterProvider): Instruments {
   const m = provider.getMeter(DAPR_METER_NAME);
   const latency = (name: string, description: string) =>
@@ -155,6 +139,12 @@ export type CircuitBreakerState = 'closed' | 'half-open' | 'open' | 'unknown';
  * application registers a MeterProvider. Latencies are in milliseconds.
  */
 export class DaprMetrics {
+  // This app's instruments, made from the global MeterProvider the first time
+  // they are needed and again when the app swaps the provider (tests do). The
+  // metrics API has no proxy provider (unlike tracing), hence the check.
+  private provider?: MeterProvider;
+  private cached?: Instruments;
+
   constructor(
     readonly appId: string,
     readonly namespace = '',
@@ -162,7 +152,16 @@ export class DaprMetrics {
 
   /** False until the application registers a MeterProvider: hot paths skip their timing then. */
   get active(): boolean {
-    return instruments() !== undefined;
+    return this.instruments() !== undefined;
+  }
+
+  /** The instruments of the current global meter provider, or undefined when the app registered none. */
+  private instruments(): Instruments | undefined {
+    const provider = metrics.getMeterProvider();
+    if (provider === this.provider) return this.cached;
+    this.provider = provider;
+    this.cached = provider.constructor.name === 'NoopMeterProvider' ? undefined : createInstruments(provider);
+    return this.cached;
   }
 
   private base(component: string): Attributes {
@@ -171,7 +170,7 @@ export class DaprMetrics {
 
   /** A delivery settled: `process_status` success | retry | drop; `status` is the HTTP-like status Dapr tags. */
   pubsubIngress(component: string, topic: string, processStatus: PubSubProcessStatus, elapsedMs: number): void {
-    const i = instruments();
+    const i = this.instruments();
     if (!i) return;
     const attrs = { ...this.base(component), topic, process_status: processStatus, status: processStatus };
     i.pubsubIngressCount.add(1, attrs);
@@ -179,7 +178,7 @@ export class DaprMetrics {
   }
 
   pubsubEgress(component: string, topic: string, success: boolean, elapsedMs: number): void {
-    const i = instruments();
+    const i = this.instruments();
     if (!i) return;
     const attrs = { ...this.base(component), topic, success: String(success) };
     i.pubsubEgressCount.add(1, attrs);
@@ -191,7 +190,7 @@ export class DaprMetrics {
    * every entry went out; `published` entries are added to the event count.
    */
   pubsubEgressBulk(component: string, topic: string, success: boolean, published: number, elapsedMs: number): void {
-    const i = instruments();
+    const i = this.instruments();
     if (!i) return;
     const attrs = { ...this.base(component), topic, success: String(success) };
     i.pubsubEgressBulkCount.add(1, attrs);
@@ -206,7 +205,7 @@ export class DaprMetrics {
    * error as Dapr records it). `path` is the request path without the query.
    */
   httpClientRequest(method: string, path: string, status: number, sentBytes: number, receivedBytes: number, elapsedMs: number): void {
-    const i = instruments();
+    const i = this.instruments();
     if (!i) return;
     const label = httpMetricPath(path);
     const verb = httpMetricMethod(method);
@@ -222,7 +221,7 @@ export class DaprMetrics {
    * service invocations it receives): `dapr_http_server_*`, same labels.
    */
   httpServerRequest(method: string, path: string, status: number, requestBytes: number, responseBytes: number, elapsedMs: number): void {
-    const i = instruments();
+    const i = this.instruments();
     if (!i) return;
     const attrs = { app_id: this.appId, method: httpMetricMethod(method), path: httpMetricPath(path), status: String(status) };
     i.httpServerRequestCount.add(1, attrs);
@@ -234,7 +233,7 @@ export class DaprMetrics {
 
   /** `operation`: get | set | delete | bulk_get | bulk_set | bulk_delete | transaction | query. */
   stateOperation(component: string, operation: string, success: boolean, elapsedMs: number): void {
-    const i = instruments();
+    const i = this.instruments();
     if (!i) return;
     const attrs = { ...this.base(component), operation, success: String(success) };
     i.stateCount.add(1, attrs);
@@ -242,7 +241,7 @@ export class DaprMetrics {
   }
 
   outputBinding(component: string, operation: string, success: boolean, elapsedMs: number): void {
-    const i = instruments();
+    const i = this.instruments();
     if (!i) return;
     const attrs = { ...this.base(component), operation, success: String(success) };
     i.outputBindingCount.add(1, attrs);
@@ -250,7 +249,7 @@ export class DaprMetrics {
   }
 
   inputBinding(component: string, success: boolean, elapsedMs: number): void {
-    const i = instruments();
+    const i = this.instruments();
     if (!i) return;
     const attrs = { ...this.base(component), success: String(success) };
     i.inputBindingCount.add(1, attrs);
@@ -259,12 +258,12 @@ export class DaprMetrics {
 
   /** Client side: a request left for `destinationAppId`. */
   invocationRequestSent(destinationAppId: string, method: string): void {
-    instruments()?.invReqSent.add(1, { app_id: this.appId, destination_app_id: destinationAppId, method, type: 'http' });
+    this.instruments()?.invReqSent.add(1, { app_id: this.appId, destination_app_id: destinationAppId, method, type: 'http' });
   }
 
   /** Client side: the response came back (status is the HTTP status, or -1 for a transport error). */
   invocationResponseReceived(destinationAppId: string, method: string, status: number, elapsedMs: number): void {
-    const i = instruments();
+    const i = this.instruments();
     if (!i) return;
     const attrs = { app_id: this.appId, destination_app_id: destinationAppId, method, status: String(status), type: 'http' };
     i.invResRecv.add(1, attrs);
@@ -273,11 +272,11 @@ export class DaprMetrics {
 
   /** Server side: a request from `sourceAppId` arrived. */
   invocationRequestReceived(sourceAppId: string, method: string): void {
-    instruments()?.invReqRecv.add(1, { app_id: this.appId, source_app_id: sourceAppId, method, type: 'http' });
+    this.instruments()?.invReqRecv.add(1, { app_id: this.appId, source_app_id: sourceAppId, method, type: 'http' });
   }
 
   invocationResponseSent(sourceAppId: string, method: string, status: number): void {
-    instruments()?.invResSent.add(1, {
+    this.instruments()?.invResSent.add(1, {
       app_id: this.appId,
       source_app_id: sourceAppId,
       method,
@@ -287,12 +286,12 @@ export class DaprMetrics {
   }
 
   resiliencyLoaded(name: string): void {
-    instruments()?.resiliencyLoaded.add(1, { app_id: this.appId, name, namespace: this.namespace });
+    this.instruments()?.resiliencyLoaded.add(1, { app_id: this.appId, name, namespace: this.namespace });
   }
 
   /** A policy ran for a target (`target` like Dapr's `app_<id>` / `component_<name>_<direction>`). */
   resiliencyApplied(name: string, policy: ResiliencyPolicyKind, direction: ResiliencyFlowDirection, target: string, status = ''): void {
-    instruments()?.resiliencyCount.add(1, {
+    this.instruments()?.resiliencyCount.add(1, {
       app_id: this.appId,
       name,
       namespace: this.namespace,
@@ -305,7 +304,7 @@ export class DaprMetrics {
 
   /** A policy kicked in after a failure (retry attempt, timeout fired, breaker opened). */
   resiliencyActivated(name: string, policy: ResiliencyPolicyKind, direction: ResiliencyFlowDirection, target: string, status = ''): void {
-    instruments()?.resiliencyActivations.add(1, {
+    this.instruments()?.resiliencyActivations.add(1, {
       app_id: this.appId,
       name,
       namespace: this.namespace,
@@ -318,7 +317,7 @@ export class DaprMetrics {
 
   /** Dapr reports 1 for the current state of a breaker (label `status`). */
   circuitBreakerState(name: string, direction: ResiliencyFlowDirection, target: string, state: CircuitBreakerState): void {
-    const i = instruments();
+    const i = this.instruments();
     if (!i) return;
     for (const s of ['closed', 'half-open', 'open', 'unknown'] as const) {
       i.resiliencyCbState.record(s === state ? 1 : 0, {

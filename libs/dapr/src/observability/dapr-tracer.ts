@@ -1,3 +1,4 @@
+import { Injectable } from '@nestjs/common';
 import {
   context,
   INVALID_SPAN_CONTEXT,
@@ -15,7 +16,7 @@ import {
   type Tracer,
   type TracerProvider,
 } from '@opentelemetry/api';
-import { extractTraceContext, randomSpanContext, writeTraceHeaders, type TraceCarrier } from './trace-context';
+import { currentTraceIds, extractTraceContext, randomSpanContext, writeTraceHeaders, type TraceCarrier } from './trace-context';
 
 /** Instrumentation scope of every span the library emits. */
 export const DAPR_TRACER_NAME = 'nest-dapr';
@@ -55,6 +56,7 @@ const SERVER: SpanOptions = { kind: SpanKind.SERVER };
  * `messaging.destination`, `rpc.service`, `net.peer.name`, `dapr.invoke_method`)
  * and the current OpenTelemetry messaging/database/RPC semantic conventions.
  */
+@Injectable()
 export class DaprTracer {
   private provider?: TracerProvider;
   private cached?: Tracer;
@@ -258,17 +260,12 @@ export class DaprTracer {
 
   /** Trace and span ids of the active span, for log correlation. */
   currentIds(): { traceId: string; spanId: string } | undefined {
-    const sc = trace.getSpan(context.active())?.spanContext();
-    if (!sc || sc.traceId === '00000000000000000000000000000000') return undefined;
-    return { traceId: sc.traceId, spanId: sc.spanId };
+    return currentTraceIds();
   }
 }
 
 /** Returned for leaf calls outside any trace: records nothing, propagates nothing. */
 const NOT_TRACED: Span = trace.wrapSpanContext(INVALID_SPAN_CONTEXT);
-
-/** The process-wide instance the building blocks share (also provided for DI as `DaprTracer`). */
-export const daprTracer = new DaprTracer();
 
 /**
  * Ids are validated where span contexts are made (our traceparent parser, the

@@ -1,5 +1,5 @@
 import { Inject } from '@nestjs/common';
-import { recordStateStoreName } from './state-store.registry';
+import { declareStateStoreName } from './state-store.registry';
 import type { StateStore as StateStoreContract } from './state.interfaces';
 
 /**
@@ -15,7 +15,7 @@ export interface StateStore<T = unknown> extends StateStoreContract<T> {}
  * also makes DaprModule provide that handle.
  */
 export function getStateStoreToken(name: string): string {
-  recordStateStoreName(name);
+  declareStateStoreName(name);
   return `dapr:state-store:${name}`;
 }
 

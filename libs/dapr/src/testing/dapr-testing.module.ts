@@ -1,6 +1,7 @@
 import type { DynamicModule, INestApplication, Provider, Type } from '@nestjs/common';
 import { ModuleRef } from '@nestjs/core';
 import { DaprModule } from '../dapr.module';
+import { listReadAtScan } from '../handlers/nest-internals';
 import { Test, type TestingModule, type TestingModuleBuilder } from '@nestjs/testing';
 import { DAPR_MODULE_OPTIONS } from '../runtime/dapr-module.definition';
 import type { DaprModuleOptions } from '../runtime/dapr-module-options.interface';
@@ -114,11 +115,13 @@ export class DaprTestingModule {
       inject: [ModuleRef, ComponentRuntime],
       useFactory: (moduleRef: ModuleRef, runtime: ComponentRuntime) => harnessFor(moduleRef, runtime),
     };
+    const testing = testingProviders({ apps, redeliverInterval, sharedBus, settleTimeoutMs, invokePassThrough });
     return {
       ...base,
       // Provided after DaprModule's own providers, so these replace ComponentRuntime and InvocationService.
-      providers: [...(base.providers ?? []), ...testingProviders({ apps, redeliverInterval, sharedBus, settleTimeoutMs, invokePassThrough }), harness],
-      exports: [...(base.exports ?? []), DaprTestHarness],
+      // Base lists stay lazy: DaprModule adds the @StateStore handles when Nest scans the module.
+      providers: listReadAtScan([], () => [...(base.providers ?? []), ...testing, harness]),
+      exports: listReadAtScan([], () => [...(base.exports ?? []), DaprTestHarness]),
     };
   }
 
