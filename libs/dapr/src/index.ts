@@ -99,6 +99,7 @@ export {
   PubSubCloudEventError,
   PubSubEventsSerError,
   PubSubPublishError,
+  MalformedCloudEventError,
   SubscriptionConfigError,
 } from './errors/pubsub.errors';
 export {
@@ -121,5 +122,7 @@ export {
   StateStoreError,
 } from './errors/state.errors';
 export { MessageTooLargeError } from './errors/message-too-large.error';
-export { ServiceBusConnectionStringError, ServiceBusMessageTooLargeError, ServiceBusPublishMetadataError } from './errors/servicebus.errors';
+export { DecoratorUsageError, InvokeClientArgumentError } from './errors/decorator.errors';
+export { DaprTestingError } from './errors/testing.errors';
+export { ServiceBusConnectionStringError, ServiceBusPublishMetadataError } from './errors/servicebus.errors';
 export { MtlsConfigError, CalleeIdentityError } from './errors/mtls.errors';

@@ -10,3 +10,5 @@ export * from './state.errors';
 export * from './message-too-large.error';
 export * from './servicebus.errors';
 export * from './mtls.errors';
+export * from './decorator.errors';
+export * from './testing.errors';

@@ -52,6 +52,17 @@ export class PubSubCloudEventError extends DaprError {
   }
 }
 
+/**
+ * A delivered message that cannot be read as a CloudEvent (not JSON, not a
+ * JSON object). The delivery pipeline dead-letters it, or gives it back for
+ * redelivery when there is no dead-letter topic; it never reaches a handler.
+ */
+export class MalformedCloudEventError extends DaprError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, 'ERR_PUBSUB_CLOUD_EVENTS_SER', options);
+  }
+}
+
 /** A bulk publish entry that cannot be serialised, or a missing / duplicate entryId. */
 export class PubSubEventsSerError extends DaprError {
   constructor(message: string) {

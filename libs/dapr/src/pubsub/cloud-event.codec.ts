@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { context, trace, type SpanContext } from '@opentelemetry/api';
-import { PubSubCloudEventError, PubSubMetadataError } from '../errors/pubsub.errors';
+import { MalformedCloudEventError, PubSubCloudEventError, PubSubMetadataError } from '../errors/pubsub.errors';
 import { parseDuration } from '../spi/kit/duration';
 import { formatTraceparent, randomSpanContext } from '../observability/trace-context';
 import { CLOUD_EVENT_SPEC_VERSION, CLOUD_EVENT_TYPE, CLOUDEVENTS_CONTENT_TYPE } from './pubsub.constants';
@@ -258,8 +258,8 @@ function appCloudEvent(ctx: EnvelopeContext, data: unknown, nowMs: number, span?
   return out;
 }
 
-/** Why an incoming message could not be read as a CloudEvent. */
-export class MalformedCloudEventError extends Error {}
+// Why an incoming message could not be read as a CloudEvent (a typed error, with the others).
+export { MalformedCloudEventError };
 
 /**
  * Reads a delivered message as a CloudEvent: parses a structured CE, rebuilds a
@@ -294,7 +294,7 @@ export function decodeDelivery(
     try {
       parsed = JSON.parse(bytesToString(data));
     } catch (err) {
-      throw new MalformedCloudEventError(`not a JSON CloudEvent: ${(err as Error).message}`);
+      throw new MalformedCloudEventError(`not a JSON CloudEvent: ${(err as Error).message}`, { cause: err });
     }
     if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) {
       throw new MalformedCloudEventError('not a JSON CloudEvent: the body is not a JSON object');

@@ -1,4 +1,5 @@
 import { Inject } from '@nestjs/common';
+import { DecoratorUsageError } from '../errors/decorator.errors';
 import { declareStateStoreName } from './state-store.registry';
 import type { StateStore as StateStoreContract } from './state.interfaces';
 
@@ -26,6 +27,6 @@ export function getStateStoreToken(name: string): string {
  * handle without any registration by the app.
  */
 export function StateStore(name: string): ParameterDecorator & PropertyDecorator {
-  if (typeof name !== 'string' || name === '') throw new TypeError('@StateStore(name) needs a state store name');
+  if (typeof name !== 'string' || name === '') throw new DecoratorUsageError('@StateStore(name)', 'needs a state store name');
   return Inject(getStateStoreToken(name));
 }

@@ -1,3 +1,4 @@
+import { DaprTestingError } from '../errors/testing.errors';
 import type { DynamicModule, INestApplication, Provider, Type } from '@nestjs/common';
 import { ModuleRef } from '@nestjs/core';
 import { DaprModule } from '../dapr.module';
@@ -135,7 +136,7 @@ const contexts = new WeakMap<ComponentRuntime, DaprTestContext>();
 
 function harnessFor(moduleRef: TestingModule | INestApplication | ModuleRef, runtime: ComponentRuntime): DaprTestHarness {
   const context = contexts.get(runtime);
-  if (!context) throw new Error('DaprTestingModule.harnessOf: this module was not built with DaprTestingModule.create(), override() or forRoot()');
+  if (!context) throw new DaprTestingError('DaprTestingModule.harnessOf: this module was not built with DaprTestingModule.create(), override() or forRoot()');
   context.harness ??= new DaprTestHarness(moduleRef, context);
   return context.harness;
 }

@@ -164,7 +164,7 @@ export class KafkaPubSub implements PubSubDriver {
     const value = isJsonNull(data) ? null : toBuffer(data);
     size += (value?.length ?? 0) + (key ? Buffer.byteLength(key) : 0);
     if (size > this.settings.maxMessageBytes) {
-      throw new MessageTooLargeError(this.md.name, topic, size, this.settings.maxMessageBytes);
+      throw new MessageTooLargeError(this.md.name, topic, size, this.settings.maxMessageBytes, { limitOf: 'allowed (maxMessageBytes)' });
     }
     return { key, value, headers, partition };
   }
