@@ -1,5 +1,5 @@
 /**
- * `nest-dapr`: what applications use (see API.md). This list is the package's
+ * `nest-dapr`: what applications use (the README documents it). This list is the package's
  * public surface and is recorded in libs/dapr/api/nest-dapr.api.md; anything
  * not exported here is private and may change in any release. Driver authors
  * use `nest-dapr/spi`; tests use `nest-dapr/testing`.
@@ -85,7 +85,7 @@ export { DaprHealthIndicator, type DaprHealthIndicatorResult } from './observabi
 export { DAPR_TRACER_NAME } from './observability/dapr-tracer';
 export { DAPR_METER_NAME } from './observability/dapr-metrics';
 
-// Errors: every DaprError subclass is public (errors/public-errors.spec.ts checks none is missing).
+// Errors: every DaprError subclass is public (public-api.spec.ts checks none is missing).
 export type { ConfigSource } from './errors/component-config.error';
 export { DaprError } from './errors/dapr.error';
 export { ComponentConfigError, ComponentYamlError, UnknownComponentTypeError, MissingMetadataError, DuplicateComponentError } from './errors/component-config.error';

@@ -54,7 +54,7 @@ interface Call {
 }
 
 /**
- * Service invocation (API.md): resolves the app id, calls its route over a
+ * Service invocation (README "Call another app"): resolves the app id, calls its route over a
  * pooled keep-alive undici `Pool` per target origin, adds Dapr's headers
  * (caller/callee app id, namespace, W3C trace context, API token and a signed
  * caller identity), runs under the target app's resiliency policy (or the

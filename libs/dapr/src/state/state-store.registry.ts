@@ -4,7 +4,7 @@
  * app: each DaprModule instance provides its own handles for these names,
  * bound to its own StateService (see `stateStoreHandleProviders`). Store names
  * are only known at run time, so there is no way to list them per module
- * without a `forFeature` call — which API.md does not ask the app for.
+ * without a `forFeature` call, which the app is never asked for.
  */
 const declared = new Set<string>();
 

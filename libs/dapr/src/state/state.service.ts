@@ -70,7 +70,7 @@ const METRIC_OPERATION: Record<StateOperationKind, string> = {
 };
 
 /**
- * Dapr's state API in-process (API.md "State"): key scheme, value encoding,
+ * Dapr's state API in-process (README "State with ETags"): key scheme, value encoding,
  * ETag/concurrency/consistency and TTL validation, bulk operations,
  * transactions and queries, with typed errors. Drivers only store bytes.
  * @publicApi
