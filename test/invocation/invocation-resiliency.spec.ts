@@ -10,6 +10,7 @@ describe('invocation under resiliency policies', () => {
   let cbController: CheckoutController;
   let withPolicy: InvocationService;
   let withDefault: InvocationService;
+  let withBuiltInOverride: InvocationService;
   let defaultNames: NameResolutionService;
   const apps: RunningApp[] = [];
 
@@ -38,7 +39,15 @@ describe('invocation under resiliency policies', () => {
       apiToken: API_TOKEN,
       nameResolution: { component: 'static', configuration: { apps: routes } },
     });
-    apps.push(policyApp, defaultApp);
+    // Dapr's built-in service retries overridden by name: 5 constant retries, 5 ms apart.
+    const builtInApp = await startApp({
+      appId: 'order-builtin',
+      apiToken: API_TOKEN,
+      nameResolution: { component: 'static', configuration: { apps: routes } },
+      resiliency: { policies: { retries: { DaprBuiltInServiceRetries: { policy: 'constant', duration: '5', maxRetries: 5 } } } },
+    });
+    withBuiltInOverride = builtInApp.app.get(InvocationService);
+    apps.push(policyApp, defaultApp, builtInApp);
     withPolicy = policyApp.app.get(InvocationService);
     withDefault = defaultApp.app.get(InvocationService);
     defaultNames = defaultApp.app.get(NameResolutionService);
@@ -90,6 +99,15 @@ describe('invocation under resiliency policies', () => {
       controller.failuresLeft = 1;
       await expect(withDefault.invoke('checkout', 'flaky', { body: {} })).resolves.toEqual({ ok: true });
       expect(controller.hits.flaky).toBe(2);
+    });
+
+    it('takes its count and back-off from a DaprBuiltInServiceRetries policy when the Resiliency defines one', async () => {
+      controller.failuresLeft = 5;
+      await expect(withBuiltInOverride.invoke('checkout', 'flaky', { body: {} })).resolves.toEqual({ ok: true });
+      expect(controller.hits.flaky).toBe(6); // the built-in default would give up after 4 calls
+      // Which failures are safe to retry is still the built-in rule: a 500 is not repeated.
+      await expect(withBuiltInOverride.invoke('checkout', 'broken', { body: {} })).rejects.toMatchObject({ status: 500 });
+      expect(controller.hits.broken).toBe(1);
     });
 
     it('never repeats a POST that failed with 500', async () => {

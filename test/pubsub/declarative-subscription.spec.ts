@@ -24,6 +24,11 @@ describe('declarative Subscription resources', () => {
       rec.add('other', data);
       return { status: 'SUCCESS' };
     }
+
+    @Post('dead')
+    dead(@Body('data') data: unknown) {
+      rec.add('dead', data);
+    }
   }
 
   beforeEach(() => {
@@ -79,6 +84,28 @@ describe('declarative Subscription resources', () => {
     await waitFor(() => rec.count('widgets') === 1 && rec.count('other') === 1, 'both routes');
     expect(rec.get('widgets')).toEqual([{ data: { w: 1 }, type: 'widget', hasMetadata: true }]);
     expect(rec.get('other')).toEqual([{ o: 2 }]);
+  });
+
+  it('a match rule on a field the event lacks dead-letters the event instead of taking the default route (Dapr)', async () => {
+    const topic = `decl-missing-${runId()}`;
+    const dlq = `${topic}-dlq`;
+    const sub = (name: string, t: string, routes: string[], extra: string[] = []) =>
+      ['apiVersion: dapr.io/v2alpha1', 'kind: Subscription', 'metadata:', `  name: ${name}`, 'spec:', '  pubsubname: memps', `  topic: ${t}`, ...extra, '  routes:', ...routes].join('\n');
+    writeFileSync(
+      join(dir, 'subscription.yaml'),
+      [
+        sub('orders', topic, ['    rules:', '    - match: event.data.kind == "widget"', '      path: /events/widgets', '    default: /events/other'], [`  deadLetterTopic: ${dlq}`]),
+        sub('orders-dlq', dlq, ['    default: /events/dead']),
+        '',
+      ].join('\n---\n'),
+    );
+    app = await boot();
+    const before = { other: rec.count('other'), widgets: rec.count('widgets') };
+    await app.get(PubSubService).publish('memps', topic, { id: 7 });
+    await waitFor(() => rec.count('dead') === 1, 'dead-lettered event');
+    expect(rec.get('dead')).toEqual([{ id: 7 }]);
+    expect(rec.count('other')).toBe(before.other);
+    expect(rec.count('widgets')).toBe(before.widgets);
   });
 
   it('fails start-up when a route names no POST handler', async () => {

@@ -167,6 +167,30 @@ describe('pubsub.redis driver (real server)', () => {
     await waitFor(() => published.every((v) => received.has(v)), 'every acknowledged publish', 15_000);
   });
 
+  it('redelivers with XPENDING + XCLAIM as Dapr does, so it works where XAUTOCLAIM does not exist (Redis < 6.2)', async () => {
+    // A Redis user that may not run XAUTOCLAIM stands in for a server older than 6.2.
+    const user = uniqueName('nest-dapr-no-autoclaim');
+    await redis.call('ACL', 'SETUSER', user, 'on', '>pw', '~*', '&*', '+@all', '-xautoclaim');
+    try {
+      const topic = stream('rd-xclaim');
+      const group = uniqueName('g');
+      // A crashed consumer's entry: read through the group, never acked.
+      await redis.xgroup('CREATE', topic, group, '0', 'MKSTREAM');
+      await redis.xadd(topic, '*', 'data', 'orphan', 'metadata', '{}');
+      const gone = await redis.xadd(topic, '*', 'data', 'trimmed', 'metadata', '{}');
+      await redis.xreadgroup('GROUP', group, 'crashed', 'COUNT', 10, 'STREAMS', topic, '>');
+      // One of the two is then trimmed from the stream while still pending.
+      await redis.xdel(topic, gone!);
+      const d = await driver({ redisUsername: user, redisPassword: 'pw', processingTimeout: '100', redeliverInterval: '100ms' });
+      const got: string[] = [];
+      handles.push(await d.subscribe({ topic, metadata: { consumerID: group } }, async (m) => (got.push(text(m)), 'SUCCESS')));
+      await waitFor(async () => got.length === 1 && Number((await redis.xpending(topic, group))[0]) === 0, 'orphan redelivered, trimmed one acked');
+      expect(got).toEqual(['orphan']);
+    } finally {
+      await redis.call('ACL', 'DELUSER', user);
+    }
+  });
+
   it('stop() waits for running handlers and acks them', async () => {
     const topic = stream('rd-stop');
     const group = uniqueName('g');

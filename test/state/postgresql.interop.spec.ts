@@ -73,6 +73,23 @@ describe('state.postgresql interop with Dapr v1 tables', () => {
     expect(row.rows[0].updatedate).toBeInstanceOf(Date);
   });
 
+  it('reads a value a gRPC SDK saved (isbinary=true, base64 of JSON bytes) as the @dapr/dapr client does: parsed', async () => {
+    // Dapr's gRPC SaveState keeps the value as bytes unless contentType=application/json
+    // (dapr/dapr pkg/api/grpc), and state.postgresql v1 stores []byte as a base64 JSON string
+    // with isbinary=true (components-contrib common/component/postgresql/v1/postgresql.go).
+    const json = Buffer.from(JSON.stringify({ orderId: 7, items: ['a'] }));
+    await raw.query(`INSERT INTO ${T} (key, value, isbinary) VALUES ($1, $2, true), ($3, $4, true)`, [
+      `${APP}||grpc-order`,
+      JSON.stringify(json.toString('base64')),
+      `${APP}||grpc-opaque`,
+      JSON.stringify(Buffer.from([0xde, 0xad, 0xbe, 0xef]).toString('base64')),
+    ]);
+    await expect(state.get('pg', 'grpc-order')).resolves.toEqual({ orderId: 7, items: ['a'] });
+    const bulk = await state.getBulk('pg', ['grpc-order', 'grpc-opaque']);
+    expect(bulk[0].value).toEqual({ orderId: 7, items: ['a'] });
+    expect([...(bulk[1].value as Buffer)]).toEqual([0xde, 0xad, 0xbe, 0xef]);
+  });
+
   it('saves in the layout Dapr reads: jsonb values, base64 bytes, expiredate for a TTL', async () => {
     await state.save<unknown>('pg', [
       { key: 'doc', value: { total: 12.5, tags: ['x', 'y'] } },

@@ -9,7 +9,7 @@ import type { INestApplication } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import Redis from 'ioredis';
 import { randomUUID } from 'node:crypto';
-import { DaprModule, ETagMismatchError, StateService, StateStoreError } from 'nest-dapr';
+import { ComponentConfigError, DaprModule, ETagMismatchError, StateService, StateStoreError } from 'nest-dapr';
 
 const REDIS = process.env.REDIS_HOST ?? '127.0.0.1:6379';
 const [host, port] = REDIS.split(':');
@@ -91,6 +91,40 @@ describe('state.redis interop with Dapr storage format', () => {
     expect(await raw.ttl(key('ttl'))).toBe(-1);
   });
 
+  it("a nest-dapr byte value reads back byte-exact until a Dapr app overwrites it with Dapr's setDefaultQuery", async () => {
+    // Bytes that happen to be JSON: nest-dapr's own write keeps them bytes.
+    const bytes = Buffer.from('{"a":1}');
+    await state.save('statestore', { key: 'shared', value: bytes });
+    const mine = await state.get<Buffer>('statestore', 'shared');
+    expect(Buffer.isBuffer(mine) && Buffer.compare(mine, bytes)).toBe(0);
+    // Dapr (components-contrib state/redis setDefaultQuery, as run by daprd for a save
+    // without ETag or first-write): it sets data and bumps version, never touching other fields.
+    const daprSet = [
+      'local etag = redis.pcall("HGET", KEYS[1], "version");',
+      'if type(etag) == "table" then redis.call("DEL", KEYS[1]); end;',
+      'local fwr = redis.pcall("HGET", KEYS[1], "first-write");',
+      'if not etag or type(etag)=="table" or etag == "" or etag == ARGV[1] or (not fwr and ARGV[1] == "0") then',
+      '  redis.call("HSET", KEYS[1], "data", ARGV[2]);',
+      '  if ARGV[3] == "0" then redis.call("HSET", KEYS[1], "first-write", 0); end;',
+      '  return redis.call("HINCRBY", KEYS[1], "version", 1)',
+      'else return error("failed to set key " .. KEYS[1]) end',
+    ].join('\n');
+    await raw.eval(daprSet, 1, key('shared'), '0', '{"b":2}', '1');
+    // What an @dapr/dapr app reads for these bytes: the JSON, parsed.
+    await expect(state.getItem('statestore', 'shared')).resolves.toEqual({ key: 'shared', value: { b: 2 }, etag: '2' });
+    // And a later nest-dapr byte write marks the new version again.
+    await state.save('statestore', { key: 'shared', value: bytes });
+    expect(Buffer.isBuffer(await state.get('statestore', 'shared'))).toBe(true);
+    expect(await raw.hget(key('shared'), 'nest-dapr-binary')).toBe('3');
+  });
+
+  it("queryIndexes (Dapr's query API on Redis) fails at init naming the modules this server lacks", async () => {
+    const err = await boot(`${appId}-q`, { queryIndexes: '[{"name":"idx","indexes":[{"key":"a","type":"TEXT"}]}]' }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ComponentConfigError);
+    // The shared test server is plain Redis (no Redis Stack package exists for this machine).
+    expect((err as Error).message).toMatch(/metadata "queryIndexes" needs the RedisJSON and RediSearch modules \(Redis Stack\), which this server does not have/);
+  });
+
   it('reads a legacy plain string key without an ETag', async () => {
     await raw.set(key('legacy'), '{"old":true}');
     await expect(state.getItem('statestore', 'legacy')).resolves.toEqual({ key: 'legacy', value: { old: true } });
@@ -123,12 +157,14 @@ describe('state.redis interop with Dapr storage format', () => {
     }
   });
 
-  it('component keyPrefix name / none / custom map to the stored key', async () => {
+  it('component keyPrefix name / none / custom / empty map to the stored key', async () => {
     const suffix = randomUUID().slice(0, 8);
     for (const [prefix, stored] of [
       ['name', `statestore||kp-${suffix}`],
       ['none', `kp-${suffix}`],
       [`custom${suffix}`, `custom${suffix}||kp-${suffix}`],
+      // Dapr treats "" as a custom prefix: the key gets a bare "||".
+      ['', `||kp-${suffix}`],
     ] as const) {
       const other = await boot(`kp-${suffix}`, { keyPrefix: prefix });
       try {

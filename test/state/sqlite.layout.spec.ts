@@ -85,6 +85,19 @@ describe('state.sqlite storage layout', () => {
     expect(Math.abs(expires - (Date.now() + 3600_000))).toBeLessThan(5000);
   });
 
+  it('reads a value a gRPC SDK saved (is_binary=1, base64 of JSON bytes) as the @dapr/dapr client does: parsed', async () => {
+    // components-contrib state/sqlite stores []byte values base64-encoded with is_binary = 1.
+    const writer = new Database(file);
+    try {
+      writer
+        .prepare(`INSERT INTO state (key, value, is_binary, etag) VALUES (?, ?, 1, ?)`)
+        .run('layout||grpc', Buffer.from('{"n":1,"s":"x"}').toString('base64'), '22222222-2222-3333-4444-555555555555');
+    } finally {
+      writer.close();
+    }
+    await expect(state.getItem('store', 'grpc')).resolves.toEqual({ key: 'grpc', value: { n: 1, s: 'x' }, etag: '22222222-2222-3333-4444-555555555555' });
+  });
+
   it('reads rows a Dapr sidecar wrote, and the cleanup deletes expired rows', async () => {
     const writer = new Database(file);
     try {

@@ -91,6 +91,7 @@ export { DaprError } from './errors/dapr.error';
 export { ComponentConfigError, ComponentYamlError, UnknownComponentTypeError, MissingMetadataError, DuplicateComponentError } from './errors/component-config.error';
 export { ComponentInitError, MissingPackageError, ComponentNotFoundError } from './errors/component-init.error';
 export { SecretStoreNotFoundError, SecretNotFoundError } from './errors/secret.errors';
+export { RedisJsonModeError } from './errors/redis-json.error';
 export {
   PubSubNotFoundError,
   PubSubEmptyNameError,

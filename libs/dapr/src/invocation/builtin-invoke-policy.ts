@@ -1,6 +1,7 @@
-import { ExponentialBackoff, handleWhen, retry } from 'cockatiel';
+import { ConstantBackoff, ExponentialBackoff, handleWhen, retry } from 'cockatiel';
 import { InvocationError, InvocationTransportError } from '../errors/invocation.errors';
 import { isNonRetriable, NEVER_ABORTED } from '../resiliency/resiliency-policy';
+import type { RetrySpec } from '../resiliency/resiliency-spec';
 
 /**
  * Used when the app's Resiliency spec has no policy (named or default) for the
@@ -38,11 +39,16 @@ export interface BuiltinInvokePolicy {
   continueAfter<T>(firstError: unknown, fn: (signal: AbortSignal) => Promise<T>): Promise<T>;
 }
 
-function build(httpMethod: string): BuiltinInvokePolicy {
-  const policy = retry(
-    handleWhen((err) => builtinRetriable(err, httpMethod)),
-    { maxAttempts: BUILTIN_INVOKE_RETRIES, backoff: new ExponentialBackoff({ initialDelay: 100, maxDelay: 1000, exponent: 2 }) },
-  );
+function build(httpMethod: string, override?: RetrySpec): BuiltinInvokePolicy {
+  // A Resiliency that defines DaprBuiltInServiceRetries sets the count and back-off
+  // (as in Dapr); which failures are safe to retry stays the built-in rule.
+  const backoff = !override
+    ? new ExponentialBackoff({ initialDelay: 100, maxDelay: 1000, exponent: 2 })
+    : override.policy === 'constant'
+      ? new ConstantBackoff(override.durationMs)
+      : new ExponentialBackoff({ initialDelay: override.initialIntervalMs, maxDelay: override.maxIntervalMs, exponent: override.multiplier });
+  const maxAttempts = !override ? BUILTIN_INVOKE_RETRIES : override.maxRetries < 0 ? Infinity : override.maxRetries;
+  const policy = retry(handleWhen((err) => builtinRetriable(err, httpMethod)), { maxAttempts, backoff });
   return {
     continueAfter<R>(firstError: unknown, fn: (signal: AbortSignal) => Promise<R>): Promise<R> {
       // Not retriable: rethrow as is, without the cost of a policy run.
@@ -60,10 +66,19 @@ function build(httpMethod: string): BuiltinInvokePolicy {
 }
 
 const byVerb = new Map<string, BuiltinInvokePolicy>();
+const overridden = new WeakMap<RetrySpec, Map<string, BuiltinInvokePolicy>>();
 
-/** One shared policy per verb: it holds no per-call state. */
-export function builtinInvokePolicy(httpMethod: string): BuiltinInvokePolicy {
-  let p = byVerb.get(httpMethod);
-  if (!p) byVerb.set(httpMethod, (p = build(httpMethod)));
+/**
+ * One shared policy per verb (and per `DaprBuiltInServiceRetries` override):
+ * it holds no per-call state.
+ */
+export function builtinInvokePolicy(httpMethod: string, override?: RetrySpec): BuiltinInvokePolicy {
+  let cache = byVerb;
+  if (override) {
+    cache = overridden.get(override) ?? new Map();
+    overridden.set(override, cache);
+  }
+  let p = cache.get(httpMethod);
+  if (!p) cache.set(httpMethod, (p = build(httpMethod, override)));
   return p;
 }

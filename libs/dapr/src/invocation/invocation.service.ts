@@ -149,7 +149,11 @@ export class InvocationService implements OnApplicationShutdown {
       // Attempts throw typed errors already (InvocationError, InvocationTransportError, ...).
       toError: (err) => err as Error,
     };
-    if (!op.policy) op.retryAfterFailure = (first, attempt, call) => builtinInvokePolicy(call.httpMethod).continueAfter(first, attempt);
+    if (!op.policy) {
+      // A Resiliency resource may override Dapr's built-in service retries by name.
+      const override = this.resiliency.builtInRetry('DaprBuiltInServiceRetries');
+      op.retryAfterFailure = (first, attempt, call) => builtinInvokePolicy(call.httpMethod, override).continueAfter(first, attempt);
+    }
     this.operations.set(appId, op);
     return op;
   }

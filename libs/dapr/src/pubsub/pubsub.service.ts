@@ -161,7 +161,7 @@ export class PubSubService {
       name: loaded.name,
       type: loaded.type,
       driver: loaded.driver,
-      scopes: new TopicScopes(loaded.metadata.properties, this.runtime.appId),
+      scopes: new TopicScopes(loaded.metadata.properties, this.runtime.appId, loaded.name),
       addExpiration: !features.includes('MESSAGE_TTL'),
       bulkNative: features.includes('BULK_PUBSUB'),
       properties: loaded.metadata.properties,

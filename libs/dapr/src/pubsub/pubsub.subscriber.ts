@@ -14,6 +14,7 @@ import { ResiliencyService } from '../resiliency/resiliency.service';
 import { PubSubExplorer, type SubscriptionHandler } from './pubsub.explorer';
 import { PubSubService } from './pubsub.service';
 import { TopicSubscription } from './topic-subscription';
+import { runtimePubSubMetadata } from './topic-scopes';
 
 export { DRAIN_TIMEOUT_MS };
 
@@ -61,7 +62,8 @@ export class PubSubSubscriber implements OnApplicationBootstrap, BeforeApplicati
     try {
       for (const sub of built) {
         const target = await this.pubsub.target(sub.config.pubsub);
-        const consumerID = target.properties.consumerID || this.runtime.appId;
+        // Case-insensitive, as the drivers read it (the declared runtime field).
+        const consumerID = runtimePubSubMetadata(sub.config.pubsub, target.properties).consumerID || this.runtime.appId;
         await sub.start(consumerID);
         this.subscriptions.push(sub);
         this.logger.log(`subscribed to ${sub.config.pubsub}/${sub.config.topic} as consumer ${consumerID}`);

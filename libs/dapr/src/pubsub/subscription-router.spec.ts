@@ -14,8 +14,18 @@ describe('SubscriptionRouter (CEL match rules)', () => {
     expect(r.route(ev({ type: 'widget', data: { amount: 1e6 } }))).toBe('widgets');
     expect(r.route(ev({ data: { amount: 20000 } }))).toBe('big');
     expect(r.route(ev({ data: { amount: 5 } }))).toBe('default');
-    // A field the event lacks does not match.
-    expect(r.route(ev({ data: 'text' }))).toBe('default');
+  });
+
+  it('a field the event lacks is an evaluation error, as in Dapr (retry or dead-letter), unless the rule guards it', () => {
+    const r = new SubscriptionRouter<string>('test');
+    r.add('big', 'int(event.data.amount) > 10000', 'b');
+    r.add('default', undefined, 'c');
+    expect(() => r.route(ev({ data: { other: 1 } }))).toThrow(RouteEvaluationError);
+    expect(() => r.route(ev({ data: 'text' }))).toThrow(RouteEvaluationError);
+    const guarded = new SubscriptionRouter<string>('test');
+    guarded.add('big', 'has(event.data.amount) && int(event.data.amount) > 10000', 'b');
+    guarded.add('default', undefined, 'c');
+    expect(guarded.route(ev({ data: { other: 1 } }))).toBe('default');
   });
 
   it('returns undefined without a default and fails loudly on bad rules', () => {

@@ -55,8 +55,8 @@ export class SubscriptionRouter<H> {
       if (result === true) return rules[i].handler;
       if (result === false) continue;
       if (isCelError(result)) {
-        // A field the event lacks makes the rule not match, as in Dapr's has()-less rules.
-        if (/no such key|field not found/i.test(result.message)) continue;
+        // Dapr (`matchRoutingRule`) stops at the first rule that fails to evaluate — a field the
+        // event lacks included — and the runtime dead-letters or retries the event. `has()` guards.
         throw new RouteEvaluationError(`match "${rules[i].expression}" failed: ${result.message}`);
       }
       throw new RouteEvaluationError(`match "${rules[i].expression}" did not return a bool`);

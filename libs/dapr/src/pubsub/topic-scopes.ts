@@ -1,3 +1,24 @@
+import { decodeMetadata, defineMetadata } from '../spi/kit/metadata';
+const RUNTIME_PUBSUB = defineMetadata({
+  type: 'pubsub.*',
+  title: 'pub/sub runtime fields',
+  summary: '',
+  dialect: 'metadata',
+  origin: 'dapr',
+  fields: {
+    consumerID: { type: 'string', description: '' },
+    publishingScopes: { type: 'string', description: '' },
+    subscriptionScopes: { type: 'string', description: '' },
+    allowedTopics: { type: 'string', description: '' },
+    protectedTopics: { type: 'string', description: '' },
+  },
+});
+
+/** The pub/sub fields daprd reads from every pub/sub component, matched case-insensitively. */
+export function runtimePubSubMetadata(component: string, properties: Record<string, string>) {
+  return decodeMetadata(RUNTIME_PUBSUB, { name: component, properties });
+}
+
 /**
  * Dapr's pub/sub topic scoping (component metadata `publishingScopes`,
  * `subscriptionScopes`, `allowedTopics`, `protectedTopics`), resolved for one
@@ -10,11 +31,12 @@ export class TopicScopes {
   private readonly publishing?: Set<string>;
   private readonly subscribing?: Set<string>;
 
-  constructor(properties: Record<string, string>, appId: string) {
-    this.allowed = topicList(properties.allowedTopics);
-    this.protectedTopics = topicList(properties.protectedTopics);
-    this.publishing = scopedTopics(properties.publishingScopes, appId);
-    this.subscribing = scopedTopics(properties.subscriptionScopes, appId);
+  constructor(properties: Record<string, string>, appId: string, component = 'pubsub') {
+    const m = runtimePubSubMetadata(component, properties);
+    this.allowed = topicList(m.allowedTopics);
+    this.protectedTopics = topicList(m.protectedTopics);
+    this.publishing = scopedTopics(m.publishingScopes, appId);
+    this.subscribing = scopedTopics(m.subscriptionScopes, appId);
   }
 
   canPublish(topic: string): boolean {

@@ -2,14 +2,14 @@ import {
   BrokenCircuitError,
   circuitBreaker,
   ConstantBackoff,
-  ExponentialBackoff,
+  DelegateBackoff,
   handleWhen,
   retry,
   TaskCancelledError,
   timeout,
   TimeoutStrategy,
   type CircuitBreakerPolicy,
-  type GeneratorFn,
+  type IRetryBackoffContext,
   type RetryPolicy,
   type TimeoutPolicy,
 } from 'cockatiel';
@@ -18,15 +18,40 @@ import { isNonRetriable, NEVER_ABORTED, type ResiliencyPolicy } from './resilien
 import type { CircuitBreakerSpec, RetrySpec, TimeoutSpec } from './resiliency-spec';
 import { TripBreaker } from './trip-breaker';
 
-/** dapr/kit exponential back-off: starts at 500 ms, ×1.5 per retry, ±50 % jitter, capped at maxInterval. */
-const EXP_INITIAL_MS = 500;
-const EXP_MULTIPLIER = 1.5;
+/**
+ * The exponential back-off of one call, as dapr/kit runs cenkalti/backoff's
+ * `ExponentialBackOff`: the clock starts with the call; each failure draws the
+ * next delay uniformly from interval × (1 ± randomizationFactor), then the
+ * interval grows by the multiplier up to maxInterval; once the elapsed time
+ * plus the next delay would pass maxElapsedTime (15 min by default) it stops.
+ */
+class ExponentialClock {
+  private readonly start = Date.now();
+  private interval: number;
 
-const daprJitter: GeneratorFn<number> = (attempt, opts) => {
-  const n = attempt ?? 0;
-  const base = Math.min(opts.maxDelay, opts.initialDelay * opts.exponent ** n);
-  return [Math.min(opts.maxDelay, base * (0.5 + Math.random())), n + 1];
-};
+  constructor(private readonly spec: RetrySpec) {
+    this.interval = spec.initialIntervalMs;
+  }
+
+  /** Records the next delay for this failure, or marks it final when the time budget is spent. */
+  failed(err: unknown): void {
+    const { randomizationFactor: rf, multiplier, maxIntervalMs, maxElapsedMs } = this.spec;
+    const delta = rf * this.interval;
+    const next = rf === 0 ? this.interval : this.interval - delta + Math.random() * 2 * delta;
+    this.interval = this.interval >= maxIntervalMs / multiplier ? maxIntervalMs : this.interval * multiplier;
+    if (!err || typeof err !== 'object') return;
+    if (maxElapsedMs > 0 && Date.now() - this.start + next > maxElapsedMs) outOfTime.add(err);
+    else nextDelay.set(err, next);
+  }
+}
+
+/** Per-failure hand-over between a call's clock and the shared cockatiel policy. */
+const nextDelay = new WeakMap<object, number>();
+const outOfTime = new WeakSet<object>();
+
+const clockBackoff = new DelegateBackoff<IRetryBackoffContext<unknown>>((ctx) =>
+  'error' in ctx.result && ctx.result.error && typeof ctx.result.error === 'object' ? (nextDelay.get(ctx.result.error) ?? 0) : 0,
+);
 
 /** What a retry predicate can read off an error: an HTTP status or a gRPC code. */
 function httpStatusOf(err: unknown): number | undefined {
@@ -41,6 +66,7 @@ function grpcCodeOf(err: unknown): number | undefined {
 
 export function retryMatches(spec: RetrySpec, err: unknown): boolean {
   if (isNonRetriable(err)) return false;
+  if (err && typeof err === 'object' && outOfTime.has(err)) return false;
   const status = httpStatusOf(err);
   if (status !== undefined) return spec.httpStatusCodes ? spec.httpStatusCodes.matches(status) : true;
   const code = grpcCodeOf(err);
@@ -67,6 +93,7 @@ export class PolicyRunner implements ResiliencyPolicy {
   readonly breakerPolicy?: CircuitBreakerPolicy;
   readonly breaker?: TripBreaker;
   private readonly timeoutPolicy?: TimeoutPolicy;
+  private readonly exponential?: RetrySpec;
 
   constructor(readonly parts: PolicyParts) {
     const { timeout: t, retry: r, circuitBreaker: cb } = parts;
@@ -79,19 +106,26 @@ export class PolicyRunner implements ResiliencyPolicy {
       );
     }
     if (r && r.maxRetries !== 0) {
+      if (r.policy === 'exponential') this.exponential = r;
       this.retryPolicy = retry(handleWhen((err) => retryMatches(r, err)), {
         maxAttempts: r.maxRetries < 0 ? Infinity : r.maxRetries,
-        backoff:
-          r.policy === 'exponential'
-            ? new ExponentialBackoff({ initialDelay: EXP_INITIAL_MS, exponent: EXP_MULTIPLIER, maxDelay: r.maxIntervalMs, generator: daprJitter })
-            : new ConstantBackoff(r.durationMs),
+        backoff: r.policy === 'exponential' ? clockBackoff : new ConstantBackoff(r.durationMs),
       });
     }
   }
 
   execute<T>(fn: (signal: AbortSignal) => Promise<T>): Promise<T> {
-    if (this.retryPolicy) return this.retryPolicy.execute(({ signal }) => this.attempt(fn, signal), NEVER_ABORTED);
-    return this.attempt(fn, NEVER_ABORTED);
+    if (!this.retryPolicy) return this.attempt(fn, NEVER_ABORTED);
+    if (!this.exponential) return this.retryPolicy.execute(({ signal }) => this.attempt(fn, signal), NEVER_ABORTED);
+    const clock = new ExponentialClock(this.exponential);
+    return this.retryPolicy.execute(
+      ({ signal }) =>
+        this.attempt(fn, signal).catch((err: unknown) => {
+          clock.failed(err);
+          throw err;
+        }),
+      NEVER_ABORTED,
+    );
   }
 
   private attempt<T>(fn: (signal: AbortSignal) => Promise<T>, signal: AbortSignal): Promise<T> {

@@ -29,7 +29,7 @@ describe('observeResiliencyPolicy', () => {
   it('records loaded, applied, retry activations and timeouts with Dapr labels', async () => {
     const runner = new PolicyRunner({
       target: 'component statestore (outbound)',
-      retry: { name: 'quick', policy: 'constant', durationMs: 1, maxIntervalMs: 0, maxRetries: 2 },
+      retry: { name: 'quick', policy: 'constant', durationMs: 1, initialIntervalMs: 500, multiplier: 1.5, randomizationFactor: 0.5, maxIntervalMs: 0, maxElapsedMs: 0, maxRetries: 2 },
       timeout: { name: 'short', ms: 20 },
     });
     const policy = observeResiliencyPolicy(runner, { kind: 'component', name: 'statestore', direction: 'outbound' }, new DaprMetrics('app1'));

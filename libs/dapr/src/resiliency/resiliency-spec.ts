@@ -15,8 +15,14 @@ export interface RetrySpec {
   policy: 'constant' | 'exponential';
   /** Constant back-off delay. */
   durationMs: number;
+  /** Exponential back-off: first interval, growth per retry and jitter (±factor), as cenkalti/backoff. */
+  initialIntervalMs: number;
+  multiplier: number;
+  randomizationFactor: number;
   /** Exponential back-off cap. */
   maxIntervalMs: number;
+  /** Exponential back-off gives up once this much time has passed (0 = never); Dapr's default 15 min. */
+  maxElapsedMs: number;
   /** -1 means unlimited, 0 means none. */
   maxRetries: number;
   httpStatusCodes?: StatusCodeRanges;

@@ -3,8 +3,8 @@ import { DaprMetrics } from '../observability/dapr-metrics';
 import { observeResiliencyPolicy, type ObservablePolicy } from './resiliency-metrics';
 import { ComponentRuntime } from '../runtime/component-runtime';
 import { NEVER_ABORTED, type PolicyTarget, type ResiliencyPolicy } from './resiliency-policy';
-import { emptyResiliency, type CompiledResiliency, type TargetPolicyNames } from './resiliency-spec';
-import { compileResiliency, type ResiliencySource } from './resiliency-spec.parser';
+import { emptyResiliency, type CompiledResiliency, type RetrySpec, type TargetPolicyNames } from './resiliency-spec';
+import { BUILT_IN_RETRY_POLICIES, compileResiliency, type ResiliencyProblems, type ResiliencySource } from './resiliency-spec.parser';
 import { PolicyRunner } from './policy-runner';
 
 type PolicyKind = 'Timeout' | 'Retry' | 'CircuitBreaker';
@@ -58,6 +58,14 @@ export class ResiliencyService implements OnModuleInit {
     return runner ?? undefined;
   }
 
+  /**
+   * A Dapr built-in retry policy (`DaprBuiltInServiceRetries`, ...) when a
+   * Resiliency resource overrides it; `undefined` keeps the caller's built-in.
+   */
+  builtInRetry(name: (typeof BUILT_IN_RETRY_POLICIES)[number]): RetrySpec | undefined {
+    return this.load().retries.get(name);
+  }
+
   /** Same as `policyFor`, but a pass-through policy instead of `undefined`. */
   policyOrDefault(target: PolicyTarget): ResiliencyPolicy {
     return this.policyFor(target) ?? PASS_THROUGH;
@@ -70,12 +78,18 @@ export class ResiliencyService implements OnModuleInit {
       spec: r.spec,
       source: r.source,
     }));
-    if (this.runtime.options.resiliency) sources.push({ name: 'inline', spec: this.runtime.options.resiliency });
-    this.model = compileResiliency(sources, emptyResiliency());
+    const inline = this.runtime.options.resiliency ? { name: 'inline', spec: this.runtime.options.resiliency } : undefined;
+    if (inline) sources.push(inline);
+    // As daprd: a Resiliency file that does not decode is logged and skipped, the app still starts.
+    // The inline option is code, so a mistake there fails start-up.
+    const problems: ResiliencyProblems = { skipped: [], warnings: [] };
+    this.model = compileResiliency(sources, emptyResiliency(), problems, (s) => s === inline);
+    for (const err of problems.skipped) this.logger.error(`skipping Resiliency "${err.component}": ${err.message}`);
+    for (const w of problems.warnings) this.logger.warn(w);
     if (sources.length) {
       const m = this.model;
       this.logger.log(
-        `loaded ${sources.length} resiliency spec(s): ${m.timeouts.size} timeouts, ${m.retries.size} retries, ${m.circuitBreakers.size} circuit breakers`,
+        `loaded ${sources.length - problems.skipped.length} resiliency spec(s): ${m.timeouts.size} timeouts, ${m.retries.size} retries, ${m.circuitBreakers.size} circuit breakers`,
       );
     }
     return this.model;

@@ -25,7 +25,8 @@ export interface ComponentSpec {
   name: string;
   type: string;
   version: string;
-  metadata: { name: string; value: MetadataValue }[];
+  /** Metadata items, each with the file and line that sets it (inline: the component entry). */
+  metadata: { name: string; value: MetadataValue; source?: ConfigSource }[];
   scopes: string[];
   initTimeout: string;
   ignoreErrors: boolean;

@@ -60,14 +60,16 @@ describe('component loader', () => {
       scopes: ['order'],
       source: { file: '/x/redis.yaml', line: 1 },
     });
+    const at = (line: number) => ({ file: '/x/redis.yaml', line });
+    // Each item keeps the line of its "- name:" entry, so driver errors can point at it.
     expect(c.metadata).toEqual([
-      { name: 'redisHost', value: 'localhost:6379' },
-      { name: 'redisDB', value: 2 },
-      { name: 'enableTLS', value: false },
-      { name: 'redisPassword', value: { secretKeyRef: { name: 'redis-secret', key: 'password' } } },
+      { name: 'redisHost', value: 'localhost:6379', source: at(13) },
+      { name: 'redisDB', value: 2, source: at(15) },
+      { name: 'enableTLS', value: false, source: at(17) },
+      { name: 'redisPassword', value: { secretKeyRef: { name: 'redis-secret', key: 'password' } }, source: at(19) },
       // Dapr uses the secret's name as key when the key is omitted.
-      { name: 'user', value: { secretKeyRef: { name: 'REDIS_USER', key: 'REDIS_USER' } } },
-      { name: 'keyPrefix', value: { envRef: 'KEY_PREFIX' } },
+      { name: 'user', value: { secretKeyRef: { name: 'REDIS_USER', key: 'REDIS_USER' } }, source: at(23) },
+      { name: 'keyPrefix', value: { envRef: 'KEY_PREFIX' }, source: at(26) },
     ]);
   });
 
@@ -135,10 +137,21 @@ spec:
     expect((err as ComponentYamlError).source?.line).toBeGreaterThanOrEqual(4);
   });
 
-  it('rejects unknown kinds, listing the known ones', () => {
-    expect(() => parseResourceFile('apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\n', 'pod.yaml')).toThrow(
-      /pod\.yaml:2: unknown kind "Pod"; known kinds: Component, Subscription, Resiliency, Configuration/,
-    );
+  it('passes over other kinds and apiVersions as daprd does, saying where and why', () => {
+    const text = [
+      'apiVersion: dapr.io/v1alpha1\nkind: HTTPEndpoint\nmetadata:\n  name: ext\nspec:\n  baseUrl: http://x\n',
+      'apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\n',
+      'apiVersion: dapr.io/v2\nkind: Component\nmetadata:\n  name: future\nspec:\n  type: state.redis\n',
+      'apiVersion: dapr.io/v1alpha1\nkind: Component\nmetadata:\n  name: kept\nspec:\n  type: state.in-memory\n',
+    ].join('---\n');
+    const out = parseResourceFile(text, 'mixed.yaml');
+    expect(out.components.map((c) => c.name)).toEqual(['kept']);
+    expect(out.skipped).toEqual([
+      expect.objectContaining({ kind: 'HTTPEndpoint', name: 'ext', source: { file: 'mixed.yaml', line: 1 }, reason: expect.stringContaining('HTTPEndpoint is not one nest-dapr loads') }),
+      expect.objectContaining({ kind: 'Pod', name: 'p', source: { file: 'mixed.yaml', line: 8 } }),
+      expect.objectContaining({ kind: 'Component', name: 'future', reason: 'Component apiVersion "dapr.io/v2" is not dapr.io/v1alpha1' }),
+    ]);
+    expect(() => parseResourceFile('apiVersion: v1\nmetadata:\n  name: p\n', 'nokind.yaml')).toThrow(/nokind\.yaml:1: a resource document needs a kind/);
   });
 
   it('names the field of a bad metadata item with its line', () => {
@@ -165,11 +178,12 @@ spec:
       },
     ]);
     expect(c).toMatchObject({ name: 'cache', type: 'state.redis', version: 'v1', initTimeout: '5s', ignoreErrors: false, scopes: ['a'] });
+    const inline = { file: 'components[0] (inline)' };
     expect(c.metadata).toEqual([
-      { name: 'redisHost', value: 'h:1' },
-      { name: 'redisDB', value: 3 },
-      { name: 'pw', value: { secretKeyRef: { name: 's', key: 'k' } } },
-      { name: 'p', value: { envRef: 'E' } },
+      { name: 'redisHost', value: 'h:1', source: inline },
+      { name: 'redisDB', value: 3, source: inline },
+      { name: 'pw', value: { secretKeyRef: { name: 's', key: 'k' } }, source: inline },
+      { name: 'p', value: { envRef: 'E' }, source: inline },
     ]);
   });
 

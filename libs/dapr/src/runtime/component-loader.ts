@@ -12,9 +12,20 @@ import type { ComponentDefinition, ComponentSpec, DaprResource, MetadataValue } 
 /** Resource kinds the runtime understands; the last three are handed to their blocks. */
 export const KNOWN_KINDS = ['Component', 'Subscription', 'Resiliency', 'Configuration'] as const;
 
+/** A document the loader passed over, as daprd does (another kind such as `HTTPEndpoint`, or another apiVersion). */
+export interface SkippedResource {
+  kind: string;
+  apiVersion: string;
+  name?: string;
+  source: ConfigSource;
+  reason: string;
+}
+
 export interface LoadedResources {
   components: ComponentSpec[];
   resources: DaprResource[];
+  /** Documents skipped on purpose; the runtime logs them. */
+  skipped: SkippedResource[];
 }
 
 /** Reads every `*.yaml`/`*.yml` of a folder (sorted, so load order is stable). */
@@ -32,12 +43,13 @@ export function loadComponentsPath(dir: string): LoadedResources {
       'componentsPath',
     );
   }
-  const out: LoadedResources = { components: [], resources: [] };
+  const out: LoadedResources = { components: [], resources: [], skipped: [] };
   for (const name of names.filter((n) => /\.ya?ml$/i.test(n)).sort()) {
     const file = join(root, name);
     const loaded = parseResourceFile(readFileSync(file, 'utf8'), file);
     out.components.push(...loaded.components);
     out.resources.push(...loaded.resources);
+    out.skipped.push(...loaded.skipped);
   }
   return out;
 }
@@ -46,7 +58,7 @@ export function loadComponentsPath(dir: string): LoadedResources {
 export function parseResourceFile(text: string, file: string): LoadedResources {
   const lineCounter = new LineCounter();
   const docs = parseAllDocuments(text, { lineCounter });
-  const out: LoadedResources = { components: [], resources: [] };
+  const out: LoadedResources = { components: [], resources: [], skipped: [] };
   const list = Array.isArray(docs) ? docs : [docs];
   for (const doc of list) {
     const firstError = doc.errors[0];
@@ -62,15 +74,23 @@ export function parseResourceFile(text: string, file: string): LoadedResources {
     }
     const res = js as Record<string, unknown>;
     const kind = res.kind;
-    if (typeof kind !== 'string' || !(KNOWN_KINDS as readonly string[]).includes(kind)) {
-      throw new ComponentConfigError(
-        `unknown kind ${JSON.stringify(kind)}; known kinds: ${KNOWN_KINDS.join(', ')}`,
-        at(['kind']),
-        undefined,
-        'kind',
-      );
+    if (typeof kind !== 'string' || kind === '') {
+      throw new ComponentConfigError('a resource document needs a kind', at(['kind']), undefined, 'kind');
     }
     const meta = (res.metadata ?? {}) as Record<string, unknown>;
+    // daprd loads each kind it knows from the resources folder and passes over the rest
+    // (HTTPEndpoint, MCPServer, another apiVersion...), so one folder can serve both.
+    const skip = skipReason(kind, res.apiVersion);
+    if (skip) {
+      out.skipped.push({
+        kind,
+        apiVersion: String(res.apiVersion ?? ''),
+        name: typeof meta.name === 'string' ? meta.name : undefined,
+        source: at([]),
+        reason: skip,
+      });
+      continue;
+    }
     const name = meta.name;
     if (typeof name !== 'string' || name.length === 0) {
       throw new ComponentConfigError(`${kind} has no metadata.name`, at(['metadata']), undefined, 'metadata.name');
@@ -96,20 +116,30 @@ export function parseResourceFile(text: string, file: string): LoadedResources {
   return out;
 }
 
+/** API versions daprd reads per kind (a Subscription is v2alpha1 or the older v1alpha1). */
+const API_VERSIONS: Record<(typeof KNOWN_KINDS)[number], readonly string[]> = {
+  Component: ['dapr.io/v1alpha1'],
+  Subscription: ['dapr.io/v2alpha1', 'dapr.io/v1alpha1'],
+  Resiliency: ['dapr.io/v1alpha1'],
+  Configuration: ['dapr.io/v1alpha1'],
+};
+
+function skipReason(kind: string, apiVersion: unknown): string | undefined {
+  const versions = API_VERSIONS[kind as (typeof KNOWN_KINDS)[number]];
+  if (!versions) return `kind ${kind} is not one nest-dapr loads (${KNOWN_KINDS.join(', ')})`;
+  // A missing apiVersion is accepted for convenience; daprd requires it.
+  if (apiVersion !== undefined && !versions.includes(String(apiVersion))) {
+    return `${kind} apiVersion ${JSON.stringify(apiVersion)} is not ${versions.join(' or ')}`;
+  }
+  return undefined;
+}
+
 function toComponentSpec(
   res: Record<string, unknown>,
   name: string,
   scopes: string[],
   at: (path: (string | number)[]) => ConfigSource,
 ): ComponentSpec {
-  if (res.apiVersion !== undefined && res.apiVersion !== 'dapr.io/v1alpha1') {
-    throw new ComponentConfigError(
-      `component "${name}": apiVersion must be dapr.io/v1alpha1, got ${JSON.stringify(res.apiVersion)}`,
-      at(['apiVersion']),
-      name,
-      'apiVersion',
-    );
-  }
   const spec = res.spec as Record<string, unknown> | undefined;
   if (!spec || typeof spec !== 'object') {
     throw new ComponentConfigError(`component "${name}" has no spec`, at([]), name, 'spec');
@@ -156,7 +186,7 @@ function toMetadataItem(
   component: string,
   field: string,
   source: ConfigSource,
-): { name: string; value: MetadataValue } {
+): { name: string; value: MetadataValue; source: ConfigSource } {
   if (!item || typeof item !== 'object' || typeof (item as { name?: unknown }).name !== 'string') {
     throw new ComponentConfigError(
       `component "${component}": ${field} must have a name`,
@@ -179,7 +209,7 @@ function toMetadataItem(
     }
     // Dapr uses the secret name as the key when no key is given.
     const key = typeof ref.key === 'string' && ref.key !== '' ? ref.key : ref.name;
-    return { name: itemName, value: { secretKeyRef: { name: ref.name, key } } };
+    return { name: itemName, value: { secretKeyRef: { name: ref.name, key } }, source };
   }
   if (envRef !== undefined) {
     if (typeof envRef !== 'string' || envRef === '') {
@@ -190,13 +220,13 @@ function toMetadataItem(
         itemName,
       );
     }
-    return { name: itemName, value: { envRef } };
+    return { name: itemName, value: { envRef }, source };
   }
   if (value !== null && typeof value === 'object') {
     // Dapr accepts structured values and hands them to drivers as JSON text.
-    return { name: itemName, value: JSON.stringify(value) };
+    return { name: itemName, value: JSON.stringify(value), source };
   }
-  return { name: itemName, value: value === undefined || value === null ? '' : (value as string | number | boolean) };
+  return { name: itemName, value: value === undefined || value === null ? '' : (value as string | number | boolean), source };
 }
 
 function readScopes(raw: unknown, source: ConfigSource, name: string): string[] {

@@ -1,5 +1,6 @@
 import type { Component } from '../spi/component.spi';
 import type { DriverRegistration } from '../spi/driver-registration.spi';
+import type { MetadataSchema } from '../spi/kit/metadata/metadata-schema';
 
 export type { DriverRegistration };
 
@@ -10,6 +11,7 @@ export type { DriverRegistration };
  */
 export class ComponentRegistry {
   private readonly factories = new Map<string, () => Component>();
+  private readonly schemas = new Map<string, MetadataSchema>();
 
   constructor(registrations: Iterable<DriverRegistration> = []) {
     for (const reg of registrations) this.register(reg);
@@ -17,8 +19,16 @@ export class ComponentRegistry {
 
   register(reg: DriverRegistration): void {
     for (const version of reg.versions ?? ['v1']) {
-      this.factories.set(registryKey(reg.type, version), reg.create);
+      const key = registryKey(reg.type, version);
+      this.factories.set(key, reg.create);
+      if (reg.metadata) this.schemas.set(key, reg.metadata);
+      else this.schemas.delete(key);
     }
+  }
+
+  /** The declared metadata of the driver for that type and version, when it declares one. */
+  schema(type: string, version: string): MetadataSchema | undefined {
+    return this.schemas.get(registryKey(type, version));
   }
 
   /** Returns the factory, or `undefined` when nothing serves that type and version. */
@@ -30,6 +40,7 @@ export class ComponentRegistry {
   with(more: Iterable<DriverRegistration>): ComponentRegistry {
     const copy = new ComponentRegistry();
     for (const [key, create] of this.factories) copy.factories.set(key, create);
+    for (const [key, schema] of this.schemas) copy.schemas.set(key, schema);
     for (const reg of more) copy.register(reg);
     return copy;
   }

@@ -56,6 +56,29 @@ describe('ComponentRuntime', () => {
     ProbeDriver.instances = [];
   });
 
+  it("decodes each component's metadata with its driver's declaration: a bad value names file, line and field; unknown keys get a did-you-mean", async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'rt-meta-'));
+    const file = join(dir, 'store.yaml');
+    const yaml = (extra: string) =>
+      ['apiVersion: dapr.io/v1alpha1', 'kind: Component', 'metadata:', '  name: mem', 'spec:', '  type: state.in-memory', '  metadata:', extra].join('\n');
+    writeFileSync(file, yaml('  - name: cleanupInterval\n    value: soon'));
+    const err = await started({ appId: 'meta', componentsPath: dir }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ComponentConfigError);
+    expect((err as Error).message).toBe(
+      `${file}:8: component "mem": metadata "cleanupInterval" "soon" is not a duration: use a Go duration such as 5s or 250ms, or a whole number of milliseconds`,
+    );
+    expect((err as ComponentConfigError).field).toBe('cleanupInterval');
+
+    writeFileSync(file, yaml('  - name: cleanupIntervall\n    value: 1s\n  - name: keyPrefix\n    value: none'));
+    const runtime = new ComponentRuntime({ appId: 'meta', componentsPath: dir }, registry);
+    const warnings: string[] = [];
+    (runtime as unknown as { logger: { warn: (m: string) => void; log: () => void } }).logger = { warn: (m) => warnings.push(m), log: () => undefined };
+    await runtime.start();
+    // keyPrefix is a runtime field of every state store: accepted without a warning.
+    expect(warnings).toEqual([`${file}:8: component "mem": unknown metadata "cleanupIntervall" for state.in-memory; did you mean "cleanupInterval"?`]);
+    await runtime.onApplicationShutdown();
+  });
+
   it('expands {uuid}, {appID} and {namespace} as daprd does', async () => {
     const rt = await started({
       appId: 'order',

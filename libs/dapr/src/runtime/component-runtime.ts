@@ -3,7 +3,7 @@ import { DAPR_MODULE_OPTIONS } from './dapr-module.definition';
 import type { DaprModuleOptions } from './dapr-module-options.interface';
 import type { Component, ComponentMetadata } from '../spi/component.spi';
 import type { SecretStoreDriver } from '../spi/secret-store.spi';
-import { ComponentConfigError, UnknownComponentTypeError } from '../errors/component-config.error';
+import { ComponentConfigError, describeSource, UnknownComponentTypeError } from '../errors/component-config.error';
 import { ComponentInitError, ComponentNotFoundError } from '../errors/component-init.error';
 import { componentKind, type ComponentSpec, type DaprResource } from './component-definition';
 import { assertUniqueNames, fromDefinitions, loadComponentsPath } from './component-loader';
@@ -12,6 +12,8 @@ import { parseDuration } from '../spi/kit/duration';
 import { withTimeout } from '../spi/kit/timeout';
 import { envSecret } from './env-secret';
 import { resolveMetadata } from './metadata-resolver';
+import { inspectMetadata } from '../spi/kit/metadata/metadata-decoder';
+import { RUNTIME_FIELDS } from '../spi/kit/metadata/runtime-fields';
 import { resolveOptions, type ResolvedDaprOptions } from './resolved-options';
 import { SecretRedactor, trackRunningRedactor } from './secret-redaction';
 
@@ -76,6 +78,9 @@ export class ComponentRuntime implements OnApplicationShutdown {
     const specs: ComponentSpec[] = [];
     if (this.options.componentsPath) {
       const loaded = loadComponentsPath(this.options.componentsPath);
+      for (const s of loaded.skipped) {
+        this.logger.log(`skipping ${s.kind}${s.name ? ` "${s.name}"` : ''} in ${describeSource(s.source)}: ${s.reason}`);
+      }
       specs.push(...loaded.components);
       this.resources.push(...loaded.resources.filter((r) => this.inScope(r.scopes)));
     }
@@ -138,7 +143,15 @@ export class ComponentRuntime implements OnApplicationShutdown {
       properties,
       appId: this.options.appId,
       namespace: this.options.namespace,
+      source: spec.source,
+      fieldSources: Object.fromEntries(spec.metadata.filter((m) => m.source).map((m) => [m.name, m.source!])),
     };
+    // The driver's declared metadata: decoding errors name the file and line before anything
+    // connects; keys the driver (and daprd) do not know are warned about with a "did you mean".
+    const schema = this.registry.schema(spec.type, spec.version);
+    if (schema) {
+      for (const warning of inspectMetadata(schema, metadata, RUNTIME_FIELDS[componentKind(spec.type)])) this.logger.warn(warning);
+    }
     const driver = create();
     try {
       await withTimeout(driver.init(metadata), timeoutMs, () => new ComponentInitError(spec.name, spec.type, `timed out after ${spec.initTimeout}`));

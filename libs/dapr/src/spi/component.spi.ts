@@ -3,6 +3,8 @@
  * empty by its factory, receives its resolved metadata in `init`, may answer a
  * `ping` for health, and is closed once at shutdown.
  */
+import type { ConfigSource } from '../errors/component-config.error';
+
 export type ComponentKind =
   | 'state'
   | 'pubsub'
@@ -27,6 +29,10 @@ export interface ComponentMetadata {
   appId: string;
   /** The Dapr namespace, when set. */
   namespace?: string;
+  /** Where the component is defined: YAML file and line, or the inline entry. For error messages. */
+  source?: ConfigSource;
+  /** Where each metadata item is written (by item name), so a bad value's error names its line. */
+  fieldSources?: Readonly<Record<string, ConfigSource>>;
   /**
    * Name resolvers only: `spec.nameResolution.configuration` of the app's
    * Dapr Configuration (or the module's `nameResolution` option), as Dapr

@@ -31,6 +31,12 @@ export interface StateGetResponse {
   data: Uint8Array;
   /** True when the value was stored as opaque bytes rather than JSON. */
   isBinary?: boolean;
+  /**
+   * True when the store knows these bytes were written as bytes by nest-dapr
+   * (and not overwritten since), so they come back as a Buffer even when they
+   * are JSON text. Without it, bytes that are JSON are parsed, as Dapr's SDKs do.
+   */
+  exactBytes?: boolean;
   etag?: string;
   metadata?: Record<string, string>;
   contentType?: string;
@@ -94,7 +100,7 @@ export interface StateQueryRequest {
 }
 
 export interface StateQueryDriverResponse {
-  results: { key: string; data: Uint8Array; isBinary?: boolean; etag?: string; error?: string }[];
+  results: { key: string; data: Uint8Array; isBinary?: boolean; exactBytes?: boolean; etag?: string; error?: string }[];
   token?: string;
 }
 

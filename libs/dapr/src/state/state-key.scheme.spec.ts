@@ -19,6 +19,12 @@ describe('StateKeyScheme (Dapr keyPrefix)', () => {
     expect(scheme('MyPrefix').toStorage('k')).toBe('myprefix||k');
   });
 
+  it('an empty keyPrefix is an empty custom prefix, as Dapr (GetModifiedStateKey) makes it: "||key"', () => {
+    const s = scheme('');
+    expect(s.toStorage('k')).toBe('||k');
+    expect(s.fromStorage('||k')).toBe('k');
+  });
+
   it('rejects || in keys and custom prefixes, and empty keys', () => {
     expect(() => scheme().toStorage('a||b')).toThrow(StateKeyInvalidError);
     expect(() => scheme().toStorage('')).toThrow(StateKeyInvalidError);

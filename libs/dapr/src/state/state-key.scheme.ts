@@ -12,8 +12,8 @@ export class StateKeyScheme {
   /** `"<prefix>||"`, or `""` for `keyPrefix: none` / an empty app id. */
   readonly prefix: string;
 
-  private constructor(prefix: string) {
-    this.prefix = prefix ? prefix + SEPARATOR : '';
+  private constructor(prefix: string, separatorAlways = false) {
+    this.prefix = prefix || separatorAlways ? prefix + SEPARATOR : '';
   }
 
   static fromMetadata(
@@ -24,7 +24,7 @@ export class StateKeyScheme {
   ): StateKeyScheme {
     let strategy = 'appid';
     for (const [k, v] of Object.entries(properties)) {
-      if (k.toLowerCase() === 'keyprefix' && v !== '') strategy = String(v).toLowerCase();
+      if (k.toLowerCase() === 'keyprefix') strategy = String(v).toLowerCase();
     }
     switch (strategy) {
       case 'appid':
@@ -45,7 +45,8 @@ export class StateKeyScheme {
             'keyPrefix',
           );
         }
-        return new StateKeyScheme(strategy);
+        // A custom prefix; an empty one still gets the separator, as in Dapr: "||key".
+        return new StateKeyScheme(strategy, true);
     }
   }
 

@@ -15,8 +15,12 @@ describe('state value codec', () => {
     const back = decodeStateValue<Buffer>(enc.bytes, true);
     expect(Buffer.isBuffer(back)).toBe(true);
     expect([...back]).toEqual([0, 1, 255]);
-    // Bytes that happen to be JSON stay bytes when flagged binary.
-    expect(decodeStateValue<Buffer>(Buffer.from('{"a":1}'), true).toString()).toBe('{"a":1}');
+    // Bytes that happen to be JSON stay bytes only when the store knows nest-dapr wrote them as bytes...
+    expect(decodeStateValue<Buffer>(Buffer.from('{"a":1}'), true, true).toString()).toBe('{"a":1}');
+    // ...otherwise they read as an @dapr/dapr app reads them (a gRPC SDK's isbinary value): parsed.
+    expect(decodeStateValue(Buffer.from('{"a":1}'), true)).toEqual({ a: 1 });
+    expect(decodeStateValue(Buffer.from(' [1]'), true)).toEqual([1]);
+    expect(Buffer.isBuffer(decodeStateValue(Buffer.from('1x'), true))).toBe(true);
   });
 
   it('decodes JSON, and unflagged non-JSON bytes (raw Dapr gRPC writes) as a Buffer', () => {

@@ -24,16 +24,31 @@ export function encodeStateValue(value: unknown): EncodedValue {
 }
 
 /**
- * Decodes stored bytes. Binary items come back as a `Buffer` (byte-exact).
- * Items the store did not flag are JSON when they parse; bytes that are not
- * JSON (e.g. written raw by a Dapr gRPC app) come back as a `Buffer`.
+ * Decodes stored bytes the way an app using the official `@dapr/dapr` client
+ * sees them: bytes that are JSON text come back parsed, anything else as a
+ * `Buffer`. That holds for values a store flags binary too — Dapr's gRPC
+ * `SaveState` (the Go, .NET, Java and Python SDKs) stores every value as bytes
+ * (`isbinary=true` on PostgreSQL/SQLite), JSON or not. Only `exactBytes` — a
+ * store that can tell nest-dapr's own byte writes apart (Redis) — keeps a
+ * Buffer whose bytes happen to be JSON.
  */
-export function decodeStateValue<T>(data: Uint8Array, isBinary: boolean | undefined): T {
+export function decodeStateValue<T>(data: Uint8Array, isBinary: boolean | undefined, exactBytes?: boolean): T {
   const buf = Buffer.isBuffer(data) ? data : Buffer.from(data.buffer, data.byteOffset, data.byteLength);
-  if (isBinary) return buf as unknown as T;
+  if (exactBytes || (isBinary && !mayBeJson(buf))) return buf as unknown as T;
   try {
     return JSON.parse(buf.toString('utf8')) as T;
   } catch {
     return buf as unknown as T;
   }
+}
+
+/** Cheap pre-check so opaque binary values do not pay for a failed JSON.parse. */
+function mayBeJson(buf: Buffer): boolean {
+  for (let i = 0; i < buf.length; i++) {
+    const c = buf[i];
+    if (c === 0x20 || c === 0x09 || c === 0x0a || c === 0x0d) continue;
+    // { [ " - 0-9 t f n
+    return c === 0x7b || c === 0x5b || c === 0x22 || c === 0x2d || (c >= 0x30 && c <= 0x39) || c === 0x74 || c === 0x66 || c === 0x6e;
+  }
+  return false;
 }

@@ -4,11 +4,11 @@ import type {
   StateDeleteRequest,
   StateFeature,
   StateGetRequest,
+  StateGetResponse,
   StateSetRequest,
   StateStoreDriver,
   StateTransactionOperation,
 } from '../spi/state.spi';
-import { ComponentConfigError } from '../errors/component-config.error';
 import { DaprError } from '../errors/dapr.error';
 import {
   etagErrorFor,
@@ -51,8 +51,6 @@ interface StateTarget {
   driver: StateStoreDriver;
   keys: StateKeyScheme;
   features: ReadonlySet<StateFeature>;
-  /** Component-level `ttlInSeconds`, applied when a request has none. */
-  defaultTtl?: number;
   /** One operation per kind, built once: policy, span, metrics and typed error of every call. */
   ops: Record<StateOperationKind, OutboundOperation<string | undefined>>;
 }
@@ -97,7 +95,7 @@ export class StateService {
     const req = this.getRequest(t, key, options);
     const res = await this.run(t, 'get', () => t.driver.get(req));
     if (!res || !res.data) return undefined;
-    const item: StateItem<T> = { key, value: decodeStateValue<T>(res.data, res.isBinary) };
+    const item: StateItem<T> = { key, value: decodeStateValue<T>(res.data, res.isBinary, res.exactBytes) };
     if (res.etag !== undefined) item.etag = res.etag;
     if (res.metadata && Object.keys(res.metadata).length) item.metadata = res.metadata;
     return item;
@@ -108,11 +106,13 @@ export class StateService {
     if (!Array.isArray(keys)) throw new StateRequestInvalidError('getBulk needs an array of keys');
     if (keys.length === 0) return [];
     const reqs = keys.map((k) => this.getRequest(t, k, { metadata: options?.metadata }));
-    const toItem = (key: string, data?: Uint8Array, isBinary?: boolean, etag?: string, error?: string) => {
+    const toItem = (key: string, r?: Partial<StateGetResponse>, error?: string) => {
       const item: StateBulkItem<T> = { key };
+      const data = r?.data;
+      const etag = r?.etag;
       if (error) item.error = error;
       else if (data) {
-        item.value = decodeStateValue<T>(data, isBinary);
+        item.value = decodeStateValue<T>(data, r.isBinary, r.exactBytes);
         if (etag !== undefined) item.etag = etag;
       }
       return item;
@@ -120,15 +120,15 @@ export class StateService {
     if (t.driver.bulkGet) {
       const res = await this.run(t, 'bulkGet', () => t.driver.bulkGet!(reqs, { parallelism: options?.parallelism }));
       const byStorage = new Map(reqs.map((r, i) => [r.key, keys[i]] as const));
-      return res.map((r) => toItem(byStorage.get(r.key) ?? t.keys.fromStorage(r.key), r.data, r.isBinary, r.etag, r.error));
+      return res.map((r) => toItem(byStorage.get(r.key) ?? t.keys.fromStorage(r.key), r, r.error));
     }
     // Dapr's default BulkGet: parallel Gets, per-key errors in `error`.
     return mapLimit(reqs, options?.parallelism, async (req, i) => {
       try {
         const r = await this.run(t, 'get', () => t.driver.get(req));
-        return toItem(keys[i], r?.data, r?.isBinary, r?.etag);
+        return toItem(keys[i], r);
       } catch (err) {
-        return toItem(keys[i], undefined, undefined, undefined, (err as Error).message ?? String(err));
+        return toItem(keys[i], undefined, (err as Error).message ?? String(err));
       }
     });
   }
@@ -208,7 +208,7 @@ export class StateService {
     const results = res.results.map((r) => {
       const item: { key: string; value: T; etag?: string } = {
         key: t.keys.fromStorage(r.key),
-        value: decodeStateValue<T>(r.data, r.isBinary),
+        value: decodeStateValue<T>(r.data, r.isBinary, r.exactBytes),
       };
       if (r.etag !== undefined) item.etag = r.etag;
       return item;
@@ -247,7 +247,8 @@ export class StateService {
     if (etag !== undefined) req.etag = etag;
     const options = checkOptions(item.options);
     if (options) req.options = options;
-    const ttl = metadata === EMPTY ? t.defaultTtl : (parseTtl(metadata) ?? t.defaultTtl);
+    // A component-level default TTL is the driver's business: in Dapr only state.redis has one.
+    const ttl = metadata === EMPTY ? undefined : parseTtl(metadata);
     if (ttl !== undefined) req.ttlInSeconds = ttl;
     const contentType = metadata.contentType;
     if (contentType) req.contentType = contentType;
@@ -334,19 +335,12 @@ export class StateService {
     const loaded = this.runtime.find<StateStoreDriver>('state', store);
     if (!loaded) throw new StateStoreNotFoundError(store, this.runtime.names('state'));
     const props = loaded.metadata.properties;
-    let defaultTtl: number | undefined;
-    try {
-      defaultTtl = parseTtl(pick(props, 'ttlInSeconds'));
-    } catch (err) {
-      throw new ComponentConfigError(`component "${store}": metadata "ttlInSeconds" ${(err as Error).message}`, undefined, store, 'ttlInSeconds');
-    }
     const keys = StateKeyScheme.fromMetadata(loaded.name, props, this.runtime.appId, this.runtime.options.namespace);
     const target: StateTarget = {
       name: loaded.name,
       driver: loaded.driver,
       keys,
       features: new Set(loaded.driver.features()),
-      defaultTtl,
       ops: this.operations(loaded.name, keys, this.policyFor(loaded.name)),
     };
     this.targets.set(store, target);
@@ -360,9 +354,4 @@ function wrapError(store: string, keys: StateKeyScheme, op: StateOperationKind, 
   if (err instanceof DaprError) return err;
   const message = (err as Error)?.message ?? String(err);
   return new StateStoreError(store, op, key !== undefined ? `key "${key}": ${message}` : message, { cause: err });
-}
-
-function pick(props: Record<string, string>, name: string): Record<string, string> | undefined {
-  for (const k in props) if (k.toLowerCase() === name.toLowerCase()) return { [name]: props[k] };
-  return undefined;
 }

@@ -174,11 +174,16 @@ export class ServiceBusConnection {
     });
   }
 
+  /**
+   * Creates a topic bare, as Dapr's `EnsureTopic` does (`CreateTopic(ctx, topic, nil)`):
+   * the creation-only settings (TTL, auto-delete-on-idle, lock, delivery count) belong to
+   * subscriptions and queues. A topic with a TTL would impose it on every Dapr app's
+   * subscription, and an idle topic would be deleted with all its subscriptions.
+   */
   ensureTopic(name: string): Promise<void> {
     return this.ensure(`topic:${name}`, async (admin) => {
       if (await admin.topicExists(name)) return;
-      const { defaultMessageTimeToLive, autoDeleteOnIdle } = this.creationOptions();
-      await ignoreAlreadyExists(admin.createTopic(name, { defaultMessageTimeToLive, autoDeleteOnIdle }));
+      await ignoreAlreadyExists(admin.createTopic(name));
     });
   }
 

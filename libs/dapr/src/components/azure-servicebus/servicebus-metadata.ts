@@ -1,7 +1,9 @@
+import { toIsoDuration } from '../../spi/kit/metadata/go-values';
 import { ComponentConfigError } from '../../errors/component-config.error';
 import { ServiceBusConnectionStringError } from '../../errors/servicebus.errors';
 import type { ComponentMetadata } from '../../spi/component.spi';
-import { MetadataReader } from '../../spi/kit/metadata-reader';
+import { decodeMetadata, metadataError } from '../../spi/kit/metadata';
+import { SERVICEBUS_CONNECTION_METADATA } from './servicebus.metadata';
 
 /**
  * Component metadata of `pubsub.azure.servicebus.{topics,queues}`, with Dapr's
@@ -32,48 +34,37 @@ export interface ServiceBusSettings {
 }
 
 export function parseServiceBusSettings(md: ComponentMetadata): ServiceBusSettings {
-  const r = new MetadataReader(md.name, md.properties);
-  const connectionString = r.string('connectionString');
-  const namespaceName = r.string('namespaceName');
+  const m = decodeMetadata(SERVICEBUS_CONNECTION_METADATA, md);
+  const connectionString = m.connectionString || undefined;
+  const namespaceName = m.namespaceName || undefined;
   if (connectionString && namespaceName) {
-    throw new ComponentConfigError(
-      `component "${md.name}": set either "connectionString" or "namespaceName", not both`,
-      undefined,
-      md.name,
-      'connectionString',
-    );
+    throw metadataError(md, 'connectionString', 'cannot be combined with "namespaceName": set either "connectionString" or "namespaceName", not both');
   }
   if (!connectionString && !namespaceName) {
-    throw new ComponentConfigError(
-      `component "${md.name}" needs metadata "connectionString" or "namespaceName"`,
-      undefined,
-      md.name,
-      'connectionString',
-    );
+    throw new ComponentConfigError(`component "${md.name}" needs metadata "connectionString" or "namespaceName"`, md.source, md.name, 'connectionString');
   }
   if (connectionString) validateConnectionString(md.name, connectionString);
-  const settings: ServiceBusSettings = {
+  return {
     connectionString,
     namespaceName: namespaceName ? qualifyNamespace(namespaceName) : undefined,
-    azureTenantId: r.string('azureTenantId'),
-    azureClientId: r.string('azureClientId'),
-    azureClientSecret: r.string('azureClientSecret'),
-    timeoutInSec: r.int('timeoutInSec', 60, 1),
-    handlerTimeoutInSec: r.int('handlerTimeoutInSec', 60, 0),
-    lockRenewalInSec: r.int('lockRenewalInSec', 20, 0),
-    maxActiveMessages: r.int('maxActiveMessages', 1000, 1),
-    maxConcurrentHandlers: r.int('maxConcurrentHandlers', 0, 0),
-    publishMaxRetries: r.int('publishMaxRetries', 5, 0),
-    publishInitialRetryIntervalInMs: r.int('publishInitialRetryIntervalInMs', 500, 0),
-    maxRetriableErrorsPerSec: r.int('maxRetriableErrorsPerSec', 10, 0),
-    disableEntityManagement: r.bool('disableEntityManagement', false),
-    maxDeliveryCount: r.int('maxDeliveryCount', undefined, 1),
-    lockDurationInSec: r.int('lockDurationInSec', undefined, 1),
+    azureTenantId: m.azureTenantId || undefined,
+    azureClientId: m.azureClientId || undefined,
+    azureClientSecret: m.azureClientSecret || undefined,
+    timeoutInSec: m.timeoutInSec,
+    handlerTimeoutInSec: m.handlerTimeoutInSec,
+    lockRenewalInSec: m.lockRenewalInSec,
+    maxActiveMessages: m.maxActiveMessages,
+    maxConcurrentHandlers: m.maxConcurrentHandlers,
+    publishMaxRetries: m.publishMaxRetries,
+    publishInitialRetryIntervalInMs: m.publishInitialRetryIntervalInMs,
+    maxRetriableErrorsPerSec: m.maxRetriableErrorsPerSec,
+    disableEntityManagement: m.disableEntityManagement,
+    maxDeliveryCount: m.maxDeliveryCount,
+    lockDurationInSec: m.lockDurationInSec,
     // Dapr accepts the component-level `ttlInSeconds` as an alias of defaultMessageTimeToLiveInSec.
-    defaultMessageTimeToLiveInSec: r.int('defaultMessageTimeToLiveInSec', undefined, 1) ?? r.int('ttlInSeconds', undefined, 1),
-    autoDeleteOnIdleInSec: r.int('autoDeleteOnIdleInSec', undefined, 300),
+    defaultMessageTimeToLiveInSec: m.defaultMessageTimeToLiveInSec,
+    autoDeleteOnIdleInSec: m.autoDeleteOnIdleInSec,
   };
-  return settings;
 }
 
 /** `<name>` alone means the public cloud namespace, as the Azure portal shows it. */
@@ -113,6 +104,7 @@ export function validateConnectionString(component: string, connectionString: st
 }
 
 /** ISO 8601 duration the administration client expects (`PT60S`). */
+/** As Dapr writes entity settings (dapr/kit `Duration.ToISOString`): `PT1H`, not `PT3600S`. */
 export function isoSeconds(seconds: number): string {
-  return `PT${seconds}S`;
+  return toIsoDuration(seconds);
 }

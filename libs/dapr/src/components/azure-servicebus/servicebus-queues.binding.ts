@@ -1,9 +1,9 @@
 import { Logger } from '@nestjs/common';
-import { MissingMetadataError } from '../../errors/component-config.error';
 import type { InputBindingDriver, InputBindingHandler, InvokeRequest, InvokeResponse, OutputBindingDriver } from '../../spi/bindings.spi';
 import type { ComponentMetadata } from '../../spi/component.spi';
 import { ServiceBusConnection } from './servicebus-connection';
-import { MetadataReader } from '../../spi/kit/metadata-reader';
+import { decodeMetadata } from '../../spi/kit/metadata';
+import { SERVICEBUS_QUEUES_BINDING_METADATA } from './servicebus.metadata';
 import { parseServiceBusSettings } from './servicebus-metadata';
 import { ServiceBusSubscription } from './servicebus.subscription';
 
@@ -27,12 +27,11 @@ export class ServiceBusQueuesBinding implements InputBindingDriver, OutputBindin
 
   async init(md: ComponentMetadata): Promise<void> {
     this.md = md;
-    const r = new MetadataReader(md.name, md.properties);
-    const queue = r.string('queueName');
-    if (!queue) throw new MissingMetadataError(md.name, 'queueName');
+    const m = decodeMetadata(SERVICEBUS_QUEUES_BINDING_METADATA, md);
+    const queue = m.queueName;
     this.queue = queue;
     // For the binding, ttlInSeconds is the TTL of every message sent, not an entity creation option.
-    this.defaultTtl = r.string('ttlInSeconds');
+    this.defaultTtl = m.ttlInSeconds === undefined ? undefined : String(m.ttlInSeconds);
     const settings = parseServiceBusSettings({ ...md, properties: withoutKey(md.properties, 'ttlInSeconds') });
     this.logger = new Logger(`${md.type}/${md.name}`);
     this.connection = new ServiceBusConnection(md.type, md.name, settings);

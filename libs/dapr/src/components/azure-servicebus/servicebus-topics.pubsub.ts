@@ -1,5 +1,5 @@
 import { ComponentConfigError } from '../../errors/component-config.error';
-import type { MetadataReader } from '../../spi/kit/metadata-reader';
+import type { ServiceBusSubscribeSettings } from './servicebus.pubsub';
 import { ServiceBusPubSub, type ServiceBusSource } from './servicebus.pubsub';
 
 /**
@@ -13,8 +13,8 @@ export class ServiceBusTopicsPubSub extends ServiceBusPubSub {
     return this.connection.ensureTopic(topic);
   }
 
-  protected async prepareSource(topic: string, r: MetadataReader): Promise<ServiceBusSource> {
-    const subscription = r.string('consumerID') ?? this.md.appId;
+  protected async prepareSource(topic: string, r: ServiceBusSubscribeSettings): Promise<ServiceBusSource> {
+    const subscription = r.consumerID || this.md.appId;
     if (!subscription) {
       throw new ComponentConfigError(
         `component "${this.md.name}" needs metadata "consumerID" (the subscription name) or an app id`,
@@ -23,15 +23,15 @@ export class ServiceBusTopicsPubSub extends ServiceBusPubSub {
         'consumerID',
       );
     }
-    const requireSessions = r.bool('requireSessions', false);
+    const requireSessions = r.requireSessions;
     await this.connection.ensureSubscription(topic, subscription, requireSessions);
     if (!requireSessions) return { entity: topic, subscription };
     return {
       entity: topic,
       subscription,
       sessions: {
-        maxConcurrentSessions: r.int('maxConcurrentSessions', 8, 1),
-        sessionIdleTimeoutMs: r.int('sessionIdleTimeoutInSec', 60, 1) * 1000,
+        maxConcurrentSessions: r.maxConcurrentSessions,
+        sessionIdleTimeoutMs: r.sessionIdleTimeoutInSec * 1000,
       },
     };
   }

@@ -12,7 +12,11 @@ import type {
   SubscriptionHandle,
 } from '../../spi/pubsub.spi';
 import { ServiceBusConnection } from './servicebus-connection';
-import { MetadataReader } from '../../spi/kit/metadata-reader';
+import { decodeMetadata, type DecodedMetadata } from '../../spi/kit/metadata';
+import { SERVICEBUS_SUBSCRIBE_METADATA } from './servicebus.metadata';
+
+/** The component's metadata with the subscription's over it. */
+export type ServiceBusSubscribeSettings = DecodedMetadata<typeof SERVICEBUS_SUBSCRIBE_METADATA.fields>;
 import { parseServiceBusSettings, type ServiceBusSettings } from './servicebus-metadata';
 import { ServiceBusSessionSubscription } from './servicebus-session.subscription';
 import { ServiceBusSubscription } from './servicebus.subscription';
@@ -67,7 +71,8 @@ export abstract class ServiceBusPubSub implements PubSubDriver {
 
   async subscribe(req: SubscribeRequest, handler: PubSubHandler): Promise<SubscriptionHandle> {
     this.assertOpen();
-    const r = new MetadataReader(this.md.name, this.md.properties, req.metadata);
+    // Subscription metadata is decoded over the component's, the subscription's winning.
+    const r = decodeMetadata(SERVICEBUS_SUBSCRIBE_METADATA, this.md, { overrides: [req.metadata] });
     const source = await this.prepareSource(req.topic, r);
     const s = this.settings;
     if (source.sessions && source.subscription !== undefined) {
@@ -78,15 +83,15 @@ export abstract class ServiceBusPubSub implements PubSubDriver {
         handler,
         logger: this.logger,
         ...source.sessions,
-        handlerTimeoutMs: r.int('handlerTimeoutInSec', s.handlerTimeoutInSec, 0) * 1000,
+        handlerTimeoutMs: r.handlerTimeoutInSec * 1000,
         attachTimeoutMs: s.timeoutInSec * 1000,
-        maxRetriableErrorsPerSec: r.int('maxRetriableErrorsPerSec', s.maxRetriableErrorsPerSec, 0),
+        maxRetriableErrorsPerSec: r.maxRetriableErrorsPerSec,
       });
       return this.subscriptions.start(sessions);
     }
     // Subscription metadata may tune concurrency per subscription, like Dapr's subscribe options.
-    const maxActive = r.int('maxActiveMessages', s.maxActiveMessages, 1);
-    const maxHandlers = r.int('maxConcurrentHandlers', s.maxConcurrentHandlers, 0);
+    const maxActive = r.maxActiveMessages;
+    const maxHandlers = r.maxConcurrentHandlers;
     const sub = new ServiceBusSubscription({
       receiver: this.connection.receiver(source.entity, source.subscription),
       topic: req.topic,
@@ -94,10 +99,10 @@ export abstract class ServiceBusPubSub implements PubSubDriver {
       logger: this.logger,
       // In flight = link credit: maxActiveMessages, capped by maxConcurrentHandlers when set (0 = unlimited).
       maxConcurrentCalls: maxHandlers > 0 ? Math.min(maxHandlers, maxActive) : maxActive,
-      lockRenewalMs: r.int('lockRenewalInSec', s.lockRenewalInSec, 0) * 1000,
-      handlerTimeoutMs: r.int('handlerTimeoutInSec', s.handlerTimeoutInSec, 0) * 1000,
+      lockRenewalMs: r.lockRenewalInSec * 1000,
+      handlerTimeoutMs: r.handlerTimeoutInSec * 1000,
       attachTimeoutMs: s.timeoutInSec * 1000,
-      maxRetriableErrorsPerSec: r.int('maxRetriableErrorsPerSec', s.maxRetriableErrorsPerSec, 0),
+      maxRetriableErrorsPerSec: r.maxRetriableErrorsPerSec,
     });
     return this.subscriptions.start(sub);
   }
@@ -113,7 +118,7 @@ export abstract class ServiceBusPubSub implements PubSubDriver {
   protected abstract ensureForPublish(topic: string): Promise<void>;
 
   /** Resolves (and, with entity management, creates) what a subscription reads. */
-  protected abstract prepareSource(topic: string, r: MetadataReader): Promise<ServiceBusSource>;
+  protected abstract prepareSource(topic: string, settings: ServiceBusSubscribeSettings): Promise<ServiceBusSource>;
 
   private assertOpen(): void {
     if (this.closed) throw new Error(`pubsub "${this.md?.name}" is closed`);

@@ -1,9 +1,9 @@
 import { Logger } from '@nestjs/common';
-import { MissingMetadataError } from '../../errors/component-config.error';
 import type { InputBindingDriver, InputBindingHandler } from '../../spi/bindings.spi';
 import type { ComponentMetadata } from '../../spi/component.spi';
-import { MetadataReader } from '../../spi/kit/metadata-reader';
 import { parseCronSchedule, type CronSchedule } from './cron-schedule';
+import { decodeMetadata, metadataError } from '../../spi/kit/metadata';
+import { CRON_BINDING_METADATA } from './cron.metadata';
 
 // setTimeout's ceiling (~24.8 days); longer waits are re-armed.
 const MAX_TIMER_MS = 2 ** 31 - 1;
@@ -22,13 +22,11 @@ export class CronBinding implements InputBindingDriver {
 
   async init(md: ComponentMetadata): Promise<void> {
     this.name = md.name;
-    const r = new MetadataReader(md.name, md.properties);
-    const spec = r.string('schedule');
-    if (!spec) throw new MissingMetadataError(md.name, 'schedule');
+    const m = decodeMetadata(CRON_BINDING_METADATA, md);
     try {
-      this.schedule = parseCronSchedule(spec, r.string('timeZone', 'timezone'));
+      this.schedule = parseCronSchedule(m.schedule, m.timeZone || undefined);
     } catch (err) {
-      throw r.error('schedule', `is invalid: ${(err as Error).message}`);
+      throw metadataError(md, 'schedule', `is invalid: ${(err as Error).message}`);
     }
   }
 

@@ -5,7 +5,8 @@ import { BindingInvokeError, HttpBindingStatusError } from '../../errors/binding
 import { loadPackage } from '../../spi/kit/load-package';
 import type { InvokeRequest, InvokeResponse, OutputBindingDriver } from '../../spi/bindings.spi';
 import type { ComponentMetadata } from '../../spi/component.spi';
-import { MetadataReader } from '../../spi/kit/metadata-reader';
+import { decodeMetadata, metadataError } from '../../spi/kit/metadata';
+import { HTTP_BINDING_METADATA } from './http.metadata';
 
 type Undici = typeof import('undici');
 
@@ -37,30 +38,24 @@ export class HttpBinding implements OutputBindingDriver {
 
   async init(md: ComponentMetadata): Promise<void> {
     this.name = md.name;
-    const r = new MetadataReader(md.name, md.properties);
-    const url = r.string('url');
-    if (!url) throw new MissingMetadataError(md.name, 'url');
+    const m = decodeMetadata(HTTP_BINDING_METADATA, md);
     try {
-      this.url = new URL(url);
+      this.url = new URL(m.url);
     } catch {
-      throw r.error('url', 'is not a valid absolute URL');
+      throw metadataError(md, 'url', 'is not a valid absolute URL');
     }
-    if (this.url.protocol !== 'http:' && this.url.protocol !== 'https:') throw r.error('url', 'must use http or https');
-    this.timeoutMs = r.durationMs('responseTimeout', 0);
-    const max = r.string('maxResponseBodySize');
-    if (max !== undefined) {
-      const n = parseQuantity(max);
-      if (n === undefined || n <= 0) throw r.error('maxResponseBodySize', `"${max}" is not a size such as 100Mi or 1048576`);
-      this.maxBody = n;
-    }
-    this.errorIfNot2XX = r.bool('errorIfNot2XX', true);
-    this.securityToken = r.string('securityToken');
-    this.securityTokenHeader = r.string('securityTokenHeader');
-    if (this.securityToken && !this.securityTokenHeader) throw new MissingMetadataError(md.name, 'securityTokenHeader');
+    if (this.url.protocol !== 'http:' && this.url.protocol !== 'https:') throw metadataError(md, 'url', 'must use http or https');
+    this.timeoutMs = Math.max(0, m.responseTimeout);
+    // Dapr: a value <= 0 means no limit.
+    this.maxBody = m.maxResponseBodySize > 0 ? m.maxResponseBodySize : Number.MAX_SAFE_INTEGER;
+    this.errorIfNot2XX = m.errorIfNot2XX;
+    this.securityToken = m.securityToken || undefined;
+    this.securityTokenHeader = m.securityTokenHeader || undefined;
+    if (this.securityToken && !this.securityTokenHeader) throw new MissingMetadataError(md.name, 'securityTokenHeader', md.source);
     this.undici = await loadPackage<Undici>(TYPE, 'undici');
-    const caCert = r.string('MTLSRootCA');
-    const cert = r.string('MTLSClientCert');
-    const key = r.string('MTLSClientKey');
+    const caCert = m.MTLSRootCA || undefined;
+    const cert = m.MTLSClientCert || undefined;
+    const key = m.MTLSClientKey || undefined;
     this.agent = new this.undici.Agent({
       connect: caCert || cert ? { ca: caCert, cert, key } : undefined,
       headersTimeout: this.timeoutMs || undefined,
@@ -177,24 +172,6 @@ function redactUrl(u: string): string {
   } catch {
     return '(url)';
   }
-}
-
-/** Kubernetes resource quantity (`100Mi`, `1G`, `2048`) in bytes. */
-export function parseQuantity(v: string): number | undefined {
-  const m = /^(\d+(?:\.\d+)?)\s*(Ki|Mi|Gi|Ti|k|K|M|G|T)?$/.exec(v.trim());
-  if (!m) return undefined;
-  const mult: Record<string, number> = {
-    Ki: 1024,
-    Mi: 1024 ** 2,
-    Gi: 1024 ** 3,
-    Ti: 1024 ** 4,
-    k: 1e3,
-    K: 1e3,
-    M: 1e6,
-    G: 1e9,
-    T: 1e12,
-  };
-  return Math.floor(Number(m[1]) * (m[2] ? mult[m[2]] : 1));
 }
 
 function statusText(code: number): string {

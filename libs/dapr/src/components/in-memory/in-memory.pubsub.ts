@@ -1,3 +1,5 @@
+import { decodeMetadata } from '../../spi/kit/metadata';
+import { IN_MEMORY_PUBSUB_METADATA } from './in-memory.metadata';
 import type { ComponentMetadata } from '../../spi/component.spi';
 import type {
   DeliveryOutcome,
@@ -9,8 +11,6 @@ import type {
   SubscribeRequest,
   SubscriptionHandle,
 } from '../../spi/pubsub.spi';
-import { parseDuration } from '../../spi/kit/duration';
-import { ComponentConfigError } from '../../errors/component-config.error';
 
 const DEFAULT_REDELIVER_MS = 1000;
 
@@ -110,26 +110,13 @@ export class InMemoryPubSub implements PubSubDriver {
   private readonly mine = new Set<{ group: Group; consumer: Consumer }>();
 
   async init(metadata: ComponentMetadata): Promise<void> {
-    const props = metadata.properties;
+    const m = decodeMetadata(IN_MEMORY_PUBSUB_METADATA, metadata);
     // Components of the same name share one bus while any of them is open, so
     // apps started in one process (tests, the embedded demo) talk to each
     // other; the bus goes away with its last user. `shared: "false"` keeps a
     // private bus, as a Dapr sidecar's in-memory component is.
-    const shared = (props.shared ?? 'true').toLowerCase() !== 'false';
-    this.busName = props.busName || (shared ? `component:${metadata.name}` : undefined);
-    let redeliverMs = DEFAULT_REDELIVER_MS;
-    if (props.redeliverInterval) {
-      const ms = /^\d+$/.test(props.redeliverInterval) ? Number(props.redeliverInterval) : parseDuration(props.redeliverInterval);
-      if (ms === undefined || ms < 0) {
-        throw new ComponentConfigError(
-          `component "${metadata.name}": redeliverInterval "${props.redeliverInterval}" is not a duration`,
-          undefined,
-          metadata.name,
-          'redeliverInterval',
-        );
-      }
-      redeliverMs = ms;
-    }
+    this.busName = m.busName || (m.shared ? `component:${metadata.name}` : undefined);
+    const redeliverMs = m.redeliverInterval;
     if (this.busName) {
       this.bus = sharedBuses.get(this.busName) ?? new Bus();
       sharedBuses.set(this.busName, this.bus);

@@ -1,8 +1,8 @@
+import { decodeMetadata } from '../../spi/kit/metadata';
+import { IN_MEMORY_STATE_METADATA } from './in-memory.metadata';
 import { randomUUID } from 'node:crypto';
 import { ETagMismatchError } from '../../errors/state.errors';
 import { evaluateStateQuery, type QueryCandidate } from '../../spi/kit/state-query.evaluator';
-import { ComponentConfigError } from '../../errors/component-config.error';
-import { parseDuration } from '../../spi/kit/duration';
 import type { ComponentMetadata } from '../../spi/component.spi';
 import type {
   StateDeleteRequest,
@@ -38,11 +38,7 @@ export class InMemoryStateStore implements StateStoreDriver {
   private sweeper?: NodeJS.Timeout;
 
   async init(md: ComponentMetadata): Promise<void> {
-    const raw = Object.entries(md.properties).find(([k]) => k.toLowerCase() === 'cleanupinterval')?.[1];
-    const every = raw === undefined || raw === '' ? 10_000 : /^\d+$/.test(raw) ? Number(raw) : parseDuration(raw);
-    if (every === undefined) {
-      throw new ComponentConfigError(`component "${md.name}": metadata "cleanupInterval" "${raw}" is not a duration`, undefined, md.name, 'cleanupInterval');
-    }
+    const every = decodeMetadata(IN_MEMORY_STATE_METADATA, md).cleanupInterval;
     if (every > 0) {
       this.sweeper = setInterval(() => this.sweep(), every);
       this.sweeper.unref();

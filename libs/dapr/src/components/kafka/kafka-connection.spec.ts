@@ -23,6 +23,26 @@ describe('Kafka metadata (Dapr names and defaults)', () => {
     expect(s.autoCreateTopics).toBe(false);
   });
 
+  it("decodes durations with Dapr's rules: a bare sessionTimeout is seconds (DecodeMetadata), backOff* bare numbers are milliseconds (kit/retry)", () => {
+    expect(parse({ brokers: 'a:1', sessionTimeout: '30', heartbeatInterval: '2s' })).toMatchObject({ sessionTimeoutMs: 30_000, heartbeatIntervalMs: 2_000 });
+  });
+
+  it('values Dapr accepts that nest-dapr does not stop start-up naming the file, line and field', () => {
+    const md = (properties: Record<string, string>) => ({
+      name: 'kafka',
+      type: 'pubsub.kafka',
+      version: 'v1',
+      appId: 'orders',
+      properties,
+      source: { file: '/c/kafka.yaml', line: 1 },
+      fieldSources: { compression: { file: '/c/kafka.yaml', line: 11 }, authType: { file: '/c/kafka.yaml', line: 9 } },
+    });
+    expect(() => parseKafkaConnection(md({ brokers: 'a:1', compression: 'snappy' }))).toThrow(
+      /^\/c\/kafka\.yaml:11: component "kafka": metadata "compression" "snappy" is valid in Dapr but not supported by nest-dapr/,
+    );
+    expect(() => parseKafkaConnection(md({ brokers: 'a:1', authType: 'oidc' }))).toThrow(/kafka\.yaml:9: .*"authType" "oidc" is valid in Dapr but not supported/);
+  });
+
   it('requires brokers', () => {
     expect(() => parse({})).toThrow(MissingMetadataError);
   });

@@ -3,10 +3,10 @@ import type { KafkaConfig, logCreator, SASLOptions } from 'kafkajs';
 import { Logger } from '@nestjs/common';
 import { MissingMetadataError } from '../../errors/component-config.error';
 import type { ComponentMetadata } from '../../spi/component.spi';
-import { MetadataReader } from '../../spi/kit/metadata-reader';
+import { decodeMetadata, metadataError, type DecodedMetadata } from '../../spi/kit/metadata';
+import { KAFKA_PUBSUB_METADATA } from './kafka.metadata';
 
 export type KafkaAuthType = 'none' | 'password' | 'mtls' | 'certificate';
-const AUTH_TYPES: readonly KafkaAuthType[] = ['none', 'password', 'mtls', 'certificate'];
 
 /** Connection settings shared by the Kafka pub/sub driver (and a future Kafka binding). */
 export interface KafkaConnectionSettings {
@@ -38,34 +38,27 @@ const DEFAULT_MAX_MESSAGE_BYTES = 1_000_000;
  * `none` instead of being required.
  */
 export function parseKafkaConnection(md: ComponentMetadata): KafkaConnectionSettings {
-  const r = new MetadataReader(md.name, md.properties);
-  const brokerList = r.string('brokers');
-  if (!brokerList) throw new MissingMetadataError(md.name, 'brokers');
-  const brokers = brokerList
-    .split(',')
-    .map((b) => b.trim())
-    .filter(Boolean);
+  const m = decodeMetadata(KAFKA_PUBSUB_METADATA, md);
+  const brokers = m.brokers;
+  if (!brokers.length) throw new MissingMetadataError(md.name, 'brokers', md.source);
 
-  let authType = r.oneOf('authType', AUTH_TYPES, legacyAuthType(r));
-  const disableTls = r.bool('disableTls', false);
-  const skipVerify = r.bool('skipVerify', false);
-  const caCert = pem(r, 'caCert');
-  const clientCert = pem(r, 'clientCert');
-  const clientKey = pem(r, 'clientKey');
+  let authType: KafkaAuthType = m.authType ?? legacyAuthType(m);
+  const { disableTls, skipVerify } = m;
+  const caCert = pem(md, 'caCert', m.caCert);
+  const clientCert = pem(md, 'clientCert', m.clientCert);
+  const clientKey = pem(md, 'clientKey', m.clientKey);
 
   let sasl: SASLOptions | undefined;
   if (authType === 'password') {
-    const username = r.string('saslUsername');
-    const password = r.string('saslPassword');
-    if (!username) throw new MissingMetadataError(md.name, 'saslUsername');
-    if (!password) throw new MissingMetadataError(md.name, 'saslPassword');
-    sasl = { mechanism: saslMechanism(r), username, password } as SASLOptions;
+    if (!m.saslUsername) throw new MissingMetadataError(md.name, 'saslUsername', md.source);
+    if (!m.saslPassword) throw new MissingMetadataError(md.name, 'saslPassword', md.source);
+    sasl = { mechanism: saslMechanism(md, m.saslMechanism), username: m.saslUsername, password: m.saslPassword } as SASLOptions;
   }
   if (authType === 'mtls') {
-    if (disableTls) throw r.error('disableTls', 'cannot be true with authType "mtls"');
-    if (!clientCert !== !clientKey) throw r.error(clientCert ? 'clientKey' : 'clientCert', 'is required with the other half of the key pair');
+    if (disableTls) throw metadataError(md, 'disableTls', 'cannot be true with authType "mtls"');
+    if (!clientCert !== !clientKey) throw metadataError(md, clientCert ? 'clientKey' : 'clientCert', 'is required with the other half of the key pair');
   }
-  if (authType === 'certificate' && !caCert) throw new MissingMetadataError(md.name, 'caCert');
+  if (authType === 'certificate' && !caCert) throw new MissingMetadataError(md.name, 'caCert', md.source);
   authType = authType ?? 'none';
 
   let ssl: ConnectionOptions | boolean | undefined;
@@ -80,35 +73,32 @@ export function parseKafkaConnection(md: ComponentMetadata): KafkaConnectionSett
     ssl = tls;
   }
 
-  const acksName = r.oneOf('producerRequiredAcks', ['all', 'local', 'none'] as const, 'all');
-  const numPartitions = r.int('numPartitions', 0, 0);
-  const excludeRe = r.string('excludeHeaderMetaRegex');
   let excludeHeaderMetaRegex: RegExp | undefined;
-  if (excludeRe) {
+  if (m.excludeHeaderMetaRegex) {
     try {
-      excludeHeaderMetaRegex = new RegExp(excludeRe);
+      excludeHeaderMetaRegex = new RegExp(m.excludeHeaderMetaRegex);
     } catch (err) {
-      throw r.error('excludeHeaderMetaRegex', `is not a valid regular expression: ${(err as Error).message}`);
+      throw metadataError(md, 'excludeHeaderMetaRegex', `is not a valid regular expression: ${(err as Error).message}`);
     }
   }
 
   return {
     component: md.name,
     brokers,
-    clientId: r.string('clientId', 'clientID') ?? md.appId,
+    clientId: m.clientID || md.appId,
     authType,
     ssl,
     sasl,
-    maxMessageBytes: r.int('maxMessageBytes', 0, 0) || DEFAULT_MAX_MESSAGE_BYTES,
-    sessionTimeoutMs: r.durationMs('sessionTimeout', 10_000),
-    heartbeatIntervalMs: r.durationMs('heartbeatInterval', 3_000),
-    acks: acksName === 'all' ? -1 : acksName === 'local' ? 1 : 0,
-    compression: r.oneOf('compression', ['none', 'gzip'] as const, 'none'),
+    maxMessageBytes: m.maxMessageBytes || DEFAULT_MAX_MESSAGE_BYTES,
+    sessionTimeoutMs: m.sessionTimeout,
+    heartbeatIntervalMs: m.heartbeatInterval,
+    acks: m.producerRequiredAcks === 'all' ? -1 : m.producerRequiredAcks === 'local' ? 1 : 0,
+    compression: m.compression,
     // Dapr creates topics when `numPartitions` is set; `autoCreateTopics` asks for it explicitly.
-    autoCreateTopics: r.bool('autoCreateTopics', numPartitions > 0),
-    numPartitions: numPartitions || 1,
-    replicationFactor: r.int('replicationFactor', 1, 1),
-    escapeHeaders: r.bool('escapeHeaders', false),
+    autoCreateTopics: m.autoCreateTopics ?? m.numPartitions > 0,
+    numPartitions: m.numPartitions || 1,
+    replicationFactor: m.replicationFactor,
+    escapeHeaders: m.escapeHeaders,
     excludeHeaderMetaRegex,
   };
 }
@@ -147,25 +137,24 @@ function nestLogCreator(component: string): logCreator {
 
 const TRANSIENT = /does not host this topic-partition|no leader for this topic-partition|Topic creation errors/;
 
-function legacyAuthType(r: MetadataReader): KafkaAuthType {
+type KafkaMetadata = DecodedMetadata<typeof KAFKA_PUBSUB_METADATA.fields>;
+
+function legacyAuthType(m: KafkaMetadata): KafkaAuthType {
   // Dapr upgrades the deprecated `authRequired` flag: password when a SASL password is given, else mTLS.
-  const required = r.string('authRequired');
-  if (required === undefined) return 'none';
-  if (!r.bool('authRequired', false)) return 'none';
-  return r.string('saslPassword') ? 'password' : 'mtls';
+  if (!m.authRequired) return 'none';
+  return m.saslPassword ? 'password' : 'mtls';
 }
 
-function saslMechanism(r: MetadataReader): 'plain' | 'scram-sha-256' | 'scram-sha-512' {
-  const v = (r.string('saslMechanism') ?? '').trim().toUpperCase();
+function saslMechanism(md: ComponentMetadata, raw: string): 'plain' | 'scram-sha-256' | 'scram-sha-512' {
+  const v = raw.trim().toUpperCase();
   if (v === '' || v === 'PLAIN' || v === 'PLAINTEXT') return 'plain';
   if (v === 'SHA-256' || v === 'SCRAM-SHA-256') return 'scram-sha-256';
   if (v === 'SHA-512' || v === 'SCRAM-SHA-512') return 'scram-sha-512';
-  throw r.error('saslMechanism', `"${v}" is not one of PLAIN, SHA-256, SHA-512`);
+  throw metadataError(md, 'saslMechanism', `"${v}" is not one of PLAIN, SHA-256, SHA-512`);
 }
 
-function pem(r: MetadataReader, field: string): string | undefined {
-  const v = r.string(field);
-  if (v === undefined) return undefined;
-  if (!/-----BEGIN [A-Z0-9 ]+-----/.test(v)) throw r.error(field, 'is not a PEM block');
+function pem(md: ComponentMetadata, field: string, v: string | undefined): string | undefined {
+  if (!v) return undefined;
+  if (!/-----BEGIN [A-Z0-9 ]+-----/.test(v)) throw metadataError(md, field, 'is not a PEM block');
   return v;
 }

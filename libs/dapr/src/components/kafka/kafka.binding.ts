@@ -6,7 +6,9 @@ import { loadPackage } from '../../spi/kit/load-package';
 import type { InputBindingDriver, InputBindingHandler, InvokeRequest, InvokeResponse, OutputBindingDriver } from '../../spi/bindings.spi';
 import type { ComponentMetadata } from '../../spi/component.spi';
 import type { DeliveryOutcome, PubSubMessage } from '../../spi/pubsub.spi';
-import { MetadataReader } from '../../spi/kit/metadata-reader';
+import { decodeMetadata } from '../../spi/kit/metadata';
+import { KAFKA_BINDING_METADATA } from './kafka.metadata';
+import { readBackoff } from './kafka.pubsub';
 import { Fnv1aPartitioner } from './fnv1a.partitioner';
 import { kafkaClientConfig, parseKafkaConnection, type KafkaConnectionSettings } from './kafka-connection';
 import { createRangeAssigner } from './range.assigner';
@@ -40,15 +42,12 @@ export class KafkaBinding implements InputBindingDriver, OutputBindingDriver {
 
   async init(md: ComponentMetadata): Promise<void> {
     this.md = md;
-    const r = new MetadataReader(md.name, md.properties);
+    const m = decodeMetadata(KAFKA_BINDING_METADATA, md);
     this.settings = parseKafkaConnection(md);
     this.logger = new Logger(`bindings.kafka/${md.name}`);
-    this.topics = (r.string('topics') ?? '')
-      .split(',')
-      .map((t) => t.trim())
-      .filter(Boolean);
-    this.publishTopic = r.string('publishTopic');
-    this.consumerGroup = r.string('consumerGroup');
+    this.topics = m.topics ?? [];
+    this.publishTopic = m.publishTopic || undefined;
+    this.consumerGroup = m.consumerGroup || undefined;
     if (this.topics.length && !this.consumerGroup) throw new MissingMetadataError(md.name, 'consumerGroup');
     if (!this.topics.length && !this.publishTopic) throw new MissingMetadataError(md.name, 'topics or publishTopic');
     this.kafkajs = await loadPackage<KafkaJs>(md.type, 'kafkajs');
@@ -105,15 +104,9 @@ export class KafkaBinding implements InputBindingDriver, OutputBindingDriver {
 
   async read(handler: InputBindingHandler): Promise<() => Promise<void>> {
     if (!this.topics.length) return async () => undefined;
-    const r = new MetadataReader(this.md.name, this.md.properties);
-    const backoff: RedeliveryBackoff = {
-      policy: r.oneOf('backOffPolicy', ['constant', 'exponential'] as const, 'constant'),
-      durationMs: r.durationMs('backOffDuration', 5_000),
-      initialIntervalMs: r.durationMs('backOffInitialInterval', 500),
-      maxIntervalMs: r.durationMs('backOffMaxInterval', 60_000),
-      multiplier: Number(r.string('backOffMultiplier') ?? 1.5),
-    };
-    const fromBeginning = r.oneOf('initialOffset', ['newest', 'oldest'] as const, 'newest') === 'oldest';
+    const r = decodeMetadata(KAFKA_BINDING_METADATA, this.md);
+    const backoff: RedeliveryBackoff = readBackoff(r);
+    const fromBeginning = r.initialOffset === 'oldest';
     const onMessage = async (m: PubSubMessage): Promise<DeliveryOutcome> => {
       await handler({ data: m.data, metadata: m.metadata });
       return 'SUCCESS';
@@ -126,7 +119,7 @@ export class KafkaBinding implements InputBindingDriver, OutputBindingDriver {
           topic,
           groupId: this.consumerGroup!,
           fromBeginning,
-          partitionsConsumedConcurrently: r.int('partitionsConsumedConcurrently', 32, 1),
+          partitionsConsumedConcurrently: r.partitionsConsumedConcurrently,
           backoff,
           assigner: createRangeAssigner(this.kafkajs.AssignerProtocol),
           handler: onMessage,

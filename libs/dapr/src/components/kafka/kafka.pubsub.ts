@@ -14,7 +14,8 @@ import type {
   SubscribeRequest,
   SubscriptionHandle,
 } from '../../spi/pubsub.spi';
-import { MetadataReader } from '../../spi/kit/metadata-reader';
+import { decodeMetadata, metadataError } from '../../spi/kit/metadata';
+import { KAFKA_SUBSCRIBE_METADATA, type KafkaBackoffMetadata } from './kafka.metadata';
 import { Fnv1aPartitioner } from './fnv1a.partitioner';
 import { kafkaClientConfig, parseKafkaConnection, type KafkaConnectionSettings } from './kafka-connection';
 import { createRangeAssigner } from './range.assigner';
@@ -113,10 +114,11 @@ export class KafkaPubSub implements PubSubDriver {
 
   async subscribe(req: SubscribeRequest, handler: PubSubHandler): Promise<SubscriptionHandle> {
     this.assertOpen();
-    const r = new MetadataReader(this.md.name, this.md.properties, req.metadata);
+    // Subscription metadata is decoded over the component's, the subscription's winning.
+    const r = decodeMetadata(KAFKA_SUBSCRIBE_METADATA, this.md, { overrides: [req.metadata] });
     // Dapr: `consumerGroup`, else `consumerID` (which the runtime defaults to the app id).
-    const groupId = r.string('consumerGroup') ?? r.string('consumerID') ?? this.md.appId;
-    const initialOffset = r.oneOf('initialOffset', ['newest', 'oldest'] as const, 'newest');
+    const groupId = r.consumerGroup || r.consumerID || this.md.appId;
+    const initialOffset = r.initialOffset;
     await this.ensureTopic(req.topic);
     const sub = new KafkaTopicSubscription({
       kafka: this.kafka,
@@ -124,7 +126,7 @@ export class KafkaPubSub implements PubSubDriver {
       topic: req.topic,
       groupId,
       fromBeginning: initialOffset === 'oldest',
-      partitionsConsumedConcurrently: r.int('partitionsConsumedConcurrently', 32, 1),
+      partitionsConsumedConcurrently: r.partitionsConsumedConcurrently,
       backoff: readBackoff(r),
       assigner: createRangeAssigner(this.kafkajs.AssignerProtocol),
       handler,
@@ -220,21 +222,21 @@ export class KafkaPubSub implements PubSubDriver {
   }
 }
 
-function readBackoff(r: MetadataReader): RedeliveryBackoff {
+/** The message-retry back-off (Dapr's backOff* settings, kit/retry defaults: constant 5 s). */
+export function readBackoff(r: KafkaBackoffMetadata): RedeliveryBackoff {
   return {
-    policy: r.oneOf('backOffPolicy', ['constant', 'exponential'] as const, 'constant'),
-    // Dapr's defaults (kit/retry DefaultConfig): constant 5 s.
-    durationMs: r.durationMs('backOffDuration', 5_000),
-    initialIntervalMs: r.durationMs('backOffInitialInterval', 500),
-    maxIntervalMs: r.durationMs('backOffMaxInterval', 60_000),
-    multiplier: Number(r.string('backOffMultiplier') ?? 1.5),
+    policy: r.backOffPolicy,
+    durationMs: r.backOffDuration,
+    initialIntervalMs: r.backOffInitialInterval,
+    maxIntervalMs: r.backOffMaxInterval,
+    multiplier: r.backOffMultiplier,
   };
 }
 
 function parsePartitionNumber(value: string, component: string): number {
   const n = Number(value);
   if (!Number.isInteger(n) || n < 0) {
-    throw new MetadataReader(component).error('partitionNumber', `"${value}" is not a partition number`);
+    throw metadataError({ name: component, properties: {} }, 'partitionNumber', `"${value}" is not a partition number`);
   }
   return n;
 }

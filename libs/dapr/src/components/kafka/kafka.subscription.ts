@@ -182,8 +182,13 @@ export class KafkaTopicSubscription implements SubscriptionHandle {
       __timestamp: record.timestamp,
       __partition: String(partition),
     };
-    if (record.key !== null && record.key !== undefined) metadata.__key = record.key.toString('utf8');
-    if (record.headers) copyHeaders(record.headers, metadata, this.o.settings.escapeHeaders);
+    // As Dapr's GetEventMetadata: escapeHeaders applies to __key too, excluded headers are not delivered.
+    const { escapeHeaders, excludeHeaderMetaRegex } = this.o.settings;
+    if (record.key !== null && record.key !== undefined) {
+      const key = record.key.toString('utf8');
+      metadata.__key = escapeHeaders ? queryEscape(key) : key;
+    }
+    if (record.headers) copyHeaders(record.headers, metadata, escapeHeaders, excludeHeaderMetaRegex);
     // A tombstone (null value) reaches the app as JSON null, as in Dapr.
     return { topic, data: record.value ?? NULL_BYTES, metadata, id: `${topic}/${partition}@${record.offset}` };
   }
@@ -192,12 +197,14 @@ export class KafkaTopicSubscription implements SubscriptionHandle {
 const NULL_BYTES = Buffer.from('null');
 const COMMIT_INTERVAL_MS = 1_000;
 
-function copyHeaders(headers: IHeaders, into: Record<string, string>, escape: boolean): void {
+function copyHeaders(headers: IHeaders, into: Record<string, string>, escape: boolean, exclude?: RegExp): void {
   for (const key of Object.keys(headers)) {
     const raw = headers[key];
     if (raw === undefined) continue;
-    const first = Array.isArray(raw) ? raw[0] : raw;
-    const value = typeof first === 'string' ? first : first.toString('utf8');
+    if (exclude?.test(key)) continue;
+    // sarama hands every header over in order, so the last of repeated keys wins.
+    const last = Array.isArray(raw) ? raw[raw.length - 1] : raw;
+    const value = typeof last === 'string' ? last : last.toString('utf8');
     into[key] = escape ? queryEscape(value) : value;
   }
 }

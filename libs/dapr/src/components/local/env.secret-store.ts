@@ -1,5 +1,7 @@
 import type { ComponentMetadata } from '../../spi/component.spi';
 import type { SecretStoreDriver, SecretStoreFeature } from '../../spi/secret-store.spi';
+import { decodeMetadata } from '../../spi/kit/metadata';
+import { ENV_SECRET_STORE_METADATA } from './local.metadata';
 
 /**
  * `secretstores.local.env`: each environment variable is a secret whose only key
@@ -10,7 +12,7 @@ export class EnvSecretStore implements SecretStoreDriver {
   private prefix = '';
 
   async init(metadata: ComponentMetadata): Promise<void> {
-    this.prefix = metadata.properties.prefix ?? '';
+    this.prefix = decodeMetadata(ENV_SECRET_STORE_METADATA, metadata).prefix;
   }
 
   features(): readonly SecretStoreFeature[] {

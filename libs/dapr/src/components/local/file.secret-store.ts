@@ -1,8 +1,9 @@
 import { readFile } from 'node:fs/promises';
-import { MissingMetadataError } from '../../errors/component-config.error';
 import { ComponentInitError } from '../../errors/component-init.error';
 import type { ComponentMetadata } from '../../spi/component.spi';
 import type { SecretStoreDriver, SecretStoreFeature } from '../../spi/secret-store.spi';
+import { decodeMetadata } from '../../spi/kit/metadata';
+import { FILE_SECRET_STORE_METADATA } from './local.metadata';
 
 /**
  * `secretstores.local.file`: secrets from a JSON file (`secretsFile`). Nested
@@ -16,10 +17,10 @@ export class FileSecretStore implements SecretStoreDriver {
   private multiValued = false;
 
   async init(metadata: ComponentMetadata): Promise<void> {
-    const file = metadata.properties.secretsFile;
-    if (!file) throw new MissingMetadataError(metadata.name, 'secretsFile');
-    const separator = metadata.properties.nestedSeparator || ':';
-    this.multiValued = metadata.properties.multiValued === 'true';
+    const m = decodeMetadata(FILE_SECRET_STORE_METADATA, metadata);
+    const file = m.secretsFile;
+    const separator = m.nestedSeparator || ':';
+    this.multiValued = m.multiValued;
     let parsed: unknown;
     try {
       parsed = JSON.parse(await readFile(file, 'utf8'));

@@ -1,11 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { mkdir, readdir, readFile, realpath, rm, stat, writeFile } from 'node:fs/promises';
 import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
-import { MissingMetadataError } from '../../errors/component-config.error';
 import { BindingInvokeError, BindingRequestError } from '../../errors/bindings.errors';
 import type { InvokeRequest, InvokeResponse, OutputBindingDriver } from '../../spi/bindings.spi';
 import type { ComponentMetadata } from '../../spi/component.spi';
-import { MetadataReader } from '../../spi/kit/metadata-reader';
+import { decodeMetadata } from '../../spi/kit/metadata';
+import { LOCALSTORAGE_BINDING_METADATA } from './localstorage.metadata';
 
 const OPERATIONS = ['create', 'get', 'list', 'delete'] as const;
 const JSON_CT = 'application/json';
@@ -25,9 +25,7 @@ export class LocalStorageBinding implements OutputBindingDriver {
 
   async init(md: ComponentMetadata): Promise<void> {
     this.name = md.name;
-    const r = new MetadataReader(md.name, md.properties);
-    const rootPath = r.string('rootPath');
-    if (!rootPath) throw new MissingMetadataError(md.name, 'rootPath');
+    const { rootPath } = decodeMetadata(LOCALSTORAGE_BINDING_METADATA, md);
     await mkdir(resolve(rootPath), { recursive: true });
     this.root = await realpath(resolve(rootPath));
   }

@@ -1,8 +1,7 @@
 import { availableParallelism } from 'node:os';
 import type { PoolConfig } from 'pg';
-import { MissingMetadataError } from '../../errors/component-config.error';
-import { parseDuration } from '../../spi/kit/duration';
-import { MetadataReader } from '../../spi/kit/metadata-reader';
+import { decodeMetadata, metadataError } from '../../spi/kit/metadata';
+import { POSTGRESQL_BINDING_METADATA, POSTGRESQL_STATE_METADATA } from './postgresql.metadata';
 import type { ComponentMetadata } from '../../spi/component.spi';
 
 /**
@@ -27,8 +26,6 @@ export interface PostgresStateSettings extends PostgresSettings {
   cleanupIntervalMs?: number;
 }
 
-const DEFAULT_TIMEOUT_MS = 20_000;
-const DEFAULT_CLEANUP_MS = 3_600_000;
 
 /**
  * Identifiers go into SQL text (PostgreSQL cannot bind a table name), so they
@@ -44,31 +41,40 @@ export function isValidIdentifier(name: string): boolean {
 }
 
 export function parsePostgresStateSettings(md: ComponentMetadata): PostgresStateSettings {
-  const r = new MetadataReader(md.name, md.properties);
-  const base = parsePostgresSettings(md, r);
-  const tableName = identifier(r, 'tableName', 'state');
-  const metadataTableName = identifier(r, 'metadataTableName', 'dapr_metadata');
+  const m = decodeMetadata(POSTGRESQL_STATE_METADATA, md);
+  const base = parsePostgresSettings(md, m);
+  const tableName = identifier(md, 'tableName', m.tableName.trim());
+  const metadataTableName = identifier(md, 'metadataTableName', m.metadataTableName.trim());
   if (tableName.toLowerCase() === metadataTableName.toLowerCase()) {
-    throw r.error('metadataTableName', 'must differ from tableName');
+    throw metadataError(md, 'metadataTableName', 'must differ from tableName');
   }
-  const cleanup = goDurationMs(r, ['cleanupInterval', 'cleanupIntervalInSeconds'], DEFAULT_CLEANUP_MS);
+  const cleanup = m.cleanupInterval;
   return { ...base, tableName, metadataTableName, cleanupIntervalMs: cleanup > 0 ? cleanup : undefined };
 }
 
-export function parsePostgresSettings(md: ComponentMetadata, r = new MetadataReader(md.name, md.properties)): PostgresSettings {
-  const connectionString = r.string('connectionString');
-  if (!connectionString) throw new MissingMetadataError(md.name, 'connectionString');
+/** The connection part of the PostgreSQL metadata, already decoded with the component's schema. */
+export interface PostgresConnectionMetadata {
+  connectionString: string;
+  timeout: number;
+  maxConns: number;
+  connectionMaxIdleTime?: number;
+}
+
+export function parsePostgresSettings(
+  md: ComponentMetadata,
+  m: PostgresConnectionMetadata = decodeMetadata(POSTGRESQL_BINDING_METADATA, md),
+): PostgresSettings {
   let conn: PoolConfig;
   try {
-    conn = parseConnectionString(connectionString);
+    conn = parseConnectionString(m.connectionString);
   } catch (err) {
-    throw r.error('connectionString', (err as Error).message);
+    throw metadataError(md, 'connectionString', (err as Error).message);
   }
-  const timeoutMs = goDurationMs(r, ['timeout', 'timeoutInSeconds'], DEFAULT_TIMEOUT_MS);
-  if (timeoutMs < 1000) throw r.error('timeout', 'must be at least 1s');
+  const timeoutMs = m.timeout;
+  if (timeoutMs < 1000) throw metadataError(md, 'timeout', 'must be at least 1s');
   // pgx's default pool size is max(4, CPUs); Dapr only overrides it when maxConns > 1.
-  const maxConns = r.int('maxConns', 0, 0);
-  const idleMs = goDurationMs(r, ['connectionMaxIdleTime'], 0);
+  const maxConns = m.maxConns;
+  const idleMs = m.connectionMaxIdleTime ?? 0;
   const pool: PoolConfig = {
     ...conn,
     max: maxConns > 1 ? maxConns : Math.max(4, availableParallelism()),
@@ -81,27 +87,11 @@ export function parsePostgresSettings(md: ComponentMetadata, r = new MetadataRea
   return { component: md.name, pool, timeoutMs };
 }
 
-function identifier(r: MetadataReader, field: string, fallback: string): string {
-  const value = r.string(field)?.trim() ?? fallback;
+function identifier(md: ComponentMetadata, field: string, value: string): string {
   if (!isValidIdentifier(value)) {
-    throw r.error(field, `"${value}" is not a valid table name (letters, digits and _, optionally schema.table)`);
+    throw metadataError(md, field, `"${value}" is not a valid table name (letters, digits and _, optionally schema.table)`);
   }
   return value;
-}
-
-/**
- * Dapr decodes these durations with dapr/kit: a Go duration (`30s`, `1h`) or a
- * bare integer meaning seconds. A negative value is allowed (it disables the
- * cleanup), so it is handled before Go-duration parsing.
- */
-function goDurationMs(r: MetadataReader, names: string[], fallback: number): number {
-  const raw = r.string(...names)?.trim();
-  if (raw === undefined) return fallback;
-  if (/^-?\d+$/.test(raw)) return Number(raw) * 1000;
-  const negative = raw.startsWith('-');
-  const ms = parseDuration(negative ? raw.slice(1) : raw);
-  if (ms === undefined) throw r.error(names[0], `"${raw}" is not a duration (e.g. 30s, 1h) or a number of seconds`);
-  return negative ? -ms : ms;
 }
 
 /**

@@ -1,10 +1,10 @@
 import type { Pool, PoolConfig } from 'pg';
-import { MissingMetadataError } from '../../errors/component-config.error';
 import { BindingInvokeError, BindingRequestError } from '../../errors/bindings.errors';
 import { loadPackage } from '../../spi/kit/load-package';
 import type { InvokeRequest, InvokeResponse, OutputBindingDriver } from '../../spi/bindings.spi';
 import type { ComponentMetadata } from '../../spi/component.spi';
-import { MetadataReader } from '../../spi/kit/metadata-reader';
+import { decodeMetadata } from '../../spi/kit/metadata';
+import { POSTGRESQL_BINDING_METADATA } from './postgresql.metadata';
 
 type Pg = typeof import('pg');
 
@@ -25,14 +25,12 @@ export class PostgresBinding implements OutputBindingDriver {
 
   async init(md: ComponentMetadata): Promise<void> {
     this.name = md.name;
-    const r = new MetadataReader(md.name, md.properties);
-    const connectionString = r.string('connectionString', 'url');
-    if (!connectionString) throw new MissingMetadataError(md.name, 'connectionString');
+    const m = decodeMetadata(POSTGRESQL_BINDING_METADATA, md);
     const pg = await loadPackage<Pg>(md.type, 'pg');
     const config: PoolConfig = {
-      ...parseConnection(connectionString),
-      max: r.int('maxConns', 10, 1),
-      connectionTimeoutMillis: r.durationMs('connectionTimeout', 5_000),
+      ...parseConnection(m.connectionString),
+      max: m.maxConns > 0 ? m.maxConns : 10,
+      connectionTimeoutMillis: m.connectionTimeout,
     };
     const pool = new pg.Pool(config);
     // Idle-client errors (backend restart) must not crash the process; the next query reconnects.

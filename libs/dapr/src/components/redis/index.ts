@@ -2,10 +2,11 @@ import type { DriverRegistration } from '../../spi/driver-registration.spi';
 import { RedisBinding } from './redis.binding';
 import { RedisPubSub } from './redis.pubsub';
 import { RedisStateStore } from './redis.state-store';
+import { REDIS_BINDING_METADATA, REDIS_PUBSUB_METADATA, REDIS_STATE_METADATA } from './redis.metadata';
 
 /** The `redis` drivers; `components/builtin-drivers.ts` registers them. */
 export const redisDrivers: readonly DriverRegistration[] = [
-  { type: 'bindings.redis', create: () => new RedisBinding() },
-  { type: 'pubsub.redis', create: () => new RedisPubSub() },
-  { type: 'state.redis', create: () => new RedisStateStore() },
+  { type: 'bindings.redis', create: () => new RedisBinding(), metadata: REDIS_BINDING_METADATA },
+  { type: 'pubsub.redis', create: () => new RedisPubSub(), metadata: REDIS_PUBSUB_METADATA },
+  { type: 'state.redis', create: () => new RedisStateStore(), metadata: REDIS_STATE_METADATA },
 ];

@@ -1,8 +1,9 @@
 import type { Cluster, ClusterOptions, Redis, RedisOptions } from 'ioredis';
 import { MissingMetadataError } from '../../errors/component-config.error';
 import { loadPackage } from '../../spi/kit/load-package';
-import { MetadataReader } from '../../spi/kit/metadata-reader';
+import { decodeMetadata, metadataError, type MetadataOrigin } from '../../spi/kit/metadata';
 import type { ComponentMetadata } from '../../spi/component.spi';
+import { REDIS_CONNECTION_FIELDS } from './redis.metadata';
 
 type IoRedis = typeof import('ioredis');
 
@@ -19,6 +20,10 @@ export interface RedisSettings {
   password?: string;
   db: number;
   tls: boolean;
+  /** TLS options beyond on/off: skip verification, client certificate. */
+  tlsOptions?: { rejectUnauthorized?: boolean; cert?: string; key?: string };
+  sentinelUsername?: string;
+  sentinelPassword?: string;
   type: 'node' | 'cluster';
   failover: boolean;
   sentinelMasterName?: string;
@@ -31,32 +36,44 @@ export interface RedisSettings {
   connectionName: string;
 }
 
+const CONNECTION_SCHEMA = {
+  type: 'redis',
+  title: 'Redis connection',
+  summary: '',
+  dialect: 'config',
+  origin: 'dapr',
+  fields: REDIS_CONNECTION_FIELDS,
+} as const;
+
 export function parseRedisSettings(md: ComponentMetadata): RedisSettings {
-  const r = new MetadataReader(md.name, md.properties);
-  const hostList = r.string('redisHost');
-  if (!hostList) throw new MissingMetadataError(md.name, 'redisHost');
-  const defaultPort = r.int('redisPort', 6379, 1);
-  const hosts = hostList
+  const m = decodeMetadata(CONNECTION_SCHEMA, md);
+  const defaultPort = m.redisPort ?? 6379;
+  const hosts = m.redisHost
     .split(',')
     .map((h) => h.trim())
     .filter(Boolean)
-    .map((h) => splitHostPort(h, defaultPort, r));
-  const failover = r.bool('failover', false);
-  const sentinelMasterName = r.string('sentinelMasterName');
-  if (failover && !sentinelMasterName) throw new MissingMetadataError(md.name, 'sentinelMasterName');
+    .map((h) => splitHostPort(h, defaultPort, md));
+  if (m.failover && !m.sentinelMasterName) throw new MissingMetadataError(md.name, 'sentinelMasterName', md.source);
+  const tlsOptions =
+    m.insecureSkipTLSVerify || m.clientCert
+      ? { rejectUnauthorized: m.insecureSkipTLSVerify ? false : undefined, cert: m.clientCert, key: m.clientKey }
+      : undefined;
   return {
     hosts,
-    username: r.string('redisUsername'),
-    password: r.string('redisPassword'),
-    db: r.int('redisDB', 0, 0),
-    tls: r.bool('enableTLS', false),
-    type: r.oneOf('redisType', ['node', 'cluster'] as const, 'node'),
-    failover,
-    sentinelMasterName,
-    maxRetries: r.int('redisMaxRetries', 3, -1),
-    minRetryIntervalMs: r.durationMs('redisMinRetryInterval', 8),
-    maxRetryIntervalMs: r.durationMs('redisMaxRetryInterval', 512),
-    dialTimeoutMs: r.durationMs('dialTimeout', 5000),
+    username: m.redisUsername || undefined,
+    password: m.redisPassword || undefined,
+    db: m.redisDB,
+    tls: m.enableTLS,
+    tlsOptions,
+    type: m.redisType,
+    failover: m.failover,
+    sentinelMasterName: m.sentinelMasterName,
+    sentinelUsername: m.sentinelUsername || undefined,
+    sentinelPassword: m.sentinelPassword || undefined,
+    maxRetries: m.redisMaxRetries,
+    minRetryIntervalMs: m.redisMinRetryInterval,
+    maxRetryIntervalMs: m.redisMaxRetryInterval,
+    dialTimeoutMs: m.dialTimeout,
     connectionName: `nest-dapr.${md.appId}.${md.name}`.replace(/[^A-Za-z0-9._:-]/g, '_'),
   };
 }
@@ -72,7 +89,7 @@ export async function connectRedis(componentType: string, s: RedisSettings): Pro
   const common: RedisOptions = {
     username: s.username,
     password: s.password,
-    tls: s.tls ? {} : undefined,
+    tls: s.tls ? { ...s.tlsOptions } : undefined,
     connectTimeout: s.dialTimeoutMs,
     connectionName: s.connectionName,
     lazyConnect: true,
@@ -85,7 +102,14 @@ export async function connectRedis(componentType: string, s: RedisSettings): Pro
     const options: ClusterOptions = { redisOptions: common, lazyConnect: true, clusterRetryStrategy: retryStrategy };
     client = new ioredis.Cluster(s.hosts, options);
   } else if (s.failover) {
-    client = new ioredis.Redis({ ...common, db: s.db, sentinels: s.hosts, name: s.sentinelMasterName });
+    client = new ioredis.Redis({
+      ...common,
+      db: s.db,
+      sentinels: s.hosts,
+      name: s.sentinelMasterName,
+      sentinelUsername: s.sentinelUsername,
+      sentinelPassword: s.sentinelPassword,
+    });
   } else {
     client = new ioredis.Redis({ ...common, db: s.db, host: s.hosts[0].host, port: s.hosts[0].port });
   }
@@ -108,11 +132,11 @@ export async function closeRedis(client: RedisClient | undefined): Promise<void>
   else client.disconnect();
 }
 
-function splitHostPort(hostPort: string, defaultPort: number, r: MetadataReader): { host: string; port: number } {
+function splitHostPort(hostPort: string, defaultPort: number, md: MetadataOrigin): { host: string; port: number } {
   const m = /^\[?([^\]]+?)\]?(?::(\d+))?$/.exec(hostPort);
   // A bare IPv6 address has several colons and no brackets: all of it is the host.
   if (!m || (hostPort.split(':').length > 2 && !hostPort.startsWith('['))) return { host: hostPort, port: defaultPort };
   const port = m[2] ? Number(m[2]) : defaultPort;
-  if (!Number.isInteger(port) || port <= 0 || port > 65535) throw r.error('redisHost', `"${hostPort}" is not host:port`);
+  if (!Number.isInteger(port) || port <= 0 || port > 65535) throw metadataError(md, 'redisHost', `"${hostPort}" is not host:port`);
   return { host: m[1], port };
 }

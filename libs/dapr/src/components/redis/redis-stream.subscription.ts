@@ -3,7 +3,7 @@ import type { DeliveryOutcome, PubSubHandler, PubSubMessage, SubscriptionHandle 
 import type { RedisClient } from './redis-connection';
 
 export interface RedisStreamSubscriptionOptions {
-  /** Shared connection for XGROUP, XACK and XAUTOCLAIM. */
+  /** Shared connection for XGROUP, XACK, XPENDING and XCLAIM. */
   client: RedisClient;
   /** This subscription's own connection: XREADGROUP BLOCK holds a connection while it waits. */
   reader: RedisClient;
@@ -31,7 +31,7 @@ interface Entry {
  * `XREADGROUP ... >` for new entries, up to `concurrency` handlers at a time
  * with at most `queueDepth` entries read ahead (no ordering, as in Dapr), and
  * a reclaim loop that takes entries pending longer than `processingTimeout`
- * (a crashed instance's, or ones the handler asked to RETRY) with XAUTOCLAIM.
+ * (a crashed instance's, or ones the handler asked to RETRY) with XPENDING + XCLAIM, as Dapr.
  *
  * SUCCESS and DROP are acked; RETRY and a failed handler leave the entry
  * pending for redelivery. Unlike Dapr >= 1.17 a failed entry is never acked.
@@ -159,31 +159,46 @@ export class RedisStreamSubscription implements SubscriptionHandle {
     }
   }
 
-  /** Claims entries idle longer than processingTimeout (XAUTOCLAIM) and runs them again. */
+  /**
+   * Claims entries idle longer than processingTimeout and runs them again, as
+   * Dapr does (components-contrib `reclaimPendingMessages`): XPENDING for up to
+   * queueDepth entries, XCLAIM those idle long enough, repeat while that finds
+   * some. Works on every Redis with streams (XAUTOCLAIM would need 6.2). An
+   * entry deleted from the stream (trimmed) comes back nil and is XACKed.
+   */
   private async reclaim(): Promise<void> {
     if (this.reclaiming || this.stopping) return;
     this.reclaiming = true;
     const { client, topic, group, consumer } = this.o;
     try {
-      let cursor = '0-0';
-      do {
+      while (!this.stopping && this.queue.length < this.o.queueDepth) {
         const room = Math.max(1, this.o.queueDepth - this.queue.length - this.active);
-        const reply = (await client.callBuffer('XAUTOCLAIM', topic, group, consumer, this.o.processingTimeoutMs, cursor, 'COUNT', room)) as [
-          Buffer,
-          [Buffer, Buffer[] | null][],
-        ];
-        cursor = reply[0].toString();
-        for (const item of reply[1]) {
-          // Redis 6.2 returns deleted entries as nil; 7.x drops them from the PEL itself.
+        const pending = (await client.call('XPENDING', topic, group, '-', '+', room)) as [string, string, number, number][];
+        const ids = pending.filter(([id, , idle]) => idle >= this.o.processingTimeoutMs && !this.owned.has(id)).map(([id]) => id);
+        if (ids.length === 0) break;
+        const claimed = (await client.callBuffer('XCLAIM', topic, group, consumer, this.o.processingTimeoutMs, ...ids)) as (
+          | [Buffer, Buffer[] | null]
+          | null
+        )[];
+        const returned = new Set<string>();
+        for (const item of claimed) {
           if (!item) continue;
           const [id, fields] = item;
-          if (fields === null) {
-            await client.xack(topic, group, id);
-            continue;
-          }
-          this.enqueue({ id: id.toString(), fields });
+          returned.add(id.toString());
+          if (fields === null) await client.xack(topic, group, id);
+          else this.enqueue({ id: id.toString(), fields });
         }
-      } while (cursor !== '0-0' && !this.stopping && this.queue.length < this.o.queueDepth);
+        // Redis < 7 answers nil for entries trimmed from the stream and keeps them pending:
+        // claim each alone and ack the ones that are gone, as Dapr does.
+        for (const id of ids) {
+          if (returned.has(id)) continue;
+          const single = (await client.callBuffer('XCLAIM', topic, group, consumer, 0, id)) as ([Buffer, Buffer[] | null] | null)[];
+          const hit = single.find((e) => e && e[1] !== null);
+          if (hit) this.enqueue({ id, fields: hit[1] });
+          else await client.xack(topic, group, id);
+        }
+        if (returned.size === 0) break;
+      }
     } catch (err) {
       if (!this.stopping) this.o.logger.warn(`reclaiming pending entries of "${topic}" failed: ${(err as Error).message}`);
     } finally {

@@ -1,10 +1,11 @@
 import type { Redis as RedisClient, RedisOptions } from 'ioredis';
-import { MissingMetadataError } from '../../errors/component-config.error';
 import { BindingRequestError } from '../../errors/bindings.errors';
 import { loadPackage } from '../../spi/kit/load-package';
 import type { InvokeRequest, InvokeResponse, OutputBindingDriver } from '../../spi/bindings.spi';
 import type { ComponentMetadata } from '../../spi/component.spi';
-import { MetadataReader } from '../../spi/kit/metadata-reader';
+import { decodeMetadata } from '../../spi/kit/metadata';
+import { parseRedisSettings } from './redis-connection';
+import { REDIS_BINDING_METADATA } from './redis.metadata';
 
 type IoRedis = typeof import('ioredis');
 
@@ -25,20 +26,18 @@ export class RedisBinding implements OutputBindingDriver {
 
   async init(md: ComponentMetadata): Promise<void> {
     this.name = md.name;
-    const r = new MetadataReader(md.name, md.properties);
-    const host = r.string('redisHost');
-    if (!host) throw new MissingMetadataError(md.name, 'redisHost');
-    const [hostname, port] = splitHostPort(host, r);
+    decodeMetadata(REDIS_BINDING_METADATA, md);
+    const s = parseRedisSettings(md);
     const options: RedisOptions = {
-      host: hostname,
-      port,
-      username: r.string('redisUsername'),
-      password: r.string('redisPassword'),
-      db: r.int('redisDB', 0, 0),
-      tls: r.bool('enableTLS', false) ? {} : undefined,
+      host: s.hosts[0].host,
+      port: s.hosts[0].port,
+      username: s.username,
+      password: s.password,
+      db: s.db,
+      tls: s.tls ? { ...s.tlsOptions } : undefined,
       lazyConnect: true,
-      maxRetriesPerRequest: r.int('redisMaxRetries', 3, 0),
-      connectTimeout: r.durationMs('dialTimeout', 5_000),
+      maxRetriesPerRequest: Math.max(0, s.maxRetries),
+      connectTimeout: s.dialTimeoutMs,
       enableOfflineQueue: true,
       // Fail init fast on a bad address; once connected, keep reconnecting through outages.
       retryStrategy: (times) => (this.connected ? Math.min(times * 100, 2_000) : null),
@@ -118,12 +117,4 @@ export class RedisBinding implements OutputBindingDriver {
     if (!this.client) throw new Error(`binding "${this.name}" is closed`);
     return this.client;
   }
-}
-
-function splitHostPort(host: string, r: MetadataReader): [string, number] {
-  const i = host.lastIndexOf(':');
-  if (i < 0) return [host, 6379];
-  const port = Number(host.slice(i + 1));
-  if (!Number.isInteger(port) || port <= 0 || port > 65535) throw r.error('redisHost', `"${host}" is not host:port`);
-  return [host.slice(0, i).replace(/^\[|\]$/g, ''), port];
 }

@@ -9,7 +9,8 @@ import type {
   SubscribeRequest,
   SubscriptionHandle,
 } from '../../spi/pubsub.spi';
-import { MetadataReader } from '../../spi/kit/metadata-reader';
+import { decodeMetadata, metadataError } from '../../spi/kit/metadata';
+import { REDIS_PUBSUB_METADATA } from './redis.metadata';
 import { closeRedis, connectRedis, parseRedisSettings, type RedisClient, type RedisSettings } from './redis-connection';
 import { RedisStreamSubscription } from './redis-stream.subscription';
 
@@ -70,8 +71,9 @@ export class RedisPubSub implements PubSubDriver {
 
   async subscribe(req: SubscribeRequest, handler: PubSubHandler): Promise<SubscriptionHandle> {
     if (this.closed) throw new Error(`pubsub "${this.md.name}" is closed`);
-    const r = new MetadataReader(this.md.name, this.md.properties, req.metadata);
-    const consumerID = r.string('consumerID') ?? this.md.appId;
+    // Subscription metadata is decoded over the component's, the subscription's winning.
+    const m = decodeMetadata(REDIS_PUBSUB_METADATA, this.md, { overrides: [req.metadata] });
+    const consumerID = m.consumerID || this.md.appId;
     // XREADGROUP BLOCK holds its connection, so each subscription reads on its own one.
     const reader = await connectRedis(this.md.type, {
       ...this.settings.connection,
@@ -83,10 +85,10 @@ export class RedisPubSub implements PubSubDriver {
       topic: req.topic,
       group: consumerID,
       consumer: consumerID,
-      queueDepth: r.int('queueDepth', this.settings.queueDepth, 1),
-      concurrency: r.int('concurrency', this.settings.concurrency, 1),
-      processingTimeoutMs: r.durationMs('processingTimeout', this.settings.processingTimeoutMs),
-      redeliverIntervalMs: r.durationMs('redeliverInterval', this.settings.redeliverIntervalMs),
+      queueDepth: m.queueDepth,
+      concurrency: m.concurrency,
+      processingTimeoutMs: m.processingTimeout,
+      redeliverIntervalMs: m.redeliverInterval,
       blockMs: this.settings.blockMs,
       handler,
       logger: this.logger,
@@ -103,19 +105,17 @@ export class RedisPubSub implements PubSubDriver {
 }
 
 function parseSettings(md: ComponentMetadata): RedisPubSubSettings {
-  const r = new MetadataReader(md.name, md.properties);
-  const maxLenApprox = r.int('maxLenApprox', 0, 0);
-  const streamTTLMs = r.durationMs('streamTTL', 0);
-  if (maxLenApprox > 0 && streamTTLMs > 0) throw r.error('streamTTL', 'cannot be combined with maxLenApprox');
+  const m = decodeMetadata(REDIS_PUBSUB_METADATA, md);
+  if (m.maxLenApprox > 0 && m.streamTTL > 0) throw metadataError(md, 'streamTTL', 'cannot be combined with maxLenApprox');
   return {
     connection: parseRedisSettings(md),
-    maxLenApprox,
-    streamTTLMs,
-    queueDepth: r.int('queueDepth', 100, 1),
-    concurrency: r.int('concurrency', 10, 1),
-    processingTimeoutMs: r.durationMs('processingTimeout', 60_000),
-    redeliverIntervalMs: r.durationMs('redeliverInterval', 15_000),
-    blockMs: Math.max(100, r.durationMs('readTimeout', 2_000)),
+    maxLenApprox: m.maxLenApprox,
+    streamTTLMs: m.streamTTL,
+    queueDepth: m.queueDepth,
+    concurrency: m.concurrency,
+    processingTimeoutMs: m.processingTimeout,
+    redeliverIntervalMs: m.redeliverInterval,
+    blockMs: Math.max(100, m.readTimeout),
   };
 }
 

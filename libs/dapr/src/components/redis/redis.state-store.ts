@@ -1,5 +1,6 @@
 import type { ChainableCommander } from 'ioredis';
 import { ETagInvalidError, ETagMismatchError } from '../../errors/state.errors';
+import { RedisJsonModeError } from '../../errors/redis-json.error';
 import type { ComponentMetadata } from '../../spi/component.spi';
 import type {
   StateDeleteRequest,
@@ -10,15 +11,19 @@ import type {
   StateStoreDriver,
   StateTransactionOperation,
 } from '../../spi/state.spi';
+import { decodeMetadata, metadataError } from '../../spi/kit/metadata';
 import { closeRedis, connectRedis, parseRedisSettings, type RedisClient } from './redis-connection';
+import { REDIS_STATE_METADATA } from './redis.metadata';
 
 const TYPE = 'state.redis';
 const FEATURES: readonly StateFeature[] = ['ETAG', 'TRANSACTIONAL', 'TTL'];
 
 /**
  * Hash field marking a value saved from bytes, so it reads back byte-exact even
- * when the bytes happen to be valid JSON. Only present on binary values; Dapr
- * reads `data` and `version` and ignores it.
+ * when the bytes happen to be valid JSON. It holds the `version` it was written
+ * with: Dapr's `setDefaultQuery` never clears it but always bumps `version`, so
+ * after a Dapr app overwrites the key the marker no longer matches and the
+ * value reads as Dapr's SDKs read it. Dapr reads `data` and `version` only.
  */
 export const REDIS_BINARY_FIELD = 'nest-dapr-binary';
 
@@ -36,9 +41,9 @@ if type(fwr) == "table" then fwr = false; end;
 if not etag or type(etag) == "table" or etag == "" or etag == ARGV[1] or (not fwr and ARGV[1] == "0") then
   redis.call("HSET", KEYS[1], "data", ARGV[2]);
   if ARGV[3] == "0" then redis.call("HSET", KEYS[1], "first-write", 0); end;
-  if ARGV[4] == "1" then redis.call("HSET", KEYS[1], "${REDIS_BINARY_FIELD}", 1);
-  else redis.call("HDEL", KEYS[1], "${REDIS_BINARY_FIELD}"); end;
   local version = redis.call("HINCRBY", KEYS[1], "version", 1);
+  if ARGV[4] == "1" then redis.call("HSET", KEYS[1], "${REDIS_BINARY_FIELD}", version);
+  else redis.call("HDEL", KEYS[1], "${REDIS_BINARY_FIELD}"); end;
   if ARGV[5] ~= "" then
     local ttl = tonumber(ARGV[5]);
     if ttl > 0 then redis.call("EXPIRE", KEYS[1], ttl); else redis.call("PERSIST", KEYS[1]); end;
@@ -73,14 +78,20 @@ interface ScriptCommands {
 export class RedisStateStore implements StateStoreDriver {
   private client?: RedisClient;
   private replicas = 0;
+  /** Component-level ttlInSeconds: Dapr's state.redis applies it to every save without its own. */
+  private defaultTtl = '';
 
   async init(md: ComponentMetadata): Promise<void> {
+    const m = decodeMetadata(REDIS_STATE_METADATA, md);
+    const ttl = m.ttlInSeconds;
+    this.defaultTtl = ttl === undefined ? '' : String(ttl);
     const settings = parseRedisSettings(md);
     const client = await connectRedis(TYPE, settings);
     this.client = client;
     client.defineCommand('daprStateSet', { numberOfKeys: 1, lua: SET_SCRIPT });
     client.defineCommand('daprStateDel', { numberOfKeys: 1, lua: DEL_SCRIPT });
     if (settings.type === 'node') this.replicas = await connectedReplicas(client);
+    if (m.queryIndexes !== undefined) await refuseQueryIndexes(client, md);
   }
 
   features(): readonly StateFeature[] {
@@ -105,6 +116,8 @@ export class RedisStateStore implements StateStoreDriver {
     } catch (err) {
       // A plain string key (written before Dapr used hashes): value without an ETag.
       if (!isWrongType(err)) throw err;
+      const type = await client.type(req.key);
+      if (type === 'ReJSON-RL') throw new RedisJsonModeError(req.key);
       const data = await client.getBuffer(req.key);
       return data ? { data } : undefined;
     }
@@ -114,7 +127,11 @@ export class RedisStateStore implements StateStoreDriver {
     }
     const res: StateGetResponse = { data: hash.data };
     if (hash.version) res.etag = hash.version.toString();
-    if (hash[REDIS_BINARY_FIELD]) res.isBinary = true;
+    const marker = hash[REDIS_BINARY_FIELD];
+    if (marker && hash.version && marker.equals(hash.version)) {
+      res.isBinary = true;
+      res.exactBytes = true;
+    }
     return res;
   }
 
@@ -128,7 +145,7 @@ export class RedisStateStore implements StateStoreDriver {
         dataArg(req),
         req.options?.concurrency === 'first-write' ? '0' : '1',
         req.isBinary ? '1' : '0',
-        req.ttlInSeconds === undefined ? '' : String(req.ttlInSeconds),
+        req.ttlInSeconds === undefined ? this.defaultTtl : String(req.ttlInSeconds),
       );
     } catch (err) {
       if (isScriptRejection(err)) {
@@ -168,7 +185,7 @@ export class RedisStateStore implements StateStoreDriver {
           dataArg(r),
           '1',
           r.isBinary ? '1' : '0',
-          r.ttlInSeconds === undefined ? '' : String(r.ttlInSeconds),
+          r.ttlInSeconds === undefined ? this.defaultTtl : String(r.ttlInSeconds),
         );
       } else {
         tx.daprStateDel(op.request.key, op.request.etag ?? '0');
@@ -235,4 +252,30 @@ async function connectedReplicas(client: RedisClient): Promise<number> {
   } catch {
     return 0;
   }
+}
+
+/**
+ * `queryIndexes` asks for Dapr's query API on Redis, which needs the RedisJSON and
+ * RediSearch modules (Redis Stack) and the JSON mode; fail at init, naming what is
+ * missing on this server, rather than at the first query.
+ */
+async function refuseQueryIndexes(client: RedisClient, md: ComponentMetadata): Promise<void> {
+  let names: string[] = [];
+  try {
+    const modules = (await client.call('MODULE', 'LIST')) as unknown[][];
+    names = modules.map((entry) => String(entry[entry.indexOf('name') + 1] ?? '').toLowerCase());
+  } catch {
+    /* MODULE LIST refused (managed Redis): treat as no modules */
+  }
+  const missing = [
+    names.includes('rejson') || names.includes('redisjson') ? undefined : 'RedisJSON',
+    names.includes('search') || names.includes('ft') ? undefined : 'RediSearch',
+  ].filter(Boolean);
+  throw metadataError(
+    md,
+    'queryIndexes',
+    missing.length
+      ? `needs the ${missing.join(' and ')} module${missing.length > 1 ? 's' : ''} (Redis Stack), which this server does not have`
+      : 'asks for the Redis query API and JSON mode, which nest-dapr does not implement',
+  );
 }

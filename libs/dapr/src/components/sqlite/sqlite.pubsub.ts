@@ -2,8 +2,6 @@ import { randomUUID } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import type BetterSqlite3 from 'better-sqlite3';
-import { ComponentConfigError } from '../../errors/component-config.error';
-import { parseDuration } from '../../spi/kit/duration';
 import { loadPackage } from '../../spi/kit/load-package';
 import type { ComponentMetadata } from '../../spi/component.spi';
 import type {
@@ -19,6 +17,8 @@ import type {
   SubscriptionHandle,
 } from '../../spi/pubsub.spi';
 import { schemaSql } from './sqlite-pubsub.schema';
+import { decodeMetadata, metadataError } from '../../spi/kit/metadata';
+import { SQLITE_PUBSUB_METADATA } from './sqlite.metadata';
 
 const TYPE = 'pubsub.sqlite';
 
@@ -409,39 +409,27 @@ function metadataJson(metadata: Record<string, string> | undefined): string | nu
 }
 
 function readSettings(meta: ComponentMetadata): SqlitePubSubSettings {
-  const props = meta.properties;
-  const fail = (field: string, why: string) =>
-    new ComponentConfigError(`component "${meta.name}": metadata ${field} ${why}`, undefined, meta.name, field);
-  const duration = (field: string, fallback: number, min = 0): number => {
-    const v = props[field];
-    if (v === undefined || v === '') return fallback;
-    const ms = /^\d+$/.test(v) ? Number(v) : parseDuration(v);
-    if (ms === undefined || ms < min) throw fail(field, `"${v}" is not a valid duration (e.g. 250ms, 5s)`);
-    return ms;
+  const m = decodeMetadata(SQLITE_PUBSUB_METADATA, meta);
+  const atLeast = (field: 'pollInterval' | 'visibilityTimeout' | 'retentionPeriod', min: number): number => {
+    if (m[field] < min) throw metadataError(meta, field, `must be at least ${min} ms, got ${m[field]} ms`);
+    return m[field];
   };
-  const int = (field: string, fallback: number, min: number): number => {
-    const v = props[field];
-    if (v === undefined || v === '') return fallback;
-    if (!/^\d+$/.test(v) || Number(v) < min) throw fail(field, `"${v}" must be an integer >= ${min}`);
-    return Number(v);
-  };
-  let file = props.connectionString || props.path || '.dapr/pubsub.db';
+  let file = m.connectionString || '.dapr/pubsub.db';
   if (file.startsWith('file:')) file = file.slice(5);
   const q = file.indexOf('?');
   if (q >= 0) file = file.slice(0, q);
-  const prefix = props.tablePrefix ?? 'pubsub_';
-  if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(prefix)) throw fail('tablePrefix', `"${prefix}" must be letters, digits and _`);
-  const initialOffset = (props.initialOffset || 'oldest').toLowerCase();
-  if (initialOffset !== 'oldest' && initialOffset !== 'newest') throw fail('initialOffset', 'must be oldest or newest');
+  const prefix = m.tablePrefix;
+  if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(prefix)) throw metadataError(meta, 'tablePrefix', `"${prefix}" must be letters, digits and _`);
+  if (m.redeliverInterval < 0) throw metadataError(meta, 'redeliverInterval', 'must not be negative');
   return {
     file: resolve(file),
     prefix,
-    pollMs: duration('pollInterval', 50, 1),
-    visibilityMs: duration('visibilityTimeout', 30_000, 100),
-    redeliverMs: duration('redeliverInterval', 1000),
-    concurrency: int('concurrency', 32, 1),
-    retentionMs: duration('retentionPeriod', 24 * 3_600_000, 1000),
-    busyTimeoutMs: duration('busyTimeout', 5000),
-    initialOffset,
+    pollMs: atLeast('pollInterval', 1),
+    visibilityMs: atLeast('visibilityTimeout', 100),
+    redeliverMs: m.redeliverInterval,
+    concurrency: m.concurrency,
+    retentionMs: atLeast('retentionPeriod', 1000),
+    busyTimeoutMs: Math.max(0, m.busyTimeout),
+    initialOffset: m.initialOffset,
   };
 }

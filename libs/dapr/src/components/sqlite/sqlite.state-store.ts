@@ -4,10 +4,11 @@ import { dirname, resolve } from 'node:path';
 import type BetterSqlite3 from 'better-sqlite3';
 import { ComponentConfigError } from '../../errors/component-config.error';
 import { ETagMismatchError } from '../../errors/state.errors';
-import { parseDuration } from '../../spi/kit/duration';
 import { loadPackage } from '../../spi/kit/load-package';
 import { evaluateStateQuery, type QueryCandidate } from '../../spi/kit/state-query.evaluator';
 import type { ComponentMetadata } from '../../spi/component.spi';
+import { decodeMetadata, metadataError } from '../../spi/kit/metadata';
+import { SQLITE_STATE_METADATA } from './sqlite.metadata';
 import type {
   StateDeleteRequest,
   StateFeature,
@@ -22,7 +23,6 @@ import type {
 
 const TYPE = 'state.sqlite';
 const FEATURES: readonly StateFeature[] = ['ETAG', 'TRANSACTIONAL', 'TTL', 'QUERY_API'];
-const DEFAULT_CLEANUP_MS = 3_600_000;
 
 interface Row {
   key: string;
@@ -62,13 +62,13 @@ export class SqliteStateStore implements StateStoreDriver {
   private cleaner?: NodeJS.Timeout;
 
   async init(md: ComponentMetadata): Promise<void> {
-    const props = lowerKeys(md.properties);
-    const file = parseConnectionString(md.name, props.connectionstring);
-    this.table = identifier(md.name, 'tableName', props.tablename ?? 'state');
-    this.metadataTable = identifier(md.name, 'metadataTableName', props.metadatatablename ?? 'metadata');
-    const busyMs = duration(md.name, 'busyTimeout', props.busytimeout, 2000);
-    const cleanupMs = duration(md.name, 'cleanupInterval', props.cleanupinterval, DEFAULT_CLEANUP_MS);
-    const disableWal = ['true', '1', 'yes'].includes((props.disablewal ?? '').toLowerCase());
+    const m = decodeMetadata(SQLITE_STATE_METADATA, md);
+    const file = parseConnectionString(md.name, m.connectionString);
+    this.table = identifier(md, 'tableName', m.tableName || 'state');
+    this.metadataTable = identifier(md, 'metadataTableName', m.metadataTableName || 'metadata');
+    const busyMs = m.busyTimeout;
+    const cleanupMs = m.cleanupInterval;
+    const disableWal = m.disableWAL;
 
     const Database = await loadPackage<typeof BetterSqlite3>(TYPE, 'better-sqlite3');
     if (file !== ':memory:') mkdirSync(dirname(resolve(file)), { recursive: true });
@@ -282,33 +282,11 @@ function parseConnectionString(component: string, cs: string | undefined): strin
   return file === '' ? ':memory:' : file;
 }
 
-function identifier(component: string, field: string, value: string): string {
+function identifier(md: ComponentMetadata, field: string, value: string): string {
   if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(value)) {
-    throw new ComponentConfigError(
-      `component "${component}": metadata "${field}" "${value}" must be a plain table name (letters, digits, _)`,
-      undefined,
-      component,
-      field,
-    );
+    throw metadataError(md, field, `"${value}" must be a plain table name (letters, digits, _)`);
   }
   return value;
-}
-
-function duration(component: string, field: string, raw: string | undefined, fallback: number): number {
-  if (raw === undefined || raw === '') return fallback;
-  // Dapr reads bare numbers in these fields as seconds.
-  if (/^\d+$/.test(raw.trim())) return Number(raw) * 1000;
-  const ms = parseDuration(raw);
-  if (ms === undefined) {
-    throw new ComponentConfigError(`component "${component}": metadata "${field}" "${raw}" is not a duration`, undefined, component, field);
-  }
-  return ms;
-}
-
-function lowerKeys(props: Record<string, string>): Record<string, string | undefined> {
-  const out: Record<string, string> = {};
-  for (const [k, v] of Object.entries(props)) out[k.toLowerCase()] = v;
-  return out;
 }
 
 function escapeLike(s: string): string {

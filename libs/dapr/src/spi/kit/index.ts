@@ -3,8 +3,8 @@
  * holds only what is broker- or database-specific. Built on the SPI and the
  * typed errors only; nothing here knows the runtime or a building block.
  */
-export { MetadataReader } from './metadata-reader';
 export { SubscriptionSet, type DriverSubscription } from './subscription-set';
 export { loadPackage } from './load-package';
 export { parseDuration } from './duration';
 export { evaluateStateQuery, type QueryCandidate } from './state-query.evaluator';
+export * from './metadata';

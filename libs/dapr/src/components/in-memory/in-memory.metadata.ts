@@ -1,0 +1,25 @@
+import { defineMetadata } from '../../spi/kit/metadata';
+
+export const IN_MEMORY_STATE_METADATA = defineMetadata({
+  type: 'state.in-memory',
+  title: 'In-memory state',
+  summary: "Dapr's reference semantics (UUID ETags, atomic transactions, TTL), in the process; lost on restart.",
+  dialect: 'metadata',
+  origin: 'dapr',
+  fields: {
+    cleanupInterval: { type: 'duration', unit: 'ms', default: '10s', support: 'extension', description: 'How often expired keys are removed (0 disables the sweep; expired keys are invisible at once anyway).' },
+  },
+});
+
+export const IN_MEMORY_PUBSUB_METADATA = defineMetadata({
+  type: 'pubsub.in-memory',
+  title: 'In-memory pub/sub',
+  summary: 'An event bus in the process: no persistence, nothing survives a restart.',
+  dialect: 'metadata',
+  origin: 'dapr',
+  fields: {
+    redeliverInterval: { type: 'duration', unit: 'ms', default: '1s', nonNegative: true, support: 'extension', description: 'Delay before a message the handler asked to RETRY is delivered again (Dapr drops it).' },
+    shared: { type: 'bool', default: true, support: 'extension', description: 'Components of the same name in one process share one bus (false: a private bus, as a sidecar has).' },
+    busName: { type: 'string', support: 'extension', description: 'Share one bus between components of different names in one process.' },
+  },
+});

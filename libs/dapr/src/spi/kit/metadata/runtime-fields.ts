@@ -1,0 +1,32 @@
+import type { MetadataFields } from './metadata-schema';
+
+/**
+ * Component metadata daprd itself reads for every component of a kind (not
+ * the component's own `metadata.go`): key prefixes and the outbox for state
+ * stores, scopes for pub/sub, direction and route for bindings. The runtime
+ * accepts them on every driver of the kind; the blocks decode them.
+ */
+export const RUNTIME_FIELDS: Readonly<Record<string, MetadataFields>> = {
+  state: {
+    keyPrefix: {
+      type: 'string',
+      description: 'Key prefix strategy: appid (default), name, namespace, none, or a custom prefix ("" gives "||key").',
+    },
+    actorStateStore: { type: 'bool', support: 'unsupported', note: 'nest-dapr has no actors', description: 'Use this store for actor state.' },
+    outboxPublishPubsub: { type: 'string', support: 'unsupported', note: 'the transactional outbox is not implemented', description: 'Outbox: pub/sub to publish to.' },
+    outboxPublishTopic: { type: 'string', support: 'unsupported', note: 'the transactional outbox is not implemented', description: 'Outbox: topic to publish to.' },
+    outboxPubsub: { type: 'string', support: 'unsupported', note: 'the transactional outbox is not implemented', description: 'Outbox: internal pub/sub.' },
+    outboxDiscardWhenMissingState: { type: 'bool', support: 'unsupported', note: 'the transactional outbox is not implemented', description: 'Outbox: drop events whose state is gone.' },
+  },
+  pubsub: {
+    consumerID: { type: 'string', description: 'Consumer group / subscription name (default: the app id; {uuid}, {podName}, {namespace}, {appID} expanded).' },
+    publishingScopes: { type: 'string', description: 'app=topic1,topic2;app2=... — topics each app may publish.' },
+    subscriptionScopes: { type: 'string', description: 'app=topic1,topic2;app2=... — topics each app may subscribe to.' },
+    allowedTopics: { type: 'string', description: 'Comma-separated topics; any other topic is refused.' },
+    protectedTopics: { type: 'string', description: 'Topics only apps with an explicit scope may use.' },
+  },
+  bindings: {
+    direction: { type: 'string', description: 'input, output or "input, output".' },
+    route: { type: 'string', description: 'Input binding: the app route events are delivered to.' },
+  },
+};
