@@ -83,16 +83,24 @@ export class DaprTracer {
    * nothing to record or pass on.
    */
   private start(name: string, options: SpanOptions, parent: Context, scope: SpanScope): Span {
+    return this.untraced(parent, scope) ?? this.tracer.startSpan(name, options, parent);
+  }
+
+  /**
+   * The span to use when no SDK span is needed, or undefined when one is (see
+   * `start`). Separate from it so that a hot path builds its span name only
+   * when an SDK will see it.
+   */
+  private untraced(parent: Context, scope: SpanScope): Span | undefined {
     const sc = trace.getSpanContext(parent);
     if (sc && hasIds(sc)) {
       if ((sc.traceFlags & TraceFlags.SAMPLED) === 0) return trace.wrapSpanContext(sc);
-    } else if (scope === 'leaf') {
-      return NOT_TRACED;
-    } else if (!this.sdkInstalled()) {
-      // A root without an SDK could only be the no-op tracer's invalid span: skip asking for it.
-      return scope === 'outbound' ? trace.wrapSpanContext(randomSpanContext()) : NOT_TRACED;
+      return undefined;
     }
-    return this.tracer.startSpan(name, options, parent);
+    if (scope === 'leaf') return NOT_TRACED;
+    // A root without an SDK could only be the no-op tracer's invalid span: skip asking for it.
+    if (!this.sdkInstalled()) return scope === 'outbound' ? trace.wrapSpanContext(randomSpanContext()) : NOT_TRACED;
+    return undefined;
   }
 
   /** Whether the application registered a tracer provider behind the API's global proxy. */
@@ -129,7 +137,10 @@ export class DaprTracer {
    * get, set, delete, bulk_get, bulk_set, bulk_delete, transaction, query.
    */
   startStateSpan(store: string, operation: string, componentType?: string, parent: Context = context.active()): Span {
-    const span = this.start(`state/${store}/${operation}`, CLIENT, parent, 'leaf');
+    // The most frequent span: its name is only built when an SDK records it.
+    const untraced = this.untraced(parent, 'leaf');
+    if (untraced) return untraced;
+    const span = this.tracer.startSpan(`state/${store}/${operation}`, CLIENT, parent);
     if (span.isRecording()) {
       span.setAttributes({
         'db.system': vendorOf(componentType) ?? 'state',
