@@ -30,7 +30,7 @@ import { DAPR_STATE_POLICY_RESOLVER, findPolicyResolver, type StatePolicyResolve
 import { StateKeyScheme } from './state-key.scheme';
 import { checkOptions, normalizeEtag, parseTtl, stringifyMetadata } from './state-request.validator';
 import { LazyStateSetRequest } from './state-set.request';
-import { decodeStateValue, encodeStateValueLazy } from './state-value.codec';
+import { decodeStateValue } from './state-value.codec';
 import type {
   StateBulkItem,
   StateDeleteItem,
@@ -267,14 +267,22 @@ export class StateService {
       : item.metadata
         ? stringifyMetadata(item.metadata)
         : EMPTY;
-    const enc = encodeStateValueLazy(item.value);
-    const req = enc.isBinary
-      ? new LazyStateSetRequest(key, true, undefined, enc.bytes, metadata)
-      : new LazyStateSetRequest(key, false, enc.text, undefined, metadata);
-    const etag = normalizeEtag(item.etag);
-    if (etag !== undefined) req.etag = etag;
-    const options = checkOptions(item.options);
-    if (options) req.options = options;
+    // encodeStateValueLazy's rules, without its intermediate object (this is the save hot path).
+    const value = item.value;
+    const req =
+      value instanceof Uint8Array
+        ? new LazyStateSetRequest(key, true, undefined, value, metadata)
+        : value instanceof ArrayBuffer
+          ? new LazyStateSetRequest(key, true, undefined, new Uint8Array(value), metadata)
+          : new LazyStateSetRequest(key, false, value === undefined ? 'null' : JSON.stringify(value), undefined, metadata);
+    if (item.etag !== undefined) {
+      const etag = normalizeEtag(item.etag);
+      if (etag !== undefined) req.etag = etag;
+    }
+    if (item.options !== undefined) {
+      const options = checkOptions(item.options);
+      if (options) req.options = options;
+    }
     // A component-level default TTL is the driver's business: in Dapr only state.redis has one.
     const ttl = metadata === EMPTY ? undefined : parseTtl(metadata);
     if (ttl !== undefined) req.ttlInSeconds = ttl;
