@@ -8,3 +8,4 @@ export { loadPackage } from './load-package';
 export { parseDuration } from './duration';
 export { evaluateStateQuery, type QueryCandidate } from './state-query.evaluator';
 export * from './metadata';
+export { BrokerPubSub } from './broker-pubsub.base';
