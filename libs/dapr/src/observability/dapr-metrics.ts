@@ -12,11 +12,15 @@ const LATENCY_BUCKETS_MS = [
 // Byte-size buckets, Dapr's defaultSizeDistribution (pkg/diagnostics/http_monitoring.go).
 const SIZE_BUCKETS_BYTES = [1024, 2048, 4096, 16384, 65536, 262144, 1048576, 4194304, 16777216, 67108864, 268435456, 1073741824, 4294967296];
 
-interface Instruments {
-  pubsubIngressCount: Counter;
-  pubsubIngressLatencies: Histogram;
-  pubsubEgressCount: Counter;
-  pubsubEgressLatencies: Histogram;
+/** A Dapr count + latencies pair recorded together with the same labels. */
+interface Timed {
+  count: Counter;
+  latencies: Histogram;
+}
+
+type TimedKey = 'pubsubIngress' | 'pubsubEgress' | 'state' | 'outputBinding' | 'inputBinding';
+
+interface Instruments extends Record<TimedKey, Timed> {
   pubsubEgressBulkCount: Counter;
   pubsubEgressBulkEventCount: Counter;
   pubsubEgressBulkLatencies: Histogram;
@@ -29,12 +33,6 @@ interface Instruments {
   httpClientReceivedBytes: Histogram;
   httpClientRoundtripLatency: Histogram;
   httpClientCompletedCount: Counter;
-  stateCount: Counter;
-  stateLatencies: Histogram;
-  outputBindingCount: Counter;
-  outputBindingLatencies: Histogram;
-  inputBindingCount: Counter;
-  inputBindingLatencies: Histogram;
   invReqSent: Counter;
   invReqRecv: Counter;
   invResSent: Counter;
@@ -52,18 +50,14 @@ function createInstruments(provider: MeterProvider): Instruments {
     m.createHistogram(name, { description, unit: 'ms', advice: { explicitBucketBoundaries: LATENCY_BUCKETS_MS } });
   const size = (name: string, description: string) =>
     m.createHistogram(name, { description, unit: 'By', advice: { explicitBucketBoundaries: SIZE_BUCKETS_BYTES } });
+  // Dapr's component views come in pairs: `<prefix>_count` and `<prefix>_latencies`.
+  const timed = (prefix: string, count: string, latencies: string): Timed => ({
+    count: m.createCounter(`${prefix}_count`, { description: count }),
+    latencies: latency(`${prefix}_latencies`, latencies),
+  });
   return {
-    pubsubIngressCount: m.createCounter('dapr_component_pubsub_ingress_count', {
-      description: 'The number of incoming messages arriving from the pub/sub component.',
-    }),
-    pubsubIngressLatencies: latency(
-      'dapr_component_pubsub_ingress_latencies',
-      'The consuming app event processing latency.',
-    ),
-    pubsubEgressCount: m.createCounter('dapr_component_pubsub_egress_count', {
-      description: 'The number of outgoing messages published to the pub/sub component.',
-    }),
-    pubsubEgressLatencies: latency('dapr_component_pubsub_egress_latencies', 'The latency of the response from the pub/sub component.'),
+    pubsubIngress: timed('dapr_component_pubsub_ingress', 'The number of incoming messages arriving from the pub/sub component.', 'The consuming app event processing latency.'),
+    pubsubEgress: timed('dapr_component_pubsub_egress', 'The number of outgoing messages published to the pub/sub component.', 'The latency of the response from the pub/sub component.'),
     pubsubEgressBulkCount: m.createCounter('dapr_component_pubsub_egress_bulk_count', {
       description: 'The number of bulk publish calls to the pub/sub component.',
     }),
@@ -91,16 +85,9 @@ function createInstruments(provider: MeterProvider): Instruments {
       'Time between first byte of request headers sent to last byte of response received, or terminal error',
     ),
     httpClientCompletedCount: m.createCounter('dapr_http_client_completed_count', { description: 'Count of completed requests' }),
-    stateCount: m.createCounter('dapr_component_state_count', { description: 'The number of operations performed on the state component.' }),
-    stateLatencies: latency('dapr_component_state_latencies', 'The latency of the operations performed on the state component.'),
-    outputBindingCount: m.createCounter('dapr_component_output_binding_count', {
-      description: 'The number of operations invoked on the output binding component.',
-    }),
-    outputBindingLatencies: latency('dapr_component_output_binding_latencies', 'The latency of the output binding component.'),
-    inputBindingCount: m.createCounter('dapr_component_input_binding_count', {
-      description: 'The number of incoming events arriving from the input binding component.',
-    }),
-    inputBindingLatencies: latency('dapr_component_input_binding_latencies', 'The triggering app event processing latency.'),
+    state: timed('dapr_component_state', 'The number of operations performed on the state component.', 'The latency of the operations performed on the state component.'),
+    outputBinding: timed('dapr_component_output_binding', 'The number of operations invoked on the output binding component.', 'The latency of the output binding component.'),
+    inputBinding: timed('dapr_component_input_binding', 'The number of incoming events arriving from the input binding component.', 'The triggering app event processing latency.'),
     invReqSent: m.createCounter('dapr_runtime_service_invocation_req_sent_total', {
       description: 'The number of requests sent via service invocation.',
     }),
@@ -170,19 +157,11 @@ export class DaprMetrics {
 
   /** A delivery settled: `process_status` success | retry | drop; `status` is the HTTP-like status Dapr tags. */
   pubsubIngress(component: string, topic: string, processStatus: PubSubProcessStatus, elapsedMs: number): void {
-    const i = this.instruments();
-    if (!i) return;
-    const attrs = { ...this.base(component), topic, process_status: processStatus, status: processStatus };
-    i.pubsubIngressCount.add(1, attrs);
-    i.pubsubIngressLatencies.record(elapsedMs, attrs);
+    this.timed('pubsubIngress', elapsedMs, { ...this.base(component), topic, process_status: processStatus, status: processStatus });
   }
 
   pubsubEgress(component: string, topic: string, success: boolean, elapsedMs: number): void {
-    const i = this.instruments();
-    if (!i) return;
-    const attrs = { ...this.base(component), topic, success: String(success) };
-    i.pubsubEgressCount.add(1, attrs);
-    i.pubsubEgressLatencies.record(elapsedMs, attrs);
+    this.timed('pubsubEgress', elapsedMs, { ...this.base(component), topic, success: String(success) });
   }
 
   /**
@@ -233,27 +212,23 @@ export class DaprMetrics {
 
   /** `operation`: get | set | delete | bulk_get | bulk_set | bulk_delete | transaction | query. */
   stateOperation(component: string, operation: string, success: boolean, elapsedMs: number): void {
-    const i = this.instruments();
-    if (!i) return;
-    const attrs = { ...this.base(component), operation, success: String(success) };
-    i.stateCount.add(1, attrs);
-    i.stateLatencies.record(elapsedMs, attrs);
+    this.timed('state', elapsedMs, { ...this.base(component), operation, success: String(success) });
   }
 
   outputBinding(component: string, operation: string, success: boolean, elapsedMs: number): void {
-    const i = this.instruments();
-    if (!i) return;
-    const attrs = { ...this.base(component), operation, success: String(success) };
-    i.outputBindingCount.add(1, attrs);
-    i.outputBindingLatencies.record(elapsedMs, attrs);
+    this.timed('outputBinding', elapsedMs, { ...this.base(component), operation, success: String(success) });
   }
 
   inputBinding(component: string, success: boolean, elapsedMs: number): void {
-    const i = this.instruments();
-    if (!i) return;
-    const attrs = { ...this.base(component), success: String(success) };
-    i.inputBindingCount.add(1, attrs);
-    i.inputBindingLatencies.record(elapsedMs, attrs);
+    this.timed('inputBinding', elapsedMs, { ...this.base(component), success: String(success) });
+  }
+
+  /** One count and one latency with the same labels (callers record only when `active`). */
+  private timed(key: TimedKey, elapsedMs: number, attrs: Attributes): void {
+    const pair = this.instruments()?.[key];
+    if (!pair) return;
+    pair.count.add(1, attrs);
+    pair.latencies.record(elapsedMs, attrs);
   }
 
   /** Client side: a request left for `destinationAppId`. */
