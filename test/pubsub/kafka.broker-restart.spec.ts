@@ -93,6 +93,10 @@ describe('pubsub.kafka across a broker restart', () => {
         restart = (async () => {
           await kafka('stop');
           downFrom = Date.now();
+          // kafka.sh only stops the broker this checkout started; one started elsewhere keeps
+          // listening and the "restart" would prove nothing.
+          const stillUp = await kafka('status').then(() => true, () => false);
+          if (stillUp) throw new Error('kafka.sh stop left 127.0.0.1:9092 up: the broker was started by another checkout; stop it and let this one start its own');
           await kafka('start');
           downTo = Date.now();
         })();

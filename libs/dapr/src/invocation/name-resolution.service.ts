@@ -23,10 +23,11 @@ const RESOLVER_PREFIX = 'nameresolution.';
 /**
  * Owns the app's name resolver. Chosen, as in Dapr, by `nameResolution`
  * (module option, else a Configuration resource's `spec.nameResolution`,
- * else a `nameresolution.*` component). With none of these the app asked for
- * no name resolution: it registers nowhere, loads no package, writes no file,
- * and invoking another app fails with AppNotFoundError saying what to
- * configure (`sqlite` for apps on one machine, `static`, `kubernetes`).
+ * else a `nameresolution.*` component). With none of these, Dapr's
+ * standalone default `sqlite` applies when it can work and is wanted (see
+ * `defaultSpec`); otherwise the app registers nowhere, loads no package,
+ * writes no file, and invoking another app fails with AppNotFoundError saying
+ * what to configure (`sqlite` for apps on one machine, `static`, `kubernetes`).
  * Once the HTTP server listens, the app registers its address (appPort option,
  * else the port Nest listens on) and deregisters before shutdown. The address
  * is `https://` when Nest serves TLS, or for an explicit appPort when mTLS is
@@ -205,12 +206,31 @@ export class NameResolutionService implements OnModuleInit, OnApplicationBootstr
       .map((t) => t.slice(RESOLVER_PREFIX.length, -'/v1'.length));
   }
 
+  /**
+   * Nothing configured: Dapr's standalone default, the SQLite resolver (a file
+   * under .dapr/), but only when it can work and is wanted. An app without
+   * better-sqlite3 did not ask for it (no ERROR, no file: invoking another app
+   * then says what to configure). An app whose components are all in-memory
+   * (a try-out, a DaprTestingModule twin) shares nothing with other processes,
+   * so it registers nowhere and writes nothing either.
+   */
+  private defaultSpec(): NameResolutionOptions | undefined {
+    const components = this.runtime.list();
+    if (components.length > 0 && components.every((c) => processLocal(c.type))) return undefined;
+    if (!isInstalled('better-sqlite3')) {
+      this.logger.log(`${this.runtime.appId} uses no name resolution: install better-sqlite3 or configure nameResolution to invoke apps by id`);
+      return undefined;
+    }
+    return { component: 'sqlite' };
+  }
+
   private chooseSpec(): NameResolutionOptions | undefined {
     const fromConfig = this.configurationSpec();
     const spec = this.runtime.options.nameResolution ?? fromConfig?.spec;
     if (!spec) {
       const component = this.runtime.list('nameresolution')[0];
-      return component ? { component: component.type.slice('nameresolution.'.length) as NameResolutionOptions['component'] } : undefined;
+      if (component) return { component: component.type.slice('nameresolution.'.length) as NameResolutionOptions['component'] };
+      return this.defaultSpec();
     }
     const source = this.runtime.options.nameResolution ? undefined : fromConfig?.source;
     if (typeof spec !== 'object' || typeof spec.component !== 'string' || !this.runtime.registry.find(RESOLVER_PREFIX + spec.component, 'v1')) {
@@ -225,5 +245,19 @@ export class NameResolutionService implements OnModuleInit, OnApplicationBootstr
       throw new ComponentConfigError('spec.nameResolution.configuration must be a mapping', source, undefined, 'spec.nameResolution.configuration');
     }
     return spec;
+  }
+}
+
+/** Component types that need no server and share nothing with other processes. */
+function processLocal(type: string): boolean {
+  return type.endsWith('.in-memory') || type.startsWith('secretstores.local.') || type === 'bindings.cron';
+}
+
+function isInstalled(name: string): boolean {
+  try {
+    require.resolve(name);
+    return true;
+  } catch {
+    return false;
   }
 }
