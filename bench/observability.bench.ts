@@ -25,7 +25,9 @@ import {
   type SpanExporter,
 } from '@opentelemetry/sdk-trace-base';
 import { DaprModule, PubSubService, StateService, Subscribe } from 'nest-dapr';
-import { daprTracer } from '../libs/dapr/src/observability/dapr-tracer';
+import { DaprTracer } from '../libs/dapr/src/observability/dapr-tracer';
+
+const daprTracer = new DaprTracer();
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 6);
 const ROUND_MS = Number(process.env.BENCH_ROUND_MS ?? 2000);

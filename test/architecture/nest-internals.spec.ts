@@ -1,6 +1,7 @@
 import {
   Controller,
   ForbiddenException,
+  Inject,
   Injectable,
   Module,
   UseGuards,
@@ -112,6 +113,27 @@ describe('Nest internals the handler binder relies on', () => {
     const err = await bound('payload', {}).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ForbiddenException);
     expect(isRefusal(err)).toBe(false);
+  });
+
+  it('reads a dynamic module\'s providers and exports by iterating them when it scans, after forRoot() returned', async () => {
+    const late: string[] = [];
+    @Module({})
+    class LateModule {}
+    const dynamic = {
+      module: LateModule,
+      global: true,
+      providers: internals.listReadAtScan([], () => late.map((name) => ({ provide: `late:${name}`, useValue: name }))),
+      exports: internals.listReadAtScan([], () => late.map((name) => `late:${name}`)),
+    };
+    // Declared after the dynamic module object exists, as a feature module loaded later would be.
+    late.push('orders');
+    @Injectable()
+    class Consumer {
+      constructor(@Inject('late:orders') readonly value: string) {}
+    }
+    const ref = await Test.createTestingModule({ imports: [dynamic], providers: [Consumer] }).compile();
+    expect(ref.get(Consumer).value).toBe('orders');
+    await ref.close();
   });
 
   it('global pipes are read from the ApplicationConfig behind the pipes context', async () => {

@@ -19,7 +19,7 @@ import { freePort } from '../e2e/support/sample-apps';
 const REDIS = '127.0.0.1:6379';
 
 /**
- * DaprExceptionFilter as API.md "HTTP error mapping" fixes it, over real HTTP:
+ * DaprExceptionFilter's HTTP error mapping (README "Use it in your app"), over real HTTP:
  * ETagMismatchError 409, ETagInvalidError / StateKeyInvalidError 400,
  * InvocationError the remote status, other DaprErrors 500, each with Dapr's
  * `{ errorCode, message }`; everything else is Nest's as before, and outside

@@ -5,7 +5,7 @@
  * component here sets disableEntityManagement and the peer declares entities.
  */
 import { ServiceBusClient } from '@azure/service-bus';
-import { ComponentConfigError, ServiceBusConnectionStringError, ServiceBusMessageTooLargeError } from 'nest-dapr';
+import { ComponentConfigError, MessageTooLargeError, ServiceBusConnectionStringError } from 'nest-dapr';
 import type { PubSubDriver, SubscriptionHandle } from 'nest-dapr/spi';
 import { ServiceBusQueuesPubSub } from '../../libs/dapr/src/components/azure-servicebus/servicebus-queues.pubsub';
 import { ServiceBusTopicsPubSub } from '../../libs/dapr/src/components/azure-servicebus/servicebus-topics.pubsub';
@@ -285,7 +285,7 @@ describe('pubsub.azure.servicebus.* drivers against the AMQP test peer (real SDK
       expect(small.entity(`${topic}/Subscriptions/app`)!.availableCount).toBe(6);
       // A single publish over the limit is a typed error, nothing sent.
       const err = await d.publish({ topic, data: Buffer.alloc(10_000), metadata: {} }).catch((e) => e);
-      expect(err).toBeInstanceOf(ServiceBusMessageTooLargeError);
+      expect(err).toBeInstanceOf(MessageTooLargeError);
       expect(err.message).toMatch(/more than the 4096 bytes Service Bus accepts on this entity; nothing was published/);
       expect(small.entity(`${topic}/Subscriptions/app`)!.availableCount).toBe(6);
     } finally {

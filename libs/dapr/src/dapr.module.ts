@@ -1,7 +1,7 @@
 import { Module, type DynamicModule, type Provider } from '@nestjs/common';
 import { DiscoveryModule } from '@nestjs/core';
 import { BUILTIN_DRIVERS } from './components/builtin-drivers';
-import { ComponentRegistry, processWideRegistrations } from './runtime/component-registry';
+import { ComponentRegistry } from './runtime/component-registry';
 import { ComponentRuntime } from './runtime/component-runtime';
 import { DAPR_MODULE_OPTIONS, DaprConfigurableModuleClass, type DaprModuleAsyncOptions } from './runtime/dapr-module.definition';
 import { withSidecarMode } from './sidecar/remote/sidecar-mode';
@@ -15,7 +15,8 @@ import { resiliencyExports, resiliencyProviders } from './resiliency/resiliency.
 import { invocationExports, invocationProviders } from './invocation/invocation.providers';
 import { bindingsExports, bindingsProviders } from './bindings/bindings.providers';
 import { pubsubExports, pubsubProviders } from './pubsub/pubsub.providers';
-import { bindStateStoreHandles, stateExports, stateProviders } from './state/state.providers';
+import { stateExports, stateProviders, stateStoreHandleProviders } from './state/state.providers';
+import { listReadAtScan } from './handlers/nest-internals';
 
 /**
  * Resolved once all components are initialised. Nest awaits async factories
@@ -34,15 +35,15 @@ const runtimeReady: Provider = {
 };
 
 /**
- * The drivers of this app: the built-in ones, then any registered with the
- * deprecated process-wide `registerComponent`, then the app's own `drivers`.
- * The runtime knows no driver; this is where they meet it.
+ * The drivers of this app: the built-in ones, then the app's own `drivers`
+ * (third-party or its own; they win for the same type and version). The
+ * runtime knows no driver; this is where they meet it.
  */
 const componentRegistry: Provider = {
   provide: ComponentRegistry,
   inject: [DAPR_MODULE_OPTIONS],
   useFactory: (options: DaprModuleOptions) =>
-    new ComponentRegistry([...BUILTIN_DRIVERS, ...processWideRegistrations(), ...(options.drivers ?? [])]),
+    new ComponentRegistry([...BUILTIN_DRIVERS, ...(options.drivers ?? [])]),
 };
 
 /**
@@ -53,21 +54,38 @@ const blockProviders: Provider[] = [componentRegistry, ComponentRuntime, runtime
 
 const blockExports = [ComponentRuntime, SecretsService, ...observabilityExports, ...resiliencyExports, ...invocationExports, ...bindingsExports, ...pubsubExports, ...stateExports];
 
-// One `StateStore` handle provider per `@StateStore(name)` in the app, added as classes are declared.
-bindStateStoreHandles(blockProviders, blockExports);
-
+/**
+ * nest-dapr for one app. Every `forRoot`/`forRootAsync` is a module instance of
+ * its own: its components, driver registry, secrets, tracer, metrics,
+ * subscriptions and `@StateStore` handles belong to it, so several apps in one
+ * process (as DaprTestingModule makes them) never see each other's.
+ */
 @Module({
   imports: [DiscoveryModule],
   providers: blockProviders,
   exports: blockExports,
 })
 export class DaprModule extends DaprConfigurableModuleClass {
-  // Both entry points go through sidecar mode's providers, which pick in-process or sidecar at start-up.
+  // Sidecar mode's providers pick in-process or sidecar at start-up; the handles list is read at scan
+  // time, so it is added last (withSidecarMode copies the provider list).
   static override forRoot(options: DaprModuleOptions & { isGlobal?: boolean }): DynamicModule {
-    return withSidecarMode(super.forRoot(options));
+    return withStateStoreHandles(withSidecarMode(super.forRoot(options)));
   }
 
   static override forRootAsync(options: DaprModuleAsyncOptions): DynamicModule {
-    return withSidecarMode(super.forRootAsync(options));
+    return withStateStoreHandles(withSidecarMode(super.forRootAsync(options)));
   }
+}
+
+/**
+ * Adds this instance's `@StateStore(name)` handles. They are listed when Nest
+ * scans the module, so a feature module whose file loads after the one that
+ * calls `forRoot()` still gets its handles.
+ */
+function withStateStoreHandles(module: DynamicModule): DynamicModule {
+  return {
+    ...module,
+    providers: listReadAtScan(module.providers ?? [], stateStoreHandleProviders),
+    exports: listReadAtScan(module.exports ?? [], () => stateStoreHandleProviders().map((p) => p.provide)),
+  };
 }

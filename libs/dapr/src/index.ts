@@ -1,5 +1,5 @@
 /**
- * `nest-dapr`: what applications use (see API.md). This list is the package's
+ * `nest-dapr`: what applications use (the README documents it). This list is the package's
  * public surface and is recorded in libs/dapr/api/nest-dapr.api.md; anything
  * not exported here is private and may change in any release. Driver authors
  * use `nest-dapr/spi`; tests use `nest-dapr/testing`.
@@ -25,8 +25,6 @@ export type {
 export type { ComponentDefinition, MetadataValue } from './runtime/component-definition';
 // Drivers of the app's own (`forRoot({ drivers })`); the contracts they implement are in `nest-dapr/spi`.
 export type { DriverRegistration } from './spi/driver-registration.spi';
-/** @deprecated process-wide; use `DaprModule.forRoot({ drivers })`. Kept for code written against the first API. */
-export { registerComponent } from './runtime/component-registry';
 
 // State
 export { StateService } from './state/state.service';
@@ -92,7 +90,7 @@ export { DaprHealthIndicator, type DaprHealthIndicatorResult } from './observabi
 export { DAPR_TRACER_NAME } from './observability/dapr-tracer';
 export { DAPR_METER_NAME } from './observability/dapr-metrics';
 
-// Errors: every DaprError subclass is public (errors/public-errors.spec.ts checks none is missing).
+// Errors: every DaprError subclass is public (public-api.spec.ts checks none is missing).
 export type { ConfigSource } from './errors/component-config.error';
 export { DaprError } from './errors/dapr.error';
 export { ComponentConfigError, ComponentYamlError, UnknownComponentTypeError, MissingMetadataError, DuplicateComponentError } from './errors/component-config.error';
@@ -107,8 +105,8 @@ export {
   PubSubCloudEventError,
   PubSubEventsSerError,
   PubSubPublishError,
-  SubscriptionConfigError,
   MalformedCloudEventError,
+  SubscriptionConfigError,
 } from './errors/pubsub.errors';
 export { HandlerTimeoutError } from './errors/subscription.errors';
 export {
@@ -131,7 +129,9 @@ export {
   StateStoreError,
 } from './errors/state.errors';
 export { MessageTooLargeError } from './errors/message-too-large.error';
-export { ServiceBusConnectionStringError, ServiceBusMessageTooLargeError, ServiceBusPublishMetadataError } from './errors/servicebus.errors';
+export { DecoratorUsageError, InvokeClientArgumentError } from './errors/decorator.errors';
+export { DaprTestingError } from './errors/testing.errors';
+export { ServiceBusConnectionStringError, ServiceBusPublishMetadataError } from './errors/servicebus.errors';
 export { MtlsConfigError, CalleeIdentityError } from './errors/mtls.errors';
 export { IdentityConfigError } from './errors/identity.errors';
 export { CliUsageError, SidecarConfigError, GrpcPackagesMissingError, SidecarUnavailableError, SidecarApiError } from './errors/sidecar.errors';

@@ -40,6 +40,8 @@ export class PubSubForbiddenError extends DaprError {
 
 /** Bad publish metadata (`rawPayload` that is not a boolean, a bad `ttlInSeconds`...). */
 export class PubSubMetadataError extends DaprError {
+  /** Input the app gave: another attempt would be refused the same way. */
+  readonly nonRetriable = true;
   constructor(message: string) {
     super(message, 'ERR_PUBSUB_REQUEST_METADATA');
   }
@@ -47,6 +49,8 @@ export class PubSubMetadataError extends DaprError {
 
 /** The CloudEvent could not be built, e.g. invalid JSON with `application/cloudevents+json`. */
 export class PubSubCloudEventError extends DaprError {
+  /** Input the app gave: another attempt would be refused the same way. */
+  readonly nonRetriable = true;
   constructor(message: string, options?: { cause?: unknown }) {
     super(message, 'ERR_PUBSUB_CLOUD_EVENTS_SER', options);
   }
@@ -54,6 +58,8 @@ export class PubSubCloudEventError extends DaprError {
 
 /** A bulk publish entry that cannot be serialised, or a missing / duplicate entryId. */
 export class PubSubEventsSerError extends DaprError {
+  /** Input the app gave: another attempt would be refused the same way. */
+  readonly nonRetriable = true;
   constructor(message: string) {
     super(message, 'ERR_PUBSUB_EVENTS_SER');
   }
@@ -88,7 +94,7 @@ export class SubscriptionConfigError extends DaprError {
 export class MalformedCloudEventError extends DaprError {
   readonly nonRetriable = true;
 
-  constructor(message: string) {
-    super(message, 'ERR_PUBSUB_CLOUD_EVENTS_SER');
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, 'ERR_PUBSUB_CLOUD_EVENTS_SER', options);
   }
 }

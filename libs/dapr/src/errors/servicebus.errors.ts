@@ -20,28 +20,6 @@ export class ServiceBusConnectionStringError extends ComponentConfigError {
   }
 }
 
-/**
- * A message (or one bulk entry) larger than the entity accepts. Nothing of it
- * was sent. `limit` is the sender link's max-message-size when known.
- */
-export class ServiceBusMessageTooLargeError extends DaprError {
-  constructor(
-    readonly pubsub: string,
-    readonly topic: string,
-    readonly size: number | undefined,
-    readonly limit: number | undefined,
-    options?: { cause?: unknown },
-  ) {
-    const what = size !== undefined ? `is ${size} bytes` : 'is too large';
-    const max = limit !== undefined ? `, more than the ${limit} bytes Service Bus accepts on this entity` : ' for Service Bus';
-    super(
-      `pubsub "${pubsub}": message for topic "${topic}" ${what}${max}; nothing was published`,
-      'ERR_PUBSUB_PUBLISH_MESSAGE',
-      options,
-    );
-  }
-}
-
 /** Publish metadata Service Bus cannot carry (bad `ttlInSeconds`, `ScheduledEnqueueTimeUtc`...). */
 export class ServiceBusPublishMetadataError extends DaprError {
   constructor(

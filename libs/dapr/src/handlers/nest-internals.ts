@@ -59,3 +59,21 @@ export function hasGlobalPipes(creator: ExternalContextCreator): boolean {
   if (!config || typeof config.getGlobalPipes !== 'function') return true;
   return config.getGlobalPipes().length > 0 || (config.getGlobalRequestPipes?.().length ?? 0) > 0;
 }
+
+/**
+ * A list for a dynamic module's `providers` or `exports` whose tail is
+ * computed when Nest scans the module rather than when `forRoot()` runs. Nest
+ * reads these lists by iterating them during scanning, after every module file
+ * of the app has been loaded (so every decorator has run). Index access and
+ * serialisation (module tokens) see only `now`.
+ */
+export function listReadAtScan<T>(now: readonly T[], atScan: () => readonly T[]): T[] {
+  const list = [...now];
+  Object.defineProperty(list, Symbol.iterator, {
+    value: function* () {
+      yield* now;
+      yield* atScan();
+    },
+  });
+  return list;
+}

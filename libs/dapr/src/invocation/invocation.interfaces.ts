@@ -1,6 +1,6 @@
 export type InvokeHttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 
-/** Options of `InvocationService.invoke` (API.md). */
+/** Options of `InvocationService.invoke`. */
 export interface InvokeOptions {
   /** Default: POST when there is a body, GET without. */
   httpMethod?: InvokeHttpMethod;

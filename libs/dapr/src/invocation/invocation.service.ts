@@ -59,7 +59,7 @@ interface Call {
 }
 
 /**
- * Service invocation (API.md): resolves the app id, calls its route over a
+ * Service invocation (README "Call another app"): resolves the app id, calls its route over a
  * pooled keep-alive undici `Pool` per target origin, adds Dapr's headers
  * (caller/callee app id, namespace, W3C trace context) and a proof of the
  * caller's id (an Ed25519 signature with per-app keys, an HMAC keyed from the

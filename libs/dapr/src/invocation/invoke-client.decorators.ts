@@ -1,5 +1,6 @@
 import 'reflect-metadata';
 import { Inject, Injectable } from '@nestjs/common';
+import { DecoratorUsageError, InvokeClientArgumentError } from '../errors/decorator.errors';
 import { HandlerMetadata, readHandlerMetadata } from '../handlers/handler-metadata';
 import { INVOKE_METHOD_METADATA, INVOKE_PARAMS_METADATA, INVOKE_SERVICE_METADATA } from './invocation.constants';
 import type { InvokeHttpMethod, InvokeOptions } from './invocation.interfaces';
@@ -62,11 +63,19 @@ export function InvokeService(appId: string): ClassDecorator {
         const service = this[INVOKER] as InvocationService | undefined;
         if (!service) {
           return Promise.reject(
-            new Error(`${target.name}.${name}: no InvocationService was injected; provide ${target.name} through a module that imports DaprModule`),
+            new DecoratorUsageError(
+              `@InvokeService('${appId}')`,
+              `${target.name}.${name}: no InvocationService was injected; provide ${target.name} through a module that imports DaprModule`,
+            ),
           );
         }
-        const { method, options } = buildCall(meta, params, args, `${target.name}.${name}`);
-        return service.invoke(appId, method, options);
+        let call: { method: string; options: InvokeOptions };
+        try {
+          call = buildCall(meta, params, args, `${target.name}.${name}`);
+        } catch (err) {
+          return Promise.reject(err as Error);
+        }
+        return service.invoke(appId, call.method, call.options);
       };
       Object.defineProperty(remote, 'name', { value: name });
       proto[name] = remote;
@@ -80,7 +89,7 @@ export function InvokeService(appId: string): ClassDecorator {
  * linters see them used; they are ignored here.
  */
 export function remoteCall<T = never>(..._args: unknown[]): Promise<T> {
-  return Promise.reject(new Error('remoteCall() ran: decorate the class with @InvokeService(appId)'));
+  return Promise.reject(new DecoratorUsageError('remoteCall()', 'the method ran its placeholder body: decorate the class with @InvokeService(appId)'));
 }
 
 function route(httpMethod: InvokeHttpMethod) {
@@ -143,7 +152,7 @@ function buildCall(
     const value = args[p.index];
     switch (p.kind) {
       case 'path':
-        if (value === undefined || value === null) throw new Error(`${label}: path parameter "${p.name}" is missing`);
+        if (value === undefined || value === null) throw new InvokeClientArgumentError(label, `path parameter "${p.name}" is missing`);
         path = path.replace(new RegExp(`:${p.name}(?=/|$|\\?)`), encodeURIComponent(String(value)));
         break;
       case 'body':

@@ -1,6 +1,5 @@
-import { Injectable, type BeforeApplicationShutdown, type OnApplicationBootstrap } from '@nestjs/common';
+import { Injectable, type BeforeApplicationShutdown } from '@nestjs/common';
 import { ComponentRuntime } from '../runtime/component-runtime';
-import { redactSecrets, registerSecretMetadata } from '../runtime/secret-redaction';
 
 export interface ComponentStatus {
   type: string;
@@ -24,14 +23,10 @@ export interface DaprReadiness {
  * Errors are shown with secrets masked.
  */
 @Injectable()
-export class DaprHealthService implements OnApplicationBootstrap, BeforeApplicationShutdown {
+export class DaprHealthService implements BeforeApplicationShutdown {
   private shuttingDown = false;
 
   constructor(private readonly runtime: ComponentRuntime) {}
-
-  onApplicationBootstrap(): void {
-    for (const c of this.runtime.list()) registerSecretMetadata(c.metadata.properties);
-  }
 
   beforeApplicationShutdown(): void {
     this.shuttingDown = true;
@@ -51,7 +46,7 @@ export class DaprHealthService implements OnApplicationBootstrap, BeforeApplicat
     if (this.shuttingDown) return { status: 'shutting_down', appId: this.runtime.appId, components };
     for (const h of await this.runtime.health()) {
       components[h.name] = h.error
-        ? { type: h.type, status: h.status, error: redactSecrets(h.error) }
+        ? { type: h.type, status: h.status, error: this.runtime.redactor.redact(h.error) }
         : { type: h.type, status: h.status };
     }
     const down = Object.values(components).some((c) => c.status === 'down');

@@ -2,7 +2,7 @@ import { Injectable, type CallHandler, type ExecutionContext, type NestIntercept
 import { context as otelContext, trace } from '@opentelemetry/api';
 import { Observable } from 'rxjs';
 import { ComponentRuntime } from '../runtime/component-runtime';
-import { daprTracer } from './dapr-tracer';
+import { DaprTracer } from './dapr-tracer';
 
 interface HttpRequestLike {
   method?: string;
@@ -30,7 +30,10 @@ const INVOCATION_HEADERS = ['dapr-callee-app-id', 'dapr-caller-app-id'];
  */
 @Injectable()
 export class DaprHttpTraceInterceptor implements NestInterceptor {
-  constructor(private readonly runtime: ComponentRuntime) {}
+  constructor(
+    private readonly runtime: ComponentRuntime,
+    private readonly tracer: DaprTracer,
+  ) {}
 
   intercept(ctx: ExecutionContext, next: CallHandler): Observable<unknown> {
     if (ctx.getType() !== 'http') return next.handle();
@@ -41,8 +44,8 @@ export class DaprHttpTraceInterceptor implements NestInterceptor {
     const isInvocation = INVOCATION_HEADERS.some((h) => req.headers[h] !== undefined);
     const { span, context } =
       isInvocation
-        ? daprTracer.startServerInvocationSpan(this.runtime.appId, path.replace(/^\/+/, ''), req.headers, req.method)
-        : daprTracer.startServerSpan(`${req.method ?? 'GET'} ${req.route?.path ?? path}`, req.headers, req.method);
+        ? this.tracer.startServerInvocationSpan(this.runtime.appId, path.replace(/^\/+/, ''), req.headers, req.method)
+        : this.tracer.startServerSpan(`${req.method ?? 'GET'} ${req.route?.path ?? path}`, req.headers, req.method);
     // Nothing to record and no trace to pass on (no SDK, no traceparent): stay out of the way.
     if (!span.isRecording() && span.spanContext().traceId === '00000000000000000000000000000000') return next.handle();
     return new Observable((subscriber) =>
@@ -51,12 +54,12 @@ export class DaprHttpTraceInterceptor implements NestInterceptor {
           next: (v) => subscriber.next(v),
           error: (err: unknown) => {
             const status = (err as { getStatus?: () => number })?.getStatus?.();
-            daprTracer.endSpan(span, status !== undefined && status < 500 ? undefined : err, status ? { 'http.response.status_code': status } : undefined);
+            this.tracer.endSpan(span, status !== undefined && status < 500 ? undefined : err, status ? { 'http.response.status_code': status } : undefined);
             subscriber.error(err);
           },
           complete: () => {
             const res = ctx.switchToHttp().getResponse<{ statusCode?: number }>();
-            daprTracer.endSpan(span, undefined, res?.statusCode ? { 'http.response.status_code': res.statusCode } : undefined);
+            this.tracer.endSpan(span, undefined, res?.statusCode ? { 'http.response.status_code': res.statusCode } : undefined);
             subscriber.complete();
           },
         }),

@@ -1,5 +1,5 @@
 import { ConsoleLogger, type LogLevel } from '@nestjs/common';
-import { daprTracer } from './dapr-tracer';
+import { currentTraceIds } from './trace-context';
 import { redactSecrets } from '../runtime/secret-redaction';
 
 /**
@@ -18,7 +18,7 @@ export class DaprLogger extends ConsoleLogger {
     errorStack?: unknown,
     params?: Record<string, unknown>,
   ): void {
-    const ids = daprTracer.currentIds();
+    const ids = currentTraceIds();
     let out = messages.map(redactValue);
     let p = params;
     if (ids) {

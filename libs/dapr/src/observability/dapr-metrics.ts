@@ -12,12 +12,16 @@ const LATENCY_BUCKETS_MS = [
 // Byte-size buckets, Dapr's defaultSizeDistribution (pkg/diagnostics/http_monitoring.go).
 const SIZE_BUCKETS_BYTES = [1024, 2048, 4096, 16384, 65536, 262144, 1048576, 4194304, 16777216, 67108864, 268435456, 1073741824, 4294967296];
 
-interface Instruments {
-  pubsubIngressCount: Counter;
+/** A Dapr count + latencies pair recorded together with the same labels. */
+interface Timed {
+  count: Counter;
+  latencies: Histogram;
+}
+
+type TimedKey = 'pubsubIngress' | 'pubsubEgress' | 'state' | 'outputBinding' | 'inputBinding';
+
+interface Instruments extends Record<TimedKey, Timed> {
   pubsubUndecodable: Counter;
-  pubsubIngressLatencies: Histogram;
-  pubsubEgressCount: Counter;
-  pubsubEgressLatencies: Histogram;
   pubsubEgressBulkCount: Counter;
   pubsubEgressBulkEventCount: Counter;
   pubsubEgressBulkLatencies: Histogram;
@@ -30,12 +34,6 @@ interface Instruments {
   httpClientReceivedBytes: Histogram;
   httpClientRoundtripLatency: Histogram;
   httpClientCompletedCount: Counter;
-  stateCount: Counter;
-  stateLatencies: Histogram;
-  outputBindingCount: Counter;
-  outputBindingLatencies: Histogram;
-  inputBindingCount: Counter;
-  inputBindingLatencies: Histogram;
   invReqSent: Counter;
   invReqRecv: Counter;
   invResSent: Counter;
@@ -47,44 +45,24 @@ interface Instruments {
   resiliencyCbState: Gauge;
 }
 
-let cachedProvider: MeterProvider | undefined;
-let cachedInstruments: Instruments | undefined;
-
-/**
- * Instruments of the current global meter provider, or undefined when the app
- * registered none. The metrics API has no proxy provider (unlike tracing), so
- * instruments are created lazily and re-created when the provider changes.
- */
-function instruments(): Instruments | undefined {
-  const provider = metrics.getMeterProvider();
-  if (provider === cachedProvider) return cachedInstruments;
-  cachedProvider = provider;
-  cachedInstruments = provider.constructor.name === 'NoopMeterProvider' ? undefined : createInstruments(provider);
-  return cachedInstruments;
-}
-
 function createInstruments(provider: MeterProvider): Instruments {
   const m = provider.getMeter(DAPR_METER_NAME);
   const latency = (name: string, description: string) =>
     m.createHistogram(name, { description, unit: 'ms', advice: { explicitBucketBoundaries: LATENCY_BUCKETS_MS } });
   const size = (name: string, description: string) =>
     m.createHistogram(name, { description, unit: 'By', advice: { explicitBucketBoundaries: SIZE_BUCKETS_BYTES } });
+  // Dapr's component views come in pairs: `<prefix>_count` and `<prefix>_latencies`.
+  const timed = (prefix: string, count: string, latencies: string): Timed => ({
+    count: m.createCounter(`${prefix}_count`, { description: count }),
+    latencies: latency(`${prefix}_latencies`, latencies),
+  });
   return {
-    pubsubIngressCount: m.createCounter('dapr_component_pubsub_ingress_count', {
-      description: 'The number of incoming messages arriving from the pub/sub component.',
-    }),
+    pubsubIngress: timed('dapr_component_pubsub_ingress', 'The number of incoming messages arriving from the pub/sub component.', 'The consuming app event processing latency.'),
+    pubsubEgress: timed('dapr_component_pubsub_egress', 'The number of outgoing messages published to the pub/sub component.', 'The latency of the response from the pub/sub component.'),
     // Not a Dapr metric (Dapr has none for this): messages that could never be handled, by reason.
     pubsubUndecodable: m.createCounter('nest_dapr_pubsub_undecodable_total', {
       description: 'Messages that could not be decoded as CloudEvents (malformed or too large) and were dead-lettered or dropped.',
     }),
-    pubsubIngressLatencies: latency(
-      'dapr_component_pubsub_ingress_latencies',
-      'The consuming app event processing latency.',
-    ),
-    pubsubEgressCount: m.createCounter('dapr_component_pubsub_egress_count', {
-      description: 'The number of outgoing messages published to the pub/sub component.',
-    }),
-    pubsubEgressLatencies: latency('dapr_component_pubsub_egress_latencies', 'The latency of the response from the pub/sub component.'),
     pubsubEgressBulkCount: m.createCounter('dapr_component_pubsub_egress_bulk_count', {
       description: 'The number of bulk publish calls to the pub/sub component.',
     }),
@@ -112,16 +90,9 @@ function createInstruments(provider: MeterProvider): Instruments {
       'Time between first byte of request headers sent to last byte of response received, or terminal error',
     ),
     httpClientCompletedCount: m.createCounter('dapr_http_client_completed_count', { description: 'Count of completed requests' }),
-    stateCount: m.createCounter('dapr_component_state_count', { description: 'The number of operations performed on the state component.' }),
-    stateLatencies: latency('dapr_component_state_latencies', 'The latency of the operations performed on the state component.'),
-    outputBindingCount: m.createCounter('dapr_component_output_binding_count', {
-      description: 'The number of operations invoked on the output binding component.',
-    }),
-    outputBindingLatencies: latency('dapr_component_output_binding_latencies', 'The latency of the output binding component.'),
-    inputBindingCount: m.createCounter('dapr_component_input_binding_count', {
-      description: 'The number of incoming events arriving from the input binding component.',
-    }),
-    inputBindingLatencies: latency('dapr_component_input_binding_latencies', 'The triggering app event processing latency.'),
+    state: timed('dapr_component_state', 'The number of operations performed on the state component.', 'The latency of the operations performed on the state component.'),
+    outputBinding: timed('dapr_component_output_binding', 'The number of operations invoked on the output binding component.', 'The latency of the output binding component.'),
+    inputBinding: timed('dapr_component_input_binding', 'The number of incoming events arriving from the input binding component.', 'The triggering app event processing latency.'),
     invReqSent: m.createCounter('dapr_runtime_service_invocation_req_sent_total', {
       description: 'The number of requests sent via service invocation.',
     }),
@@ -160,6 +131,12 @@ export type CircuitBreakerState = 'closed' | 'half-open' | 'open' | 'unknown';
  * application registers a MeterProvider. Latencies are in milliseconds.
  */
 export class DaprMetrics {
+  // This app's instruments, made from the global MeterProvider the first time
+  // they are needed and again when the app swaps the provider (tests do). The
+  // metrics API has no proxy provider (unlike tracing), hence the check.
+  private provider?: MeterProvider;
+  private cached?: Instruments;
+
   constructor(
     readonly appId: string,
     readonly namespace = '',
@@ -167,7 +144,16 @@ export class DaprMetrics {
 
   /** False until the application registers a MeterProvider: hot paths skip their timing then. */
   get active(): boolean {
-    return instruments() !== undefined;
+    return this.instruments() !== undefined;
+  }
+
+  /** The instruments of the current global meter provider, or undefined when the app registered none. */
+  private instruments(): Instruments | undefined {
+    const provider = metrics.getMeterProvider();
+    if (provider === this.provider) return this.cached;
+    this.provider = provider;
+    this.cached = provider.constructor.name === 'NoopMeterProvider' ? undefined : createInstruments(provider);
+    return this.cached;
   }
 
   private base(component: string): Attributes {
@@ -176,24 +162,16 @@ export class DaprMetrics {
 
   /** A delivery settled: `process_status` success | retry | drop; `status` is the HTTP-like status Dapr tags. */
   pubsubIngress(component: string, topic: string, processStatus: PubSubProcessStatus, elapsedMs: number): void {
-    const i = instruments();
-    if (!i) return;
-    const attrs = { ...this.base(component), topic, process_status: processStatus, status: processStatus };
-    i.pubsubIngressCount.add(1, attrs);
-    i.pubsubIngressLatencies.record(elapsedMs, attrs);
+    this.timed('pubsubIngress', elapsedMs, { ...this.base(component), topic, process_status: processStatus, status: processStatus });
   }
 
   /** A message that can never be handled: `reason` malformed | too_large. */
   pubsubUndecodable(component: string, topic: string, reason: 'malformed' | 'too_large'): void {
-    instruments()?.pubsubUndecodable.add(1, { ...this.base(component), topic, reason });
+    this.instruments()?.pubsubUndecodable.add(1, { ...this.base(component), topic, reason });
   }
 
   pubsubEgress(component: string, topic: string, success: boolean, elapsedMs: number): void {
-    const i = instruments();
-    if (!i) return;
-    const attrs = { ...this.base(component), topic, success: String(success) };
-    i.pubsubEgressCount.add(1, attrs);
-    i.pubsubEgressLatencies.record(elapsedMs, attrs);
+    this.timed('pubsubEgress', elapsedMs, { ...this.base(component), topic, success: String(success) });
   }
 
   /**
@@ -201,7 +179,7 @@ export class DaprMetrics {
    * every entry went out; `published` entries are added to the event count.
    */
   pubsubEgressBulk(component: string, topic: string, success: boolean, published: number, elapsedMs: number): void {
-    const i = instruments();
+    const i = this.instruments();
     if (!i) return;
     const attrs = { ...this.base(component), topic, success: String(success) };
     i.pubsubEgressBulkCount.add(1, attrs);
@@ -216,7 +194,7 @@ export class DaprMetrics {
    * error as Dapr records it). `path` is the request path without the query.
    */
   httpClientRequest(method: string, path: string, status: number, sentBytes: number, receivedBytes: number, elapsedMs: number): void {
-    const i = instruments();
+    const i = this.instruments();
     if (!i) return;
     const label = httpMetricPath(path);
     const verb = httpMetricMethod(method);
@@ -232,7 +210,7 @@ export class DaprMetrics {
    * service invocations it receives): `dapr_http_server_*`, same labels.
    */
   httpServerRequest(method: string, path: string, status: number, requestBytes: number, responseBytes: number, elapsedMs: number): void {
-    const i = instruments();
+    const i = this.instruments();
     if (!i) return;
     const attrs = { app_id: this.appId, method: httpMetricMethod(method), path: httpMetricPath(path), status: String(status) };
     i.httpServerRequestCount.add(1, attrs);
@@ -244,37 +222,33 @@ export class DaprMetrics {
 
   /** `operation`: get | set | delete | bulk_get | bulk_set | bulk_delete | transaction | query. */
   stateOperation(component: string, operation: string, success: boolean, elapsedMs: number): void {
-    const i = instruments();
-    if (!i) return;
-    const attrs = { ...this.base(component), operation, success: String(success) };
-    i.stateCount.add(1, attrs);
-    i.stateLatencies.record(elapsedMs, attrs);
+    this.timed('state', elapsedMs, { ...this.base(component), operation, success: String(success) });
   }
 
   outputBinding(component: string, operation: string, success: boolean, elapsedMs: number): void {
-    const i = instruments();
-    if (!i) return;
-    const attrs = { ...this.base(component), operation, success: String(success) };
-    i.outputBindingCount.add(1, attrs);
-    i.outputBindingLatencies.record(elapsedMs, attrs);
+    this.timed('outputBinding', elapsedMs, { ...this.base(component), operation, success: String(success) });
   }
 
   inputBinding(component: string, success: boolean, elapsedMs: number): void {
-    const i = instruments();
-    if (!i) return;
-    const attrs = { ...this.base(component), success: String(success) };
-    i.inputBindingCount.add(1, attrs);
-    i.inputBindingLatencies.record(elapsedMs, attrs);
+    this.timed('inputBinding', elapsedMs, { ...this.base(component), success: String(success) });
+  }
+
+  /** One count and one latency with the same labels (callers record only when `active`). */
+  private timed(key: TimedKey, elapsedMs: number, attrs: Attributes): void {
+    const pair = this.instruments()?.[key];
+    if (!pair) return;
+    pair.count.add(1, attrs);
+    pair.latencies.record(elapsedMs, attrs);
   }
 
   /** Client side: a request left for `destinationAppId`. */
   invocationRequestSent(destinationAppId: string, method: string): void {
-    instruments()?.invReqSent.add(1, { app_id: this.appId, destination_app_id: destinationAppId, method, type: 'http' });
+    this.instruments()?.invReqSent.add(1, { app_id: this.appId, destination_app_id: destinationAppId, method, type: 'http' });
   }
 
   /** Client side: the response came back (status is the HTTP status, or -1 for a transport error). */
   invocationResponseReceived(destinationAppId: string, method: string, status: number, elapsedMs: number): void {
-    const i = instruments();
+    const i = this.instruments();
     if (!i) return;
     const attrs = { app_id: this.appId, destination_app_id: destinationAppId, method, status: String(status), type: 'http' };
     i.invResRecv.add(1, attrs);
@@ -283,11 +257,11 @@ export class DaprMetrics {
 
   /** Server side: a request from `sourceAppId` arrived. */
   invocationRequestReceived(sourceAppId: string, method: string): void {
-    instruments()?.invReqRecv.add(1, { app_id: this.appId, source_app_id: sourceAppId, method, type: 'http' });
+    this.instruments()?.invReqRecv.add(1, { app_id: this.appId, source_app_id: sourceAppId, method, type: 'http' });
   }
 
   invocationResponseSent(sourceAppId: string, method: string, status: number): void {
-    instruments()?.invResSent.add(1, {
+    this.instruments()?.invResSent.add(1, {
       app_id: this.appId,
       source_app_id: sourceAppId,
       method,
@@ -297,12 +271,12 @@ export class DaprMetrics {
   }
 
   resiliencyLoaded(name: string): void {
-    instruments()?.resiliencyLoaded.add(1, { app_id: this.appId, name, namespace: this.namespace });
+    this.instruments()?.resiliencyLoaded.add(1, { app_id: this.appId, name, namespace: this.namespace });
   }
 
   /** A policy ran for a target (`target` like Dapr's `app_<id>` / `component_<name>_<direction>`). */
   resiliencyApplied(name: string, policy: ResiliencyPolicyKind, direction: ResiliencyFlowDirection, target: string, status = ''): void {
-    instruments()?.resiliencyCount.add(1, {
+    this.instruments()?.resiliencyCount.add(1, {
       app_id: this.appId,
       name,
       namespace: this.namespace,
@@ -315,7 +289,7 @@ export class DaprMetrics {
 
   /** A policy kicked in after a failure (retry attempt, timeout fired, breaker opened). */
   resiliencyActivated(name: string, policy: ResiliencyPolicyKind, direction: ResiliencyFlowDirection, target: string, status = ''): void {
-    instruments()?.resiliencyActivations.add(1, {
+    this.instruments()?.resiliencyActivations.add(1, {
       app_id: this.appId,
       name,
       namespace: this.namespace,
@@ -328,7 +302,7 @@ export class DaprMetrics {
 
   /** Dapr reports 1 for the current state of a breaker (label `status`). */
   circuitBreakerState(name: string, direction: ResiliencyFlowDirection, target: string, state: CircuitBreakerState): void {
-    const i = instruments();
+    const i = this.instruments();
     if (!i) return;
     for (const s of ['closed', 'half-open', 'open', 'unknown'] as const) {
       i.resiliencyCbState.record(s === state ? 1 : 0, {

@@ -6,7 +6,9 @@ import {
   InMemorySpanExporter,
   SimpleSpanProcessor,
 } from '@opentelemetry/sdk-trace-base';
-import { daprTracer } from './dapr-tracer';
+import { DaprTracer } from './dapr-tracer';
+
+const daprTracer = new DaprTracer();
 import { formatTraceparent, parseTraceparent } from './trace-context';
 
 describe('DaprTracer', () => {

@@ -1,3 +1,4 @@
+import { Injectable } from '@nestjs/common';
 import {
   context,
   INVALID_SPAN_CONTEXT,
@@ -15,7 +16,7 @@ import {
   type Tracer,
   type TracerProvider,
 } from '@opentelemetry/api';
-import { extractTraceContext, randomSpanContext, writeTraceHeaders, type TraceCarrier } from './trace-context';
+import { currentTraceIds, extractTraceContext, randomSpanContext, writeTraceHeaders, type TraceCarrier } from './trace-context';
 
 /** Instrumentation scope of every span the library emits. */
 export const DAPR_TRACER_NAME = 'nest-dapr';
@@ -55,6 +56,7 @@ const SERVER: SpanOptions = { kind: SpanKind.SERVER };
  * `messaging.destination`, `rpc.service`, `net.peer.name`, `dapr.invoke_method`)
  * and the current OpenTelemetry messaging/database/RPC semantic conventions.
  */
+@Injectable()
 export class DaprTracer {
   private provider?: TracerProvider;
   private cached?: Tracer;
@@ -81,16 +83,24 @@ export class DaprTracer {
    * nothing to record or pass on.
    */
   private start(name: string, options: SpanOptions, parent: Context, scope: SpanScope): Span {
+    return this.untraced(parent, scope) ?? this.tracer.startSpan(name, options, parent);
+  }
+
+  /**
+   * The span to use when no SDK span is needed, or undefined when one is (see
+   * `start`). Separate from it so that a hot path builds its span name only
+   * when an SDK will see it.
+   */
+  private untraced(parent: Context, scope: SpanScope): Span | undefined {
     const sc = trace.getSpanContext(parent);
     if (sc && hasIds(sc)) {
       if ((sc.traceFlags & TraceFlags.SAMPLED) === 0) return trace.wrapSpanContext(sc);
-    } else if (scope === 'leaf') {
-      return NOT_TRACED;
-    } else if (!this.sdkInstalled()) {
-      // A root without an SDK could only be the no-op tracer's invalid span: skip asking for it.
-      return scope === 'outbound' ? trace.wrapSpanContext(randomSpanContext()) : NOT_TRACED;
+      return undefined;
     }
-    return this.tracer.startSpan(name, options, parent);
+    if (scope === 'leaf') return NOT_TRACED;
+    // A root without an SDK could only be the no-op tracer's invalid span: skip asking for it.
+    if (!this.sdkInstalled()) return scope === 'outbound' ? trace.wrapSpanContext(randomSpanContext()) : NOT_TRACED;
+    return undefined;
   }
 
   /** Whether the application registered a tracer provider behind the API's global proxy. */
@@ -127,7 +137,10 @@ export class DaprTracer {
    * get, set, delete, bulk_get, bulk_set, bulk_delete, transaction, query.
    */
   startStateSpan(store: string, operation: string, componentType?: string, parent: Context = context.active()): Span {
-    const span = this.start(`state/${store}/${operation}`, CLIENT, parent, 'leaf');
+    // The most frequent span: its name is only built when an SDK records it.
+    const untraced = this.untraced(parent, 'leaf');
+    if (untraced) return untraced;
+    const span = this.tracer.startSpan(`state/${store}/${operation}`, CLIENT, parent);
     if (span.isRecording()) {
       span.setAttributes({
         'db.system': vendorOf(componentType) ?? 'state',
@@ -258,17 +271,12 @@ export class DaprTracer {
 
   /** Trace and span ids of the active span, for log correlation. */
   currentIds(): { traceId: string; spanId: string } | undefined {
-    const sc = trace.getSpan(context.active())?.spanContext();
-    if (!sc || sc.traceId === '00000000000000000000000000000000') return undefined;
-    return { traceId: sc.traceId, spanId: sc.spanId };
+    return currentTraceIds();
   }
 }
 
 /** Returned for leaf calls outside any trace: records nothing, propagates nothing. */
 const NOT_TRACED: Span = trace.wrapSpanContext(INVALID_SPAN_CONTEXT);
-
-/** The process-wide instance the building blocks share (also provided for DI as `DaprTracer`). */
-export const daprTracer = new DaprTracer();
 
 /**
  * Ids are validated where span contexts are made (our traceparent parser, the

@@ -2,14 +2,14 @@ import type { Provider } from '@nestjs/common';
 import { APP_INTERCEPTOR } from '@nestjs/core';
 import { ComponentRuntime } from '../runtime/component-runtime';
 import { DaprMetrics } from './dapr-metrics';
-import { DaprTracer, daprTracer } from './dapr-tracer';
+import { DaprTracer } from './dapr-tracer';
 import { DaprHealthService } from './dapr-health.service';
 import { DaprHealthIndicator } from './dapr-health.indicator';
 import { DaprHttpTraceInterceptor } from './dapr-http-trace.interceptor';
 
-/** DI access to the shared tracer and to this app's metrics recorder. */
+/** This app's tracer and metrics recorder (one of each per DaprModule instance). */
 export const observabilityProviders: Provider[] = [
-  { provide: DaprTracer, useValue: daprTracer },
+  DaprTracer,
   {
     provide: DaprMetrics,
     inject: [ComponentRuntime],

@@ -10,7 +10,7 @@ describe('setupTracing', () => {
   it('is not loaded with the library, and starts the Node SDK when called', async () => {
     // require, not import: the mock above must be in place before the library loads.
     const lib = require('nest-dapr') as typeof import('nest-dapr');
-    const { daprTracer } = require('./dapr-tracer') as typeof import('./dapr-tracer');
+    const daprTracer = new (require('./dapr-tracer') as typeof import('./dapr-tracer')).DaprTracer();
     expect(mockLoaded.sdkNode).toBe(false);
 
     const exporter = new InMemorySpanExporter();

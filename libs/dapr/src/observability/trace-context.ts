@@ -1,5 +1,6 @@
 import { randomFillSync } from 'node:crypto';
 import {
+  context,
   createTraceState,
   INVALID_SPANID,
   INVALID_TRACEID,
@@ -102,4 +103,11 @@ function firstString(v: unknown): string | undefined {
   if (typeof v === 'string') return v;
   if (Array.isArray(v) && typeof v[0] === 'string') return v[0];
   return undefined;
+}
+
+/** Trace and span ids of the active span (for log correlation), or undefined outside any trace. */
+export function currentTraceIds(): { traceId: string; spanId: string } | undefined {
+  const sc = trace.getSpan(context.active())?.spanContext();
+  if (!sc || sc.traceId === INVALID_TRACEID) return undefined;
+  return { traceId: sc.traceId, spanId: sc.spanId };
 }

@@ -31,9 +31,32 @@ export class OperationRunner {
    * policy's abort signal and the detail (so a hot path can pass a function
    * made once instead of a closure per call).
    */
-  async run<R, D>(op: OutboundOperation<D>, detail: D, fn: (span: Span, signal: AbortSignal, detail: D) => Promise<R>): Promise<R> {
+  run<R, D>(op: OutboundOperation<D>, detail: D, fn: (span: Span, signal: AbortSignal, detail: D) => Promise<R>): Promise<R> {
     const span = op.startSpan ? op.startSpan(detail) : NO_SPAN;
     const metered = op.record !== undefined && this.metrics.active;
+    // Nothing to time, record or retry (no MeterProvider, no sampled span, no policy): the call
+    // itself, with its failure turned into the typed error. The common case costs no async frame.
+    if (!metered && !op.policy && !op.retryAfterFailure && !span.isRecording()) {
+      let call: Promise<R>;
+      try {
+        call = fn(span, NEVER_ABORTED, detail);
+      } catch (err) {
+        return Promise.reject(op.toError(err, detail));
+      }
+      return call.then(undefined, (err: unknown) => {
+        throw op.toError(err, detail);
+      });
+    }
+    return this.runObserved(op, detail, fn, span, metered);
+  }
+
+  private async runObserved<R, D>(
+    op: OutboundOperation<D>,
+    detail: D,
+    fn: (span: Span, signal: AbortSignal, detail: D) => Promise<R>,
+    span: Span,
+    metered: boolean,
+  ): Promise<R> {
     if (metered) op.begin?.(detail);
     const start = metered ? performance.now() : 0;
     let result: R;

@@ -348,7 +348,7 @@ export function decodeDelivery(
     try {
       parsed = JSON.parse(bytesToString(data));
     } catch (err) {
-      throw new MalformedCloudEventError(`not a JSON CloudEvent: ${(err as Error).message}`);
+      throw new MalformedCloudEventError(`not a JSON CloudEvent: ${(err as Error).message}`, { cause: err });
     }
     if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) {
       throw new MalformedCloudEventError('not a JSON CloudEvent: the body is not a JSON object');

@@ -67,7 +67,7 @@ const NO_METADATA: Record<string, string> = Object.freeze({}) as Record<string, 
 
 /**
  * Publishes events through the configured pub/sub components in Dapr's
- * CloudEvents 1.0 envelope (see API.md).
+ * CloudEvents 1.0 envelope (README "Publish and subscribe").
  * @publicApi
  */
 @Injectable()

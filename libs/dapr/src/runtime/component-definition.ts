@@ -7,7 +7,7 @@ export type MetadataValue =
   | { secretKeyRef: { name: string; key: string } }
   | { envRef: string };
 
-/** A component as the application writes it inline (API.md). */
+/** A component as the application writes it inline: the YAML's fields (README "Wire the module"). */
 export interface ComponentDefinition {
   name: string;
   type: string;

@@ -54,20 +54,3 @@ export class ComponentRegistry {
 function registryKey(type: string, version: string): string {
   return `${type.toLowerCase()}/${version.toLowerCase()}`;
 }
-
-/**
- * Registrations made with `registerComponent` before the module starts. Kept
- * so that code written against the first API keeps working; every app's
- * registry starts with them. Prefer `DaprModule.forRoot({ drivers })`.
- */
-const processRegistrations: DriverRegistration[] = [];
-
-/** @deprecated Process-wide; use `DaprModule.forRoot({ drivers: [...] })`, which is per app. */
-export function registerComponent(reg: DriverRegistration): void {
-  processRegistrations.push(reg);
-}
-
-/** The `registerComponent` registrations, in order. */
-export function processWideRegistrations(): readonly DriverRegistration[] {
-  return processRegistrations;
-}

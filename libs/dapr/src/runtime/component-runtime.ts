@@ -7,7 +7,7 @@ import { ComponentConfigError, describeSource, UnknownComponentTypeError } from 
 import { ComponentInitError, ComponentNotFoundError } from '../errors/component-init.error';
 import { componentKind, type ComponentSpec, type DaprResource } from './component-definition';
 import { assertUniqueNames, fromDefinitions, loadComponentsPath } from './component-loader';
-import { ComponentRegistry, processWideRegistrations } from './component-registry';
+import { ComponentRegistry } from './component-registry';
 import { parseDuration } from '../spi/kit/duration';
 import { withTimeout } from '../spi/kit/timeout';
 import { envSecret } from './env-secret';
@@ -16,7 +16,7 @@ import { inspectMetadata } from '../spi/kit/metadata/metadata-decoder';
 import { RUNTIME_FIELDS } from '../spi/kit/metadata/runtime-fields';
 import { resolveOptions, type ResolvedDaprOptions } from './resolved-options';
 import { resolveLimits, type ResolvedLimits } from './limits';
-import { redactSecrets, registerSecretMetadata, registerSecretValues } from './secret-redaction';
+import { SecretRedactor, trackRunningRedactor } from './secret-redaction';
 
 /** A loaded, initialised component. */
 export interface LoadedComponent<T extends Component = Component> {
@@ -57,11 +57,14 @@ export class ComponentRuntime implements OnApplicationShutdown {
 
   /** The drivers this app can create (the module passes the built-in ones plus the app's own). */
   readonly registry: ComponentRegistry;
+  /** This app's secret values, masked in its errors, logs and health output. */
+  readonly redactor = new SecretRedactor();
 
   constructor(@Inject(DAPR_MODULE_OPTIONS) options: DaprModuleOptions, @Optional() registry?: ComponentRegistry) {
     this.options = resolveOptions(options);
     this.limits = resolveLimits(this.options.limits);
-    this.registry = registry ?? new ComponentRegistry(processWideRegistrations());
+    // Outside DaprModule (a runtime built by hand) only the options' own drivers are known.
+    this.registry = registry ?? new ComponentRegistry(options.drivers ?? []);
   }
 
   get appId(): string {
@@ -75,6 +78,7 @@ export class ComponentRuntime implements OnApplicationShutdown {
   }
 
   private async doStart(): Promise<void> {
+    trackRunningRedactor(this.redactor, true);
     const specs: ComponentSpec[] = [];
     // Several folders, as `dapr run --resources-path a --resources-path b` gives them.
     for (const path of [this.options.componentsPath ?? []].flat()) {
@@ -135,8 +139,8 @@ export class ComponentRuntime implements OnApplicationShutdown {
     const properties = await resolveMetadata(spec, this.options, (store, name) => this.lookupSecret(spec, store, name));
     // From here on, error messages and logs mask these values (passwords, connection strings,
     // anything that came through a secretKeyRef), whatever the driver puts in its errors.
-    registerSecretMetadata(properties);
-    registerSecretValues(spec.metadata.filter((m) => isSecretRef(m.value)).map((m) => properties[m.name]));
+    this.redactor.registerMetadata(properties);
+    this.redactor.register(spec.metadata.filter((m) => isSecretRef(m.value)).map((m) => properties[m.name]));
     const metadata: ComponentMetadata = {
       name: spec.name,
       type: spec.type,
@@ -160,12 +164,12 @@ export class ComponentRuntime implements OnApplicationShutdown {
       await driver.close?.().catch(() => undefined);
       if (err instanceof ComponentConfigError || err instanceof ComponentInitError) {
         // Typed errors keep their class and fields, but not a secret a driver put in the text.
-        err.message = redactSecrets(err.message);
-        if (err.stack) err.stack = redactSecrets(err.stack);
+        err.message = this.redactor.redact(err.message);
+        if (err.stack) err.stack = this.redactor.redact(err.stack);
         throw err;
       }
       if ((err as { errorCode?: string }).errorCode === 'ERR_MISSING_PACKAGE') throw err;
-      throw new ComponentInitError(spec.name, spec.type, redactSecrets((err as Error).message), { cause: err });
+      throw new ComponentInitError(spec.name, spec.type, this.redactor.redact((err as Error).message), { cause: err });
     }
     this.components.set(spec.name, {
       name: spec.name,
@@ -276,6 +280,8 @@ export class ComponentRuntime implements OnApplicationShutdown {
       }
     }
     this.components.clear();
+    trackRunningRedactor(this.redactor, false);
+    this.redactor.clear();
   }
 }
 

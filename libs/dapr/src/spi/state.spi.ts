@@ -44,7 +44,11 @@ export interface StateGetResponse {
 
 export interface StateSetRequest {
   key: string;
-  /** Encoded value: JSON text bytes, or the raw bytes of a binary value. */
+  /**
+   * Encoded value: JSON text bytes, or the raw bytes of a binary value. It may
+   * be computed on first read (a getter), so read `req.value` rather than
+   * copying the request with a spread.
+   */
   value: Uint8Array;
   /** True when `value` is opaque bytes (a Buffer/Uint8Array in the app), false for JSON. */
   isBinary: boolean;

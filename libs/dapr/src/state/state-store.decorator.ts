@@ -1,5 +1,6 @@
 import { Inject } from '@nestjs/common';
-import { recordStateStoreName } from './state-store.registry';
+import { DecoratorUsageError } from '../errors/decorator.errors';
+import { declareStateStoreName } from './state-store.registry';
 import type { StateStore as StateStoreContract } from './state.interfaces';
 
 /**
@@ -15,7 +16,7 @@ export interface StateStore<T = unknown> extends StateStoreContract<T> {}
  * also makes DaprModule provide that handle.
  */
 export function getStateStoreToken(name: string): string {
-  recordStateStoreName(name);
+  declareStateStoreName(name);
   return `dapr:state-store:${name}`;
 }
 
@@ -26,6 +27,6 @@ export function getStateStoreToken(name: string): string {
  * handle without any registration by the app.
  */
 export function StateStore(name: string): ParameterDecorator & PropertyDecorator {
-  if (typeof name !== 'string' || name === '') throw new TypeError('@StateStore(name) needs a state store name');
+  if (typeof name !== 'string' || name === '') throw new DecoratorUsageError('@StateStore(name)', 'needs a state store name');
   return Inject(getStateStoreToken(name));
 }

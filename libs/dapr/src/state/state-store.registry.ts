@@ -1,39 +1,17 @@
-import type { Provider } from '@nestjs/common';
-
 /**
- * Store names used by `@StateStore(name)`. Store names are only known at run
- * time, so the decorator records each name when a class is declared and every
- * provider list bound here (DaprModule's) gains a handle provider for it.
- * Nest reads module providers when the app is compiled, after all classes are
- * declared, so providers appended later are still seen.
+ * Store names that `@StateStore(name)` decorators in the loaded code name, in
+ * declaration order. Like any decorator metadata this describes code, not an
+ * app: each DaprModule instance provides its own handles for these names,
+ * bound to its own StateService (see `stateStoreHandleProviders`). Store names
+ * are only known at run time, so there is no way to list them per module
+ * without a `forFeature` call, which the app is never asked for.
  */
-const names = new Set<string>();
-const sinks: ((name: string) => void)[] = [];
+const declared = new Set<string>();
 
-export function recordStateStoreName(name: string): void {
-  if (names.has(name)) return;
-  names.add(name);
-  for (const sink of sinks) sink(name);
+export function declareStateStoreName(name: string): void {
+  declared.add(name);
 }
 
-export function recordedStateStoreNames(): string[] {
-  return [...names];
-}
-
-/**
- * Keeps `providers` / `exports` (the arrays given to `@Module`) in step with
- * the recorded names: one provider per name, from `makeProvider`.
- */
-export function bindStateStoreProviders(
-  providers: Provider[],
-  exports: unknown[],
-  makeProvider: (name: string) => Provider & { provide: string },
-): void {
-  const add = (name: string) => {
-    const provider = makeProvider(name);
-    providers.push(provider);
-    exports.push(provider.provide);
-  };
-  names.forEach(add);
-  sinks.push(add);
+export function declaredStateStoreNames(): readonly string[] {
+  return [...declared];
 }

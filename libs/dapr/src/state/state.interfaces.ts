@@ -1,4 +1,4 @@
-/** Public types of the state block (API.md "State"). */
+/** Public types of the state block (README "State with ETags"). */
 
 export type StateConcurrencyMode = 'first-write' | 'last-write';
 export type StateConsistencyMode = 'strong' | 'eventual';

@@ -10,7 +10,6 @@ import {
   StateStoreNotFoundError,
 } from 'nest-dapr';
 import type { StateGetRequest } from 'nest-dapr/spi';
-import { registerComponent } from '../runtime/component-registry';
 import type { ResiliencyPolicy } from '../resiliency/resiliency-policy';
 import { DAPR_STATE_POLICY_RESOLVER } from './state-policy';
 import { InMemoryStateStore } from '../components/in-memory/in-memory.state-store';
@@ -28,7 +27,7 @@ class FlakyStateStore extends InMemoryStateStore {
     return super.get(req);
   }
 }
-registerComponent({ type: 'state.flaky-spec', create: () => new FlakyStateStore() });
+const flakyDriver = { type: 'state.flaky-spec', create: () => new FlakyStateStore() };
 
 @Injectable()
 class OrdersRepo {
@@ -94,6 +93,7 @@ describe('state block wiring', () => {
       imports: [
         DaprModule.forRoot({
           appId: 'res',
+          drivers: [flakyDriver],
           components: [{ name: 'flaky', type: 'state.flaky-spec' }],
           resiliency: {
             policies: { retries: { quick: { policy: 'constant', duration: '1ms', maxRetries: 3 } } },

@@ -2,7 +2,7 @@ import type { Provider } from '@nestjs/common';
 import { StateService } from './state.service';
 import { getStateStoreToken } from './state-store.decorator';
 import { StateStoreHandle } from './state-store.handle';
-import { bindStateStoreProviders } from './state-store.registry';
+import { declaredStateStoreNames } from './state-store.registry';
 
 /** The state block's providers for DaprModule. */
 export const stateProviders: Provider[] = [StateService];
@@ -18,7 +18,7 @@ export function stateStoreProvider(name: string): Provider & { provide: string }
   };
 }
 
-/** Adds a handle provider (and export) to DaprModule's lists for every `@StateStore` name, now and later. */
-export function bindStateStoreHandles(providers: Provider[], exports: unknown[]): void {
-  bindStateStoreProviders(providers, exports, stateStoreProvider);
+/** One handle provider per store name the code's `@StateStore` decorators name, for one app. */
+export function stateStoreHandleProviders(): (Provider & { provide: string })[] {
+  return declaredStateStoreNames().map(stateStoreProvider);
 }

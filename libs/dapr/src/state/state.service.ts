@@ -30,7 +30,7 @@ import { DAPR_STATE_POLICY_RESOLVER, findPolicyResolver, type StatePolicyResolve
 import { StateKeyScheme } from './state-key.scheme';
 import { checkOptions, normalizeEtag, parseTtl, stringifyMetadata } from './state-request.validator';
 import { LazyStateSetRequest } from './state-set.request';
-import { decodeStateValue, encodeStateValueLazy } from './state-value.codec';
+import { decodeStateValue } from './state-value.codec';
 import type {
   StateBulkItem,
   StateDeleteItem,
@@ -52,7 +52,18 @@ interface StateTarget {
   keys: StateKeyScheme;
   features: ReadonlySet<StateFeature>;
   /** One operation per kind, built once: policy, span, metrics and typed error of every call. */
-  ops: Record<StateOperationKind, OutboundOperation<string | undefined>>;
+  ops: Record<StateOperationKind, OutboundOperation<StorageKeyed | undefined>>;
+  /** The driver calls of the single-key hot paths, made once (the runner passes the request as detail). */
+  calls: {
+    get: (span: unknown, signal: AbortSignal, req: StateGetRequest) => Promise<StateGetResponse | undefined>;
+    set: (span: unknown, signal: AbortSignal, req: StateSetRequest) => Promise<void>;
+    delete: (span: unknown, signal: AbortSignal, req: StateDeleteRequest) => Promise<void>;
+  };
+}
+
+/** What an operation's error mapper reads of a call: the storage key, when the call has one. */
+interface StorageKeyed {
+  key: string;
 }
 
 const EMPTY: Record<string, string> = Object.freeze({}) as Record<string, string>;
@@ -68,7 +79,7 @@ const METRIC_OPERATION: Record<StateOperationKind, string> = {
 };
 
 /**
- * Dapr's state API in-process (API.md "State"): key scheme, value encoding,
+ * Dapr's state API in-process (README "State with ETags"): key scheme, value encoding,
  * ETag/concurrency/consistency and TTL validation, bulk operations,
  * transactions and queries, with typed errors. Drivers only store bytes.
  * @publicApi
@@ -85,20 +96,31 @@ export class StateService {
     @Optional() private readonly resiliency?: ResiliencyService,
   ) {}
 
-  async get<T = unknown>(store: string, key: string, options?: StateGetOptions): Promise<T | undefined> {
-    const item = await this.getItem<T>(store, key, options);
-    return item?.value;
+  // get, getItem, save and delete of one key are the hot paths: no async frame of their own, one
+  // operation run and at most one `then`. Input errors still come back as rejections.
+
+  get<T = unknown>(store: string, key: string, options?: StateGetOptions): Promise<T | undefined> {
+    const t = this.targets.get(store);
+    if (t === undefined) return this.resolve(store).then(() => this.get<T>(store, key, options));
+    let req: StateGetRequest;
+    try {
+      req = this.getRequest(t, key, options);
+    } catch (err) {
+      return Promise.reject(err as Error);
+    }
+    return this.runner.run(t.ops.get, req, t.calls.get).then(valueOf) as Promise<T | undefined>;
   }
 
-  async getItem<T = unknown>(store: string, key: string, options?: StateGetOptions): Promise<StateItem<T> | undefined> {
-    const t = this.targets.get(store) ?? (await this.resolve(store));
-    const req = this.getRequest(t, key, options);
-    const res = await this.run(t, 'get', () => t.driver.get(req));
-    if (!res || !res.data) return undefined;
-    const item: StateItem<T> = { key, value: decodeStateValue<T>(res.data, res.isBinary, res.exactBytes) };
-    if (res.etag !== undefined) item.etag = res.etag;
-    if (res.metadata && Object.keys(res.metadata).length) item.metadata = res.metadata;
-    return item;
+  getItem<T = unknown>(store: string, key: string, options?: StateGetOptions): Promise<StateItem<T> | undefined> {
+    const t = this.targets.get(store);
+    if (t === undefined) return this.resolve(store).then(() => this.getItem<T>(store, key, options));
+    let req: StateGetRequest;
+    try {
+      req = this.getRequest(t, key, options);
+    } catch (err) {
+      return Promise.reject(err as Error);
+    }
+    return this.runner.run(t.ops.get, req, t.calls.get).then((res) => itemOf<T>(key, res));
   }
 
   async getBulk<T = unknown>(store: string, keys: string[], options?: StateGetBulkOptions): Promise<StateBulkItem<T>[]> {
@@ -133,32 +155,38 @@ export class StateService {
     });
   }
 
-  async save<T = unknown>(
-    store: string,
-    items: StateSaveItem<T> | StateSaveItem<T>[],
-    options?: StateSaveOptions,
-  ): Promise<void> {
-    const t = this.targets.get(store) ?? (await this.resolve(store));
-    const requestMetadata = options?.metadata ? stringifyMetadata(options.metadata) : undefined;
-    if (!Array.isArray(items)) {
-      const req = this.setRequest(t, items, requestMetadata);
-      await this.run(t, 'save', () => t.driver.set(req), req.key);
-      return;
+  save<T = unknown>(store: string, items: StateSaveItem<T> | StateSaveItem<T>[], options?: StateSaveOptions): Promise<void> {
+    const t = this.targets.get(store);
+    if (t === undefined) return this.resolve(store).then(() => this.save(store, items, options));
+    let req: StateSetRequest;
+    try {
+      const requestMetadata = options?.metadata ? stringifyMetadata(options.metadata) : undefined;
+      if (Array.isArray(items)) return this.saveMany(t, items, requestMetadata);
+      req = this.setRequest(t, items, requestMetadata);
+    } catch (err) {
+      return Promise.reject(err as Error);
     }
+    return this.runner.run(t.ops.save, req, t.calls.set);
+  }
+
+  private async saveMany(t: StateTarget, items: StateSaveItem<unknown>[], requestMetadata?: Record<string, string>): Promise<void> {
     if (items.length === 0) return;
     const reqs = items.map((i) => this.setRequest(t, i, requestMetadata));
-    if (reqs.length === 1) {
-      await this.run(t, 'save', () => t.driver.set(reqs[0]), reqs[0].key);
-      return;
-    }
+    if (reqs.length === 1) return this.runner.run(t.ops.save, reqs[0], t.calls.set);
     // Dapr's BulkSet: parallel Sets, not atomic; successful items stay applied.
     await this.bulk(t, 'save', reqs, (r) => t.driver.set(r), items.map((i) => i.key));
   }
 
-  async delete(store: string, key: string, options?: StateDeleteOptions): Promise<void> {
-    const t = this.targets.get(store) ?? (await this.resolve(store));
-    const req = this.deleteRequest(t, key, options);
-    await this.run(t, 'delete', () => t.driver.delete(req), req.key);
+  delete(store: string, key: string, options?: StateDeleteOptions): Promise<void> {
+    const t = this.targets.get(store);
+    if (t === undefined) return this.resolve(store).then(() => this.delete(store, key, options));
+    let req: StateDeleteRequest;
+    try {
+      req = this.deleteRequest(t, key, options);
+    } catch (err) {
+      return Promise.reject(err as Error);
+    }
+    return this.runner.run(t.ops.delete, req, t.calls.delete);
   }
 
   /** Deletes several keys in parallel (Dapr's BulkDelete); failed keys are reported together. */
@@ -239,14 +267,22 @@ export class StateService {
       : item.metadata
         ? stringifyMetadata(item.metadata)
         : EMPTY;
-    const enc = encodeStateValueLazy(item.value);
-    const req = enc.isBinary
-      ? new LazyStateSetRequest(key, true, undefined, enc.bytes, metadata)
-      : new LazyStateSetRequest(key, false, enc.text, undefined, metadata);
-    const etag = normalizeEtag(item.etag);
-    if (etag !== undefined) req.etag = etag;
-    const options = checkOptions(item.options);
-    if (options) req.options = options;
+    // encodeStateValueLazy's rules, without its intermediate object (this is the save hot path).
+    const value = item.value;
+    const req =
+      value instanceof Uint8Array
+        ? new LazyStateSetRequest(key, true, undefined, value, metadata)
+        : value instanceof ArrayBuffer
+          ? new LazyStateSetRequest(key, true, undefined, new Uint8Array(value), metadata)
+          : new LazyStateSetRequest(key, false, value === undefined ? 'null' : JSON.stringify(value), undefined, metadata);
+    if (item.etag !== undefined) {
+      const etag = normalizeEtag(item.etag);
+      if (etag !== undefined) req.etag = etag;
+    }
+    if (item.options !== undefined) {
+      const options = checkOptions(item.options);
+      if (options) req.options = options;
+    }
     // A component-level default TTL is the driver's business: in Dapr only state.redis has one.
     const ttl = metadata === EMPTY ? undefined : parseTtl(metadata);
     if (ttl !== undefined) req.ttlInSeconds = ttl;
@@ -269,7 +305,7 @@ export class StateService {
 
   /** Runs one driver call through the operation runner (policy, span, metrics, typed error). */
   private run<R>(t: StateTarget, op: StateOperationKind, fn: () => Promise<R>, storageKey?: string): Promise<R> {
-    return this.runner.run(t.ops[op], storageKey, fn);
+    return this.runner.run(t.ops[op], storageKey === undefined ? undefined : { key: storageKey }, fn);
   }
 
   private async bulk<R extends { key: string }>(
@@ -311,9 +347,9 @@ export class StateService {
     name: string,
     keys: StateKeyScheme,
     policy: ResiliencyPolicy | undefined,
-  ): Record<StateOperationKind, OutboundOperation<string | undefined>> {
+  ): Record<StateOperationKind, OutboundOperation<StorageKeyed | undefined>> {
     const { tracer, metrics } = this.runner;
-    const ops = {} as Record<StateOperationKind, OutboundOperation<string | undefined>>;
+    const ops = {} as Record<StateOperationKind, OutboundOperation<StorageKeyed | undefined>>;
     for (const kind of Object.keys(METRIC_OPERATION) as StateOperationKind[]) {
       const label = METRIC_OPERATION[kind];
       ops[kind] = {
@@ -321,7 +357,7 @@ export class StateService {
         // Dapr tags state spans db.system=state, not the vendor.
         startSpan: () => tracer.startStateSpan(name, label),
         record: (error, elapsedMs) => metrics.stateOperation(name, label, error === undefined, elapsedMs),
-        toError: (err, storageKey) => wrapError(name, keys, kind, err, storageKey),
+        toError: (err, call) => wrapError(name, keys, kind, err, call?.key),
       };
     }
     return ops;
@@ -334,6 +370,7 @@ export class StateService {
     if (existing) return existing;
     const loaded = this.runtime.find<StateStoreDriver>('state', store);
     if (!loaded) throw new StateStoreNotFoundError(store, this.runtime.names('state'));
+    const driver = loaded.driver;
     const props = loaded.metadata.properties;
     const keys = StateKeyScheme.fromMetadata(loaded.name, props, this.runtime.appId, this.runtime.options.namespace);
     const target: StateTarget = {
@@ -342,6 +379,11 @@ export class StateService {
       keys,
       features: new Set(loaded.driver.features()),
       ops: this.operations(loaded.name, keys, this.policyFor(loaded.name)),
+      calls: {
+        get: (_span, _signal, req) => driver.get(req),
+        set: (_span, _signal, req) => driver.set(req),
+        delete: (_span, _signal, req) => driver.delete(req),
+      },
     };
     this.targets.set(store, target);
     return target;
@@ -354,4 +396,17 @@ function wrapError(store: string, keys: StateKeyScheme, op: StateOperationKind, 
   if (err instanceof DaprError) return err;
   const message = (err as Error)?.message ?? String(err);
   return new StateStoreError(store, op, key !== undefined ? `key "${key}": ${message}` : message, { cause: err });
+}
+
+/** The value of a get's answer (undefined for a missing key). */
+function valueOf(res: StateGetResponse | undefined): unknown {
+  return res && res.data ? decodeStateValue(res.data, res.isBinary, res.exactBytes) : undefined;
+}
+
+function itemOf<T>(key: string, res: StateGetResponse | undefined): StateItem<T> | undefined {
+  if (!res || !res.data) return undefined;
+  const item: StateItem<T> = { key, value: decodeStateValue<T>(res.data, res.isBinary, res.exactBytes) };
+  if (res.etag !== undefined) item.etag = res.etag;
+  if (res.metadata && Object.keys(res.metadata).length) item.metadata = res.metadata;
+  return item;
 }

@@ -1,3 +1,4 @@
+import { DaprTestingError } from '../errors/testing.errors';
 import type { INestApplication, Type } from '@nestjs/common';
 import type { ModuleRef } from '@nestjs/core';
 import type { TestingModule } from '@nestjs/testing';
@@ -33,7 +34,7 @@ export class DaprTestHarness {
 
   /** The initialised Nest application (from `create()`); use `app.getHttpServer()` with supertest. */
   get app(): INestApplication {
-    if (!this.nestApp) throw new Error('no Nest application: use DaprTestingModule.create(), or attachApp() your own');
+    if (!this.nestApp) throw new DaprTestingError('no Nest application: use DaprTestingModule.create(), or attachApp() your own');
     return this.nestApp;
   }
 
@@ -74,7 +75,7 @@ export class DaprTestHarness {
       }
       mark = recorder.activityMark;
       if (Date.now() > deadline) {
-        throw new Error(`DaprTestingModule: deliveries did not settle within ${timeoutMs} ms: ${recorder.describeBusy()}`);
+        throw new DaprTestingError(`DaprTestingModule: deliveries did not settle within ${timeoutMs} ms: ${recorder.describeBusy()}`);
       }
     }
   }

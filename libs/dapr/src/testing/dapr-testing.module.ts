@@ -1,6 +1,8 @@
+import { DaprTestingError } from '../errors/testing.errors';
 import type { DynamicModule, INestApplication, Provider, Type } from '@nestjs/common';
 import { ModuleRef } from '@nestjs/core';
 import { DaprModule } from '../dapr.module';
+import { listReadAtScan } from '../handlers/nest-internals';
 import { Test, type TestingModule, type TestingModuleBuilder } from '@nestjs/testing';
 import { DAPR_MODULE_OPTIONS } from '../runtime/dapr-module.definition';
 import type { DaprModuleOptions } from '../runtime/dapr-module-options.interface';
@@ -114,11 +116,13 @@ export class DaprTestingModule {
       inject: [ModuleRef, ComponentRuntime],
       useFactory: (moduleRef: ModuleRef, runtime: ComponentRuntime) => harnessFor(moduleRef, runtime),
     };
+    const testing = testingProviders({ apps, redeliverInterval, sharedBus, settleTimeoutMs, invokePassThrough });
     return {
       ...base,
       // Provided after DaprModule's own providers, so these replace ComponentRuntime and InvocationService.
-      providers: [...(base.providers ?? []), ...testingProviders({ apps, redeliverInterval, sharedBus, settleTimeoutMs, invokePassThrough }), harness],
-      exports: [...(base.exports ?? []), DaprTestHarness],
+      // Base lists stay lazy: DaprModule adds the @StateStore handles when Nest scans the module.
+      providers: listReadAtScan([], () => [...(base.providers ?? []), ...testing, harness]),
+      exports: listReadAtScan([], () => [...(base.exports ?? []), DaprTestHarness]),
     };
   }
 
@@ -132,7 +136,7 @@ const contexts = new WeakMap<ComponentRuntime, DaprTestContext>();
 
 function harnessFor(moduleRef: TestingModule | INestApplication | ModuleRef, runtime: ComponentRuntime): DaprTestHarness {
   const context = contexts.get(runtime);
-  if (!context) throw new Error('DaprTestingModule.harnessOf: this module was not built with DaprTestingModule.create(), override() or forRoot()');
+  if (!context) throw new DaprTestingError('DaprTestingModule.harnessOf: this module was not built with DaprTestingModule.create(), override() or forRoot()');
   context.harness ??= new DaprTestHarness(moduleRef, context);
   return context.harness;
 }

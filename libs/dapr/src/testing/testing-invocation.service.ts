@@ -1,3 +1,4 @@
+import { DaprTestingError } from '../errors/testing.errors';
 import { InvocationService } from '../invocation/invocation.service';
 import type { InvokeOptions } from '../invocation/invocation.interfaces';
 import type { NameResolutionService } from '../invocation/name-resolution.service';
@@ -27,7 +28,7 @@ export class TestingInvocationService extends InvocationService {
   override async invoke<T = unknown>(appId: string, method: string, options: InvokeOptions = {}): Promise<T> {
     if (this.stubs.has(appId)) return (await this.stubs.call(appId, method, options)) as T;
     if (this.passThrough) return super.invoke<T>(appId, method, options);
-    throw new Error(
+    throw new DaprTestingError(
       `DaprTestingModule: no stub for app "${appId}" (invoke ${method}); add one with harness.stubApp('${appId}', handler) or the "apps" option`,
     );
   }

@@ -1,3 +1,4 @@
+import { DaprTestingError } from '../errors/testing.errors';
 import type { ComponentMetadata } from '../spi/component.spi';
 import type { InputBindingHandler, InvokeRequest, InvokeResponse } from '../spi/bindings.spi';
 import type { DriverRegistration } from '../spi/driver-registration.spi';
@@ -57,7 +58,7 @@ export class TestingBinding {
   /** Delivers one input event to the app's `@OnBinding` handler and returns its answer. */
   async trigger(data?: unknown, metadata: Record<string, string> = {}): Promise<unknown> {
     if (!this.handler) {
-      throw new Error(`binding "${this.name}" has no @OnBinding handler (or the app is not initialised yet)`);
+      throw new DaprTestingError(`binding "${this.name}" has no @OnBinding handler (or the app is not initialised yet)`);
     }
     const answer = await this.handler({ data: encode(data) ?? new Uint8Array(), metadata });
     return answer ? decode(answer) : undefined;

@@ -7,11 +7,14 @@ import type {
   ServiceBusSessionReceiver,
 } from '@azure/service-bus';
 import { Logger } from '@nestjs/common';
-import { ServiceBusMessageTooLargeError } from '../../errors/servicebus.errors';
+import { MessageTooLargeError } from '../../errors/message-too-large.error';
 import { loadPackage } from '../../spi/kit/load-package';
 import type { BulkPublishDriverResponse, BulkPublishRequestEntry } from '../../spi/pubsub.spi';
 import { isoSeconds, type ServiceBusSettings } from './servicebus-metadata';
 import { toServiceBusMessage } from './servicebus-message';
+
+/** Whose limit refused an oversize message, in MessageTooLargeError's words. */
+const SERVICE_BUS_LIMIT = 'Service Bus accepts on this entity';
 
 type ServiceBusSdk = typeof import('@azure/service-bus');
 type IdentitySdk = typeof import('@azure/identity');
@@ -156,7 +159,7 @@ export class ServiceBusConnection {
       const size = entry.event.byteLength;
       failedEntries.push({
         entryId: entry.entryId,
-        error: new ServiceBusMessageTooLargeError(this.pubsub, entity, size, batch.maxSizeInBytes).message,
+        error: new MessageTooLargeError(this.pubsub, entity, size, batch.maxSizeInBytes, { limitOf: SERVICE_BUS_LIMIT }).message,
       });
     }
     await flush();
@@ -229,7 +232,7 @@ export class ServiceBusConnection {
     if (code === 'MessageSizeExceeded') {
       const body = message?.body as Buffer | undefined;
       const limit = /limit \((\d+) bytes\)/.exec((err as Error).message)?.[1];
-      return new ServiceBusMessageTooLargeError(this.pubsub, entity, body?.length, limit ? Number(limit) : undefined, { cause: err });
+      return new MessageTooLargeError(this.pubsub, entity, body?.length, limit ? Number(limit) : undefined, { cause: err, limitOf: SERVICE_BUS_LIMIT });
     }
     if (err instanceof Error) {
       err.message = `pubsub "${this.pubsub}": publish to "${entity}" failed: ${err.message}`;

@@ -1,10 +1,8 @@
-import { SubscriptionSet } from '../../spi/kit/subscription-set';
-import { Logger } from '@nestjs/common';
+import { BrokerPubSub } from '../../spi/kit/broker-pubsub.base';
 import type { ComponentMetadata } from '../../spi/component.spi';
 import type {
   BulkPublishDriverResponse,
   BulkPublishRequest,
-  PubSubDriver,
   PubSubFeature,
   PubSubHandler,
   PublishRequest,
@@ -37,20 +35,20 @@ export interface ServiceBusSource {
  * batched), peek-lock subscriptions. Subclasses only say which entity a Dapr
  * topic maps to and how it is provisioned.
  */
-export abstract class ServiceBusPubSub implements PubSubDriver {
-  protected md!: ComponentMetadata;
-  protected settings!: ServiceBusSettings;
+export abstract class ServiceBusPubSub extends BrokerPubSub<ServiceBusSettings> {
   protected connection!: ServiceBusConnection;
-  protected logger!: Logger;
-  private readonly subscriptions = new SubscriptionSet();
-  private closed = false;
 
-  async init(md: ComponentMetadata): Promise<void> {
-    this.md = md;
-    this.settings = parseServiceBusSettings(md);
-    this.logger = new Logger(`${md.type}/${md.name}`);
-    this.connection = new ServiceBusConnection(md.type, md.name, this.settings);
+  protected decodeSettings(md: ComponentMetadata): ServiceBusSettings {
+    return parseServiceBusSettings(md);
+  }
+
+  protected async connect(): Promise<void> {
+    this.connection = new ServiceBusConnection(this.md.type, this.md.name, this.settings);
     await this.connection.open();
+  }
+
+  protected async disconnect(): Promise<void> {
+    await this.connection?.close();
   }
 
   features(): readonly PubSubFeature[] {
@@ -107,20 +105,9 @@ export abstract class ServiceBusPubSub implements PubSubDriver {
     return this.subscriptions.start(sub);
   }
 
-  async close(): Promise<void> {
-    if (this.closed) return;
-    this.closed = true;
-    await this.subscriptions.stopAll();
-    await this.connection?.close();
-  }
-
   /** Creates the entity a publish goes to, when entity management is on. */
   protected abstract ensureForPublish(topic: string): Promise<void>;
 
   /** Resolves (and, with entity management, creates) what a subscription reads. */
   protected abstract prepareSource(topic: string, settings: ServiceBusSubscribeSettings): Promise<ServiceBusSource>;
-
-  private assertOpen(): void {
-    if (this.closed) throw new Error(`pubsub "${this.md?.name}" is closed`);
-  }
 }

@@ -1,13 +1,11 @@
-import { SubscriptionSet } from '../../spi/kit/subscription-set';
+import { BrokerPubSub } from '../../spi/kit/broker-pubsub.base';
 import type { Admin, CompressionTypes, IHeaders, Kafka, Message, Producer } from 'kafkajs';
-import { Logger } from '@nestjs/common';
 import { MessageTooLargeError } from '../../errors/message-too-large.error';
 import { loadPackage } from '../../spi/kit/load-package';
 import type { ComponentMetadata } from '../../spi/component.spi';
 import type {
   BulkPublishDriverResponse,
   BulkPublishRequest,
-  PubSubDriver,
   PubSubFeature,
   PubSubHandler,
   PublishRequest,
@@ -36,23 +34,19 @@ const RECORD_OVERHEAD = 64;
  * `__partition` plus the headers. Delivery is at-least-once and never skips a
  * record (see KafkaTopicSubscription).
  */
-export class KafkaPubSub implements PubSubDriver {
+export class KafkaPubSub extends BrokerPubSub<KafkaConnectionSettings> {
   private kafkajs!: KafkaJs;
   private kafka!: Kafka;
   private producer!: Producer;
   private admin?: Promise<Admin>;
-  private settings!: KafkaConnectionSettings;
-  private md!: ComponentMetadata;
-  private logger!: Logger;
-  private readonly subscriptions = new SubscriptionSet();
   private readonly ensuredTopics = new Map<string, Promise<void>>();
-  private closed = false;
 
-  async init(md: ComponentMetadata): Promise<void> {
-    this.md = md;
-    this.settings = parseKafkaConnection(md);
-    this.logger = new Logger(`pubsub.kafka/${md.name}`);
-    this.kafkajs = await loadPackage<KafkaJs>(md.type, 'kafkajs');
+  protected decodeSettings(md: ComponentMetadata): KafkaConnectionSettings {
+    return parseKafkaConnection(md);
+  }
+
+  protected async connect(): Promise<void> {
+    this.kafkajs = await loadPackage<KafkaJs>(this.md.type, 'kafkajs');
     this.kafka = new this.kafkajs.Kafka(kafkaClientConfig(this.settings, this.kafkajs.logLevel.WARN));
     this.producer = this.kafka.producer({
       createPartitioner: Fnv1aPartitioner,
@@ -136,10 +130,7 @@ export class KafkaPubSub implements PubSubDriver {
     return this.subscriptions.start(sub);
   }
 
-  async close(): Promise<void> {
-    if (this.closed) return;
-    this.closed = true;
-    await this.subscriptions.stopAll();
+  protected async disconnect(): Promise<void> {
     const admin = this.admin;
     this.admin = undefined;
     await Promise.allSettled([
@@ -166,7 +157,7 @@ export class KafkaPubSub implements PubSubDriver {
     const value = isJsonNull(data) ? null : toBuffer(data);
     size += (value?.length ?? 0) + (key ? Buffer.byteLength(key) : 0);
     if (size > this.settings.maxMessageBytes) {
-      throw new MessageTooLargeError(this.md.name, topic, size, this.settings.maxMessageBytes);
+      throw new MessageTooLargeError(this.md.name, topic, size, this.settings.maxMessageBytes, { limitOf: 'allowed (maxMessageBytes)' });
     }
     return { key, value, headers, partition };
   }
@@ -217,9 +208,6 @@ export class KafkaPubSub implements PubSubDriver {
     return this.settings.compression === 'gzip' ? this.kafkajs.CompressionTypes.GZIP : undefined;
   }
 
-  private assertOpen(): void {
-    if (this.closed) throw new Error(`pubsub "${this.md?.name}" is closed`);
-  }
 }
 
 /** The message-retry back-off (Dapr's backOff* settings, kit/retry defaults: constant 5 s). */

@@ -1,8 +1,6 @@
-import { SubscriptionSet } from '../../spi/kit/subscription-set';
-import { Logger } from '@nestjs/common';
+import { BrokerPubSub } from '../../spi/kit/broker-pubsub.base';
 import type { ComponentMetadata } from '../../spi/component.spi';
 import type {
-  PubSubDriver,
   PubSubFeature,
   PubSubHandler,
   PublishRequest,
@@ -33,19 +31,19 @@ interface RedisPubSubSettings {
  * Metadata and defaults as `cc:pubsub/redis` (queueDepth 100, concurrency 10,
  * processingTimeout 60 s, redeliverInterval 15 s; bare numbers are ms).
  */
-export class RedisPubSub implements PubSubDriver {
+export class RedisPubSub extends BrokerPubSub<RedisPubSubSettings> {
   private client!: RedisClient;
-  private md!: ComponentMetadata;
-  private settings!: RedisPubSubSettings;
-  private logger!: Logger;
-  private readonly subscriptions = new SubscriptionSet();
-  private closed = false;
 
-  async init(md: ComponentMetadata): Promise<void> {
-    this.md = md;
-    this.logger = new Logger(`pubsub.redis/${md.name}`);
-    this.settings = parseSettings(md);
-    this.client = await connectRedis(md.type, this.settings.connection);
+  protected decodeSettings(md: ComponentMetadata): RedisPubSubSettings {
+    return parseSettings(md);
+  }
+
+  protected async connect(): Promise<void> {
+    this.client = await connectRedis(this.md.type, this.settings.connection);
+  }
+
+  protected async disconnect(): Promise<void> {
+    await closeRedis(this.client);
   }
 
   features(): readonly PubSubFeature[] {
@@ -57,7 +55,7 @@ export class RedisPubSub implements PubSubDriver {
   }
 
   async publish(req: PublishRequest): Promise<void> {
-    if (this.closed) throw new Error(`pubsub "${this.md.name}" is closed`);
+    this.assertOpen();
     const args: (string | number | Buffer)[] = [req.topic];
     if (this.settings.maxLenApprox > 0) args.push('MAXLEN', '~', this.settings.maxLenApprox);
     else if (this.settings.streamTTLMs > 0) args.push('MINID', '~', `${Date.now() - this.settings.streamTTLMs}-1`);
@@ -70,7 +68,7 @@ export class RedisPubSub implements PubSubDriver {
   }
 
   async subscribe(req: SubscribeRequest, handler: PubSubHandler): Promise<SubscriptionHandle> {
-    if (this.closed) throw new Error(`pubsub "${this.md.name}" is closed`);
+    this.assertOpen();
     // Subscription metadata is decoded over the component's, the subscription's winning.
     const m = decodeMetadata(REDIS_PUBSUB_METADATA, this.md, { overrides: [req.metadata] });
     const consumerID = m.consumerID || this.md.appId;
@@ -94,13 +92,6 @@ export class RedisPubSub implements PubSubDriver {
       logger: this.logger,
     });
     return this.subscriptions.start(sub);
-  }
-
-  async close(): Promise<void> {
-    if (this.closed) return;
-    this.closed = true;
-    await this.subscriptions.stopAll();
-    await closeRedis(this.client);
   }
 }
 

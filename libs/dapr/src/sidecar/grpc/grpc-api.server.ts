@@ -1,8 +1,8 @@
 import { Logger } from '@nestjs/common';
-import { context } from '@opentelemetry/api';
+import { context, ROOT_CONTEXT } from '@opentelemetry/api';
 import type * as GrpcJs from '@grpc/grpc-js';
 import { CallerIdentity } from '../../invocation/caller-identity';
-import { daprTracer } from '../../observability/dapr-tracer';
+import { extractTraceContext } from '../../observability/trace-context';
 import { ApiError } from '../http/api-error';
 import type { SidecarContext } from '../sidecar-context';
 import { daprGrpcHandlers, type GrpcHandler } from './dapr.grpc-api';
@@ -65,7 +65,7 @@ export class GrpcApiServer {
         if (typeof v === 'string' && !NOT_HEADERS.has(k) && !k.startsWith(':') && !k.endsWith('-bin')) headers[k] = v;
       }
       const run = () => handler(call.request, headers);
-      const pending = headers.traceparent ? context.with(daprTracer.extractTraceContext(headers), run) : run();
+      const pending = headers.traceparent ? context.with(extractTraceContext(headers, ROOT_CONTEXT), run) : run();
       pending.then(
         (res) => callback(null, res),
         (err: unknown) => {

@@ -1,8 +1,8 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Logger } from '@nestjs/common';
-import { context } from '@opentelemetry/api';
-import { daprTracer } from '../../observability/dapr-tracer';
+import { context, ROOT_CONTEXT } from '@opentelemetry/api';
+import { extractTraceContext } from '../../observability/trace-context';
 import { CallerIdentity } from '../../invocation/caller-identity';
 import { appIdFromHeaders } from '../invocation/invoke-headers';
 import type { SidecarContext } from '../sidecar-context';
@@ -81,7 +81,7 @@ export class HttpApiServer {
     }
     const run = () => this.dispatch(x);
     const traced = req.headers.traceparent !== undefined;
-    const done = traced ? context.with(daprTracer.extractTraceContext(req.headers as Record<string, string>), run) : run();
+    const done = traced ? context.with(extractTraceContext(req.headers as Record<string, string>, ROOT_CONTEXT), run) : run();
     done.catch((err: unknown) => {
       if (err instanceof ApiError) return x.fail(err);
       this.logger.error(`${req.method} ${path}: ${(err as Error)?.stack ?? String(err)}`);

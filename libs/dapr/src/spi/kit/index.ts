@@ -9,3 +9,4 @@ export { parseDuration } from './duration';
 export { evaluateStateQuery, type QueryCandidate } from './state-query.evaluator';
 export * from './metadata';
 export { metadataFromJson } from './message-metadata';
+export { BrokerPubSub } from './broker-pubsub.base';
