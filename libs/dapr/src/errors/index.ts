@@ -11,3 +11,4 @@ export * from './message-too-large.error';
 export * from './servicebus.errors';
 export * from './mtls.errors';
 export * from './redis-json.error';
+export * from './oidc.errors';

@@ -1,8 +1,7 @@
 import { SubscriptionSet } from '../../spi/kit/subscription-set';
-import type { Admin, CompressionTypes, IHeaders, Kafka, Message, Producer } from 'kafkajs';
+import type { Admin, IHeaders, Kafka, Message, Producer } from 'kafkajs';
 import { Logger } from '@nestjs/common';
 import { MessageTooLargeError } from '../../errors/message-too-large.error';
-import { loadPackage } from '../../spi/kit/load-package';
 import type { ComponentMetadata } from '../../spi/component.spi';
 import type {
   BulkPublishDriverResponse,
@@ -17,11 +16,10 @@ import type {
 import { decodeMetadata, metadataError } from '../../spi/kit/metadata';
 import { KAFKA_SUBSCRIBE_METADATA, type KafkaBackoffMetadata } from './kafka.metadata';
 import { Fnv1aPartitioner } from './fnv1a.partitioner';
-import { kafkaClientConfig, parseKafkaConnection, type KafkaConnectionSettings } from './kafka-connection';
+import { parseKafkaConnection, type KafkaConnectionSettings } from './kafka-connection';
+import { openKafkaClient, type KafkaClient, type KafkaJs } from './kafka-client';
 import { createRangeAssigner } from './range.assigner';
 import { KafkaTopicSubscription, type RedeliveryBackoff } from './kafka.subscription';
-
-type KafkaJs = typeof import('kafkajs');
 
 const FEATURES: readonly PubSubFeature[] = ['BULK_PUBSUB'];
 
@@ -39,6 +37,7 @@ const RECORD_OVERHEAD = 64;
 export class KafkaPubSub implements PubSubDriver {
   private kafkajs!: KafkaJs;
   private kafka!: Kafka;
+  private client?: KafkaClient;
   private producer!: Producer;
   private admin?: Promise<Admin>;
   private settings!: KafkaConnectionSettings;
@@ -52,8 +51,9 @@ export class KafkaPubSub implements PubSubDriver {
     this.md = md;
     this.settings = parseKafkaConnection(md);
     this.logger = new Logger(`pubsub.kafka/${md.name}`);
-    this.kafkajs = await loadPackage<KafkaJs>(md.type, 'kafkajs');
-    this.kafka = new this.kafkajs.Kafka(kafkaClientConfig(this.settings, this.kafkajs.logLevel.WARN));
+    this.client = await openKafkaClient(md.type, this.settings, this.logger);
+    this.kafkajs = this.client.kafkajs;
+    this.kafka = this.client.kafka;
     this.producer = this.kafka.producer({
       createPartitioner: Fnv1aPartitioner,
       allowAutoTopicCreation: true,
@@ -80,7 +80,7 @@ export class KafkaPubSub implements PubSubDriver {
         topic: req.topic,
         messages: [record],
         acks: this.settings.acks,
-        compression: this.compression(),
+        compression: this.client!.compression,
       });
     } catch (err) {
       throw this.publishError(req.topic, record, err);
@@ -104,7 +104,7 @@ export class KafkaPubSub implements PubSubDriver {
     if (records.length === 0) return { failedEntries };
     await this.ensureTopic(req.topic);
     try {
-      await this.producer.send({ topic: req.topic, messages: records, acks: this.settings.acks, compression: this.compression() });
+      await this.producer.send({ topic: req.topic, messages: records, acks: this.settings.acks, compression: this.client!.compression });
     } catch (err) {
       const message = this.publishError(req.topic, records[0], err).message;
       for (const entryId of ids) failedEntries.push({ entryId, error: message });
@@ -146,6 +146,7 @@ export class KafkaPubSub implements PubSubDriver {
       this.producer?.disconnect(),
       admin?.then((a) => a.disconnect()),
     ]);
+    await this.client?.close();
   }
 
   /** Builds the record Dapr's component would write; refuses it when over `maxMessageBytes`. */
@@ -211,10 +212,6 @@ export class KafkaPubSub implements PubSubDriver {
       this.admin.catch(() => (this.admin = undefined));
     }
     return this.admin;
-  }
-
-  private compression(): CompressionTypes | undefined {
-    return this.settings.compression === 'gzip' ? this.kafkajs.CompressionTypes.GZIP : undefined;
   }
 
   private assertOpen(): void {
