@@ -1,3 +1,5 @@
+import { existsSync } from 'node:fs';
+import { Logger } from '@nestjs/common';
 import Database from 'better-sqlite3';
 import { InvocationService } from 'nest-dapr';
 import { NameResolutionService } from '../../libs/dapr/src/invocation/name-resolution.service';
@@ -83,6 +85,65 @@ describe('nameresolution.sqlite', () => {
       conn.close();
       await app.close();
       fast.cleanup();
+    }
+  });
+
+  it("creates the tables as Dapr's migration does (version nr-migrations in the metadata table)", () => {
+    expect(db.prepare("SELECT value FROM metadata WHERE key = 'nr-migrations'").get()).toEqual({ value: '1' });
+    const indexes = db.prepare("SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = 'hosts' AND sql IS NOT NULL ORDER BY name").all();
+    expect(indexes).toEqual([
+      { name: 'hosts_address_idx', sql: expect.stringMatching(/^CREATE UNIQUE INDEX hosts_address_idx ON hosts \(address\)$/) },
+      { name: 'hosts_last_update_idx', sql: expect.stringMatching(/^CREATE INDEX hosts_last_update_idx ON hosts \(last_update\)$/) },
+    ]);
+  });
+
+  it('shares a file a Dapr sidecar created first, with custom table names', async () => {
+    const shared = sqliteResolution();
+    // What Dapr's migration leaves (sqlite_migrations.go + the common SQLite migrator), then a sidecar's row.
+    const dapr = new Database(shared.file);
+    dapr.exec(`CREATE TABLE IF NOT EXISTS nr_meta (key text NOT NULL PRIMARY KEY, value text NOT NULL);
+      CREATE TABLE nr_hosts (registration_id TEXT NOT NULL PRIMARY KEY, address TEXT NOT NULL, app_id TEXT NOT NULL, namespace TEXT NOT NULL, last_update INTEGER NOT NULL);
+      CREATE UNIQUE INDEX nr_hosts_address_idx ON nr_hosts (address);
+      CREATE INDEX nr_hosts_last_update_idx ON nr_hosts (last_update);
+      REPLACE INTO nr_meta (key, value) VALUES ('nr-migrations', '1');
+      INSERT INTO nr_hosts VALUES ('dapr-1', '127.0.0.1:50002', 'sidecar-app', '', unixepoch(CURRENT_TIMESTAMP));`);
+    const configuration = { connectionString: shared.file, tableName: 'nr_hosts', metadataTableName: 'nr_meta' };
+    const app = await startApp({ appId: 'joiner', nameResolution: { component: 'sqlite', configuration } });
+    try {
+      expect(dapr.prepare('SELECT app_id FROM nr_hosts ORDER BY app_id').all()).toEqual([{ app_id: 'joiner' }, { app_id: 'sidecar-app' }]);
+      expect(dapr.prepare('SELECT key, value FROM nr_meta').all()).toEqual([{ key: 'nr-migrations', value: '1' }]);
+    } finally {
+      await app.close();
+      dapr.close();
+      shared.cleanup();
+    }
+  });
+
+  it("reads nameResolution.configuration through the declared schema: Dapr's checks and aliases, errors name the field", async () => {
+    const bad = sqliteResolution();
+    const start = (configuration: Record<string, unknown>) =>
+      startApp({ appId: 'bad-nr', nameResolution: { component: 'sqlite', configuration: { connectionString: bad.file, ...configuration } } });
+    try {
+      await expect(start({ updateInterval: '1500ms' })).rejects.toThrow(/metadata "updateInterval" must not contain fractions of seconds/);
+      await expect(start({ timeoutInSeconds: '0' })).rejects.toThrow(/metadata "timeout" must be at least 1s/);
+      await expect(start({ updateInterval: 2, timeout: 2 })).rejects.toThrow(/"updateInterval" must be at least 1s greater than timeout/);
+      await expect(start({ tableName: 'hosts; DROP TABLE x' })).rejects.toThrow(/"tableName" "hosts; DROP TABLE x" is not a valid identifier/);
+      await expect(start({ cleanupInterval: 'soon' })).rejects.toThrow(/"cleanupInterval"/);
+      // Nothing was opened for the refused configurations.
+      expect(existsSync(bad.file)).toBe(false);
+      // `url` is Dapr's alias of connectionString; YAML numbers are durations in seconds, as kitmd.DecodeMetadata reads them.
+      // A misspelled key is warned about with a did-you-mean, as for components; `host` is the service's own field.
+      const warn = jest.spyOn(Logger.prototype, 'warn');
+      const configuration = { url: bad.file, updateInterval: 3, timeout: 1, updateIntervall: '9s', host: '127.0.0.1' };
+      const app = await startApp({ appId: 'alias-nr', nameResolution: { component: 'sqlite', configuration } });
+      await app.close();
+      expect(existsSync(bad.file)).toBe(true);
+      expect(warn.mock.calls.map((c) => String(c[0])).filter((m) => m.includes('nameresolution.sqlite'))).toEqual([
+        'component "nameresolution.sqlite": unknown metadata "updateIntervall" for nameresolution.sqlite; did you mean "updateInterval"?',
+      ]);
+    } finally {
+      jest.restoreAllMocks();
+      bad.cleanup();
     }
   });
 });

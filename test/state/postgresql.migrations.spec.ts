@@ -78,6 +78,43 @@ describe('state.postgresql migrations', () => {
     }
   });
 
+  it('starters racing to create the metadata table all succeed: one holding it uncommitted, then many at once', async () => {
+    // Another session has created the metadata table but not committed yet: the starters' CREATE TABLE
+    // IF NOT EXISTS waits on it and then collides with it (23505), which is retried.
+    const held = tables('held');
+    const other = await rawClient();
+    const stores: PostgresStateStore[] = [];
+    try {
+      await other.query('BEGIN');
+      await other.query(`CREATE TABLE ${held.metadataTableName} (key text NOT NULL PRIMARY KEY, value text NOT NULL)`);
+      const starting = [0, 1, 2].map(() => {
+        const s = new PostgresStateStore();
+        stores.push(s);
+        return s.init(pgComponent({ ...held, cleanupInterval: '-1' }));
+      });
+      await new Promise((r) => setTimeout(r, 300));
+      await other.query('COMMIT');
+      await Promise.all(starting);
+      const level = await raw.query(`SELECT value FROM ${held.metadataTableName} WHERE key = 'migrations'`);
+      expect(level.rows[0].value).toBe('3');
+    } finally {
+      await other.end();
+      await Promise.all(stores.splice(0).map((s) => s.close()));
+    }
+    // Many starters on fresh tables, several rounds: the other answers of a lost creation race
+    // (42710 "type already exists", 42P07) are retried too.
+    for (let round = 0; round < 4; round++) {
+      const t = tables(`many${round}`);
+      const many = Array.from({ length: 8 }, () => new PostgresStateStore());
+      try {
+        const results = await Promise.allSettled(many.map((s) => s.init(pgComponent({ ...t, cleanupInterval: '-1' }))));
+        expect(results.filter((r) => r.status === 'rejected').map((r) => String((r as PromiseRejectedResult).reason))).toEqual([]);
+      } finally {
+        await Promise.all(many.map((s) => s.close()));
+      }
+    }
+  }, 60_000);
+
   it('creates each table when two components with different tables share one metadata table', async () => {
     const a = tables('two_a');
     const b = tables('two_b');

@@ -97,6 +97,7 @@ export { ComponentConfigError, ComponentYamlError, UnknownComponentTypeError, Mi
 export { ComponentInitError, MissingPackageError, ComponentNotFoundError } from './errors/component-init.error';
 export { SecretStoreNotFoundError, SecretNotFoundError } from './errors/secret.errors';
 export { RedisJsonModeError } from './errors/redis-json.error';
+export { OidcTokenError } from './errors/oidc.errors';
 export {
   PubSubNotFoundError,
   PubSubEmptyNameError,

@@ -12,13 +12,20 @@ import {
 } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import type { NameResolutionOptions } from '../runtime/dapr-module-options.interface';
-import { ComponentConfigError } from '../errors/component-config.error';
+import { ComponentConfigError, type ConfigSource } from '../errors/component-config.error';
+import { inspectMetadata } from '../spi/kit/metadata/metadata-decoder';
+import { resolverMetadataOrigin } from '../spi/kit/metadata/resolver-configuration';
 import { AppNotFoundError } from '../errors/invocation.errors';
 import type { NameResolverDriver } from '../spi/name-resolver.spi';
 import { ComponentRuntime } from '../runtime/component-runtime';
 import { workloadIdentityOf } from './workload-identity';
 
 const RESOLVER_PREFIX = 'nameresolution.';
+
+/** What the service itself reads from `nameResolution.configuration`, for every resolver. */
+const SERVICE_FIELDS = {
+  host: { type: 'string', support: 'extension', description: 'Host registered with the port (default 127.0.0.1).' },
+} as const;
 
 /**
  * Owns the app's name resolver. Chosen, as in Dapr, by `nameResolution`
@@ -44,6 +51,8 @@ export class NameResolutionService implements OnModuleInit, OnApplicationBootstr
   private server?: Server;
   /** Undefined when the app configured no name resolution. */
   private spec?: NameResolutionOptions;
+  /** The Configuration resource the spec came from, for error messages. */
+  private specSource?: ConfigSource;
   private stopped = false;
   private readonly mtls: boolean;
 
@@ -62,9 +71,10 @@ export class NameResolutionService implements OnModuleInit, OnApplicationBootstr
   async onModuleInit(): Promise<void> {
     await this.runtime.start();
     this.spec = this.chooseSpec();
-    // SQLite opens its file lazily (first lookup or registration), so an app
-    // that neither listens nor invokes leaves no trace in .dapr/.
-    if (this.spec && this.spec.component !== 'sqlite') await this.resolver();
+    // Initialised now, so that a bad configuration stops start-up; the SQLite
+    // resolver opens its file only on first use (no trace in .dapr/ from an app
+    // that neither listens nor invokes).
+    if (this.spec) await this.resolver();
   }
 
   onApplicationBootstrap(): void {
@@ -173,7 +183,7 @@ export class NameResolutionService implements OnModuleInit, OnApplicationBootstr
     const type = RESOLVER_PREFIX + this.spec.component;
     // chooseSpec checked that the registry serves this type.
     const driver = this.runtime.registry.find(type, 'v1')!() as NameResolverDriver;
-    await driver.init({
+    const metadata = {
       name: type,
       type,
       version: 'v1',
@@ -181,7 +191,14 @@ export class NameResolutionService implements OnModuleInit, OnApplicationBootstr
       appId: this.runtime.appId,
       namespace: this.runtime.options.namespace,
       configuration: this.spec.configuration ?? {},
-    });
+      source: this.specSource,
+    };
+    // As for components: configuration keys the resolver does not declare are warned about, with a did-you-mean.
+    const schema = this.runtime.registry.schema(type, 'v1');
+    if (schema && schema.fields && Object.keys(schema.fields).length) {
+      for (const w of inspectMetadata(schema, resolverMetadataOrigin(metadata, type), SERVICE_FIELDS)) this.logger.warn(w);
+    }
+    await driver.init(metadata);
     this.owned = true;
     return driver;
   }
@@ -233,6 +250,7 @@ export class NameResolutionService implements OnModuleInit, OnApplicationBootstr
       return this.defaultSpec();
     }
     const source = this.runtime.options.nameResolution ? undefined : fromConfig?.source;
+    this.specSource = source;
     if (typeof spec !== 'object' || typeof spec.component !== 'string' || !this.runtime.registry.find(RESOLVER_PREFIX + spec.component, 'v1')) {
       throw new ComponentConfigError(
         `spec.nameResolution.component "${String((spec as { component?: unknown })?.component)}" is not one of ${this.resolverNames().join(', ')}`,

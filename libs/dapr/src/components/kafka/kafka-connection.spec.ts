@@ -37,10 +37,11 @@ describe('Kafka metadata (Dapr names and defaults)', () => {
       source: { file: '/c/kafka.yaml', line: 1 },
       fieldSources: { compression: { file: '/c/kafka.yaml', line: 11 }, authType: { file: '/c/kafka.yaml', line: 9 } },
     });
-    expect(() => parseKafkaConnection(md({ brokers: 'a:1', compression: 'snappy' }))).toThrow(
-      /^\/c\/kafka\.yaml:11: component "kafka": metadata "compression" "snappy" is valid in Dapr but not supported by nest-dapr/,
+    expect(() => parseKafkaConnection(md({ brokers: 'a:1', authType: 'oidc_private_key_jwt' }))).toThrow(
+      /^\/c\/kafka\.yaml:9: component "kafka": metadata "authType" "oidc_private_key_jwt" is valid in Dapr but not supported by nest-dapr/,
     );
-    expect(() => parseKafkaConnection(md({ brokers: 'a:1', authType: 'oidc' }))).toThrow(/kafka\.yaml:9: .*"authType" "oidc" is valid in Dapr but not supported/);
+    expect(() => parseKafkaConnection(md({ brokers: 'a:1', authType: 'awsiam' }))).toThrow(/kafka\.yaml:9: .*"authType" "awsiam" is valid in Dapr but not supported/);
+    expect(() => parseKafkaConnection(md({ brokers: 'a:1', compression: 'brotli' }))).toThrow(/kafka\.yaml:11: .*"compression"/);
   });
 
   it('requires brokers', () => {
@@ -70,6 +71,34 @@ describe('Kafka metadata (Dapr names and defaults)', () => {
     expect(() => parse({ brokers: 'b:1', authType: 'certificate' })).toThrow(MissingMetadataError);
   });
 
+  it('compression: every codec Dapr (sarama) names', () => {
+    for (const codec of ['none', 'gzip', 'snappy', 'lz4', 'zstd']) expect(parse({ brokers: 'b:1', compression: codec }).compression).toBe(codec);
+  });
+
+  it("oidc: Dapr's required fields, scopes split on commas (default openid), extensions a JSON object, TLS on unless disableTls", () => {
+    const base = { brokers: 'b:1', authType: 'oidc', oidcTokenEndpoint: 'https://idp/token', oidcClientID: 'app', oidcClientSecret: 's3' };
+    const s = parse({ ...base, oidcScopes: 'kafka, profile', oidcExtensions: '{"logicalCluster":"lkc-1"}', caCert: PEM_CERT });
+    expect(s.oidc).toEqual({
+      tokenEndpoint: 'https://idp/token',
+      clientId: 'app',
+      clientSecret: 's3',
+      scopes: ['kafka', 'profile'],
+      defaultScopes: false,
+      extensions: { logicalCluster: 'lkc-1' },
+      ca: PEM_CERT,
+      skipVerify: false,
+    });
+    expect(s.ssl).toEqual({ rejectUnauthorized: true, ca: [PEM_CERT] });
+    expect(s.sasl).toBeUndefined();
+    expect(parse({ ...base, disableTls: 'true' })).toMatchObject({ ssl: undefined, oidc: { scopes: ['openid'], defaultScopes: true } });
+    for (const field of ['oidcTokenEndpoint', 'oidcClientID', 'oidcClientSecret']) {
+      expect(() => parse({ ...base, [field]: '' })).toThrow(new RegExp(`missing required metadata "${field}"`));
+    }
+    expect(() => parse({ ...base, oidcTokenEndpoint: 'idp/token' })).toThrow(/oidcTokenEndpoint.*not a URL/);
+    expect(() => parse({ ...base, oidcTokenEndpoint: 'ftp://idp/token' })).toThrow(/not an http\(s\) URL/);
+    for (const bad of ['{}', '[1]', 'nope', '{"a":1}']) expect(() => parse({ ...base, oidcExtensions: bad })).toThrow(/oidcExtensions/);
+  });
+
   it('maps the deprecated authRequired flag like Dapr', () => {
     expect(parse({ brokers: 'b:1', authRequired: 'true', saslUsername: 'u', saslPassword: 'p' }).authType).toBe('password');
     expect(parse({ brokers: 'b:1', authRequired: 'false' }).authType).toBe('none');
@@ -77,7 +106,7 @@ describe('Kafka metadata (Dapr names and defaults)', () => {
 
   it('rejects unknown values instead of ignoring them', () => {
     expect(() => parse({ brokers: 'b:1', authType: 'kerberos' })).toThrow(/authType/);
-    expect(() => parse({ brokers: 'b:1', compression: 'zstd' })).toThrow(/compression/);
+    expect(() => parse({ brokers: 'b:1', compression: 'brotli' })).toThrow(/compression/);
     expect(() => parse({ brokers: 'b:1', maxMessageBytes: 'lots' })).toThrow(/maxMessageBytes/);
   });
 

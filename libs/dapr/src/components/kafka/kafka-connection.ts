@@ -1,12 +1,14 @@
 import type { ConnectionOptions } from 'node:tls';
-import type { KafkaConfig, logCreator, SASLOptions } from 'kafkajs';
+import type { KafkaConfig, logCreator, Mechanism, SASLOptions } from 'kafkajs';
 import { Logger } from '@nestjs/common';
 import { MissingMetadataError } from '../../errors/component-config.error';
 import type { ComponentMetadata } from '../../spi/component.spi';
 import { decodeMetadata, metadataError, type DecodedMetadata } from '../../spi/kit/metadata';
 import { KAFKA_PUBSUB_METADATA } from './kafka.metadata';
+import type { KafkaCompression } from './compression.codecs';
+import type { OidcClientCredentials } from './oidc.token-source';
 
-export type KafkaAuthType = 'none' | 'password' | 'mtls' | 'certificate';
+export type KafkaAuthType = 'none' | 'password' | 'mtls' | 'certificate' | 'oidc';
 
 /** Connection settings shared by the Kafka pub/sub driver (and a future Kafka binding). */
 export interface KafkaConnectionSettings {
@@ -16,12 +18,14 @@ export interface KafkaConnectionSettings {
   authType: KafkaAuthType;
   ssl?: ConnectionOptions | boolean;
   sasl?: SASLOptions;
+  /** authType oidc: where SASL/OAUTHBEARER tokens come from; `defaultScopes` when oidcScopes was empty. */
+  oidc?: OidcClientCredentials & { defaultScopes: boolean };
   /** sarama's producer default (1,000,000 bytes); records above it are refused before sending. */
   maxMessageBytes: number;
   sessionTimeoutMs: number;
   heartbeatIntervalMs: number;
   acks: -1 | 0 | 1;
-  compression: 'none' | 'gzip';
+  compression: KafkaCompression;
   /** Create missing topics with `numPartitions`/`replicationFactor` before use. */
   autoCreateTopics: boolean;
   numPartitions: number;
@@ -54,6 +58,8 @@ export function parseKafkaConnection(md: ComponentMetadata): KafkaConnectionSett
     if (!m.saslPassword) throw new MissingMetadataError(md.name, 'saslPassword', md.source);
     sasl = { mechanism: saslMechanism(md, m.saslMechanism), username: m.saslUsername, password: m.saslPassword } as SASLOptions;
   }
+  let oidc: KafkaConnectionSettings['oidc'];
+  if (authType === 'oidc') oidc = parseOidc(md, m, caCert);
   if (authType === 'mtls') {
     if (disableTls) throw metadataError(md, 'disableTls', 'cannot be true with authType "mtls"');
     if (!clientCert !== !clientKey) throw metadataError(md, clientCert ? 'clientKey' : 'clientCert', 'is required with the other half of the key pair');
@@ -89,6 +95,7 @@ export function parseKafkaConnection(md: ComponentMetadata): KafkaConnectionSett
     authType,
     ssl,
     sasl,
+    oidc,
     maxMessageBytes: m.maxMessageBytes || DEFAULT_MAX_MESSAGE_BYTES,
     sessionTimeoutMs: m.sessionTimeout,
     heartbeatIntervalMs: m.heartbeatInterval,
@@ -103,15 +110,17 @@ export function parseKafkaConnection(md: ComponentMetadata): KafkaConnectionSett
   };
 }
 
-/** The kafkajs client configuration for these settings. */
-export function kafkaClientConfig(s: KafkaConnectionSettings, logLevelWarn: number): KafkaConfig {
+/** The kafkajs client configuration for these settings (`oauthBearer`: the SASL mechanism of authType oidc). */
+export function kafkaClientConfig(s: KafkaConnectionSettings, logLevelWarn: number, oauthBearer?: Mechanism): KafkaConfig {
   return {
     clientId: s.clientId,
     brokers: s.brokers,
     ssl: s.ssl,
-    sasl: s.sasl,
+    sasl: oauthBearer ?? s.sasl,
     connectionTimeout: 3_000,
     requestTimeout: 30_000,
+    // kafkajs' default, stated because the OIDC token source's refresh margin is built on it.
+    reauthenticationThreshold: 10_000,
     logLevel: logLevelWarn,
     logCreator: nestLogCreator(s.component),
     // Reconnect patiently: a broker restart must not crash consumers for good.
@@ -143,6 +152,47 @@ function legacyAuthType(m: KafkaMetadata): KafkaAuthType {
   // Dapr upgrades the deprecated `authRequired` flag: password when a SASL password is given, else mTLS.
   if (!m.authRequired) return 'none';
   return m.saslPassword ? 'password' : 'mtls';
+}
+
+/** Dapr's checks for authType oidc (`metadata.go`): endpoint, client id and secret required, extensions a non-empty JSON object. */
+function parseOidc(md: ComponentMetadata, m: KafkaMetadata, caCert: string | undefined): NonNullable<KafkaConnectionSettings['oidc']> {
+  if (!m.oidcTokenEndpoint) throw new MissingMetadataError(md.name, 'oidcTokenEndpoint', md.source);
+  if (!m.oidcClientID) throw new MissingMetadataError(md.name, 'oidcClientID', md.source);
+  if (!m.oidcClientSecret) throw new MissingMetadataError(md.name, 'oidcClientSecret', md.source);
+  let endpoint: URL;
+  try {
+    endpoint = new URL(m.oidcTokenEndpoint);
+  } catch {
+    throw metadataError(md, 'oidcTokenEndpoint', `"${m.oidcTokenEndpoint}" is not a URL`);
+  }
+  if (endpoint.protocol !== 'https:' && endpoint.protocol !== 'http:') {
+    throw metadataError(md, 'oidcTokenEndpoint', `"${m.oidcTokenEndpoint}" is not an http(s) URL`);
+  }
+  const scopes = (m.oidcScopes ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+  let extensions: Record<string, string> | undefined;
+  if (m.oidcExtensions) {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(m.oidcExtensions);
+    } catch {
+      parsed = undefined;
+    }
+    const entries = parsed && typeof parsed === 'object' && !Array.isArray(parsed) ? Object.entries(parsed) : [];
+    if (!entries.length || entries.some(([, v]) => typeof v !== 'string')) {
+      throw metadataError(md, 'oidcExtensions', 'must be a JSON object of string values with at least one entry');
+    }
+    extensions = Object.fromEntries(entries) as Record<string, string>;
+  }
+  return {
+    tokenEndpoint: m.oidcTokenEndpoint,
+    clientId: m.oidcClientID,
+    clientSecret: m.oidcClientSecret,
+    scopes: scopes.length ? scopes : ['openid'],
+    defaultScopes: !scopes.length,
+    extensions,
+    ca: caCert,
+    skipVerify: m.skipVerify,
+  };
 }
 
 function saslMechanism(md: ComponentMetadata, raw: string): 'plain' | 'scram-sha-256' | 'scram-sha-512' {

@@ -2,7 +2,6 @@ import type { IHeaders, Kafka, Producer } from 'kafkajs';
 import { Logger } from '@nestjs/common';
 import { MissingMetadataError } from '../../errors/component-config.error';
 import { BindingRequestError } from '../../errors/bindings.errors';
-import { loadPackage } from '../../spi/kit/load-package';
 import type { InputBindingDriver, InputBindingHandler, InvokeRequest, InvokeResponse, OutputBindingDriver } from '../../spi/bindings.spi';
 import type { ComponentMetadata } from '../../spi/component.spi';
 import type { DeliveryOutcome, PubSubMessage } from '../../spi/pubsub.spi';
@@ -10,11 +9,10 @@ import { decodeMetadata } from '../../spi/kit/metadata';
 import { KAFKA_BINDING_METADATA } from './kafka.metadata';
 import { readBackoff } from './kafka.pubsub';
 import { Fnv1aPartitioner } from './fnv1a.partitioner';
-import { kafkaClientConfig, parseKafkaConnection, type KafkaConnectionSettings } from './kafka-connection';
+import { parseKafkaConnection, type KafkaConnectionSettings } from './kafka-connection';
+import { openKafkaClient, type KafkaClient, type KafkaJs } from './kafka-client';
 import { createRangeAssigner } from './range.assigner';
 import { KafkaTopicSubscription, type RedeliveryBackoff } from './kafka.subscription';
-
-type KafkaJs = typeof import('kafkajs');
 
 const OPERATIONS = ['create'] as const;
 
@@ -33,6 +31,7 @@ export class KafkaBinding implements InputBindingDriver, OutputBindingDriver {
   private settings!: KafkaConnectionSettings;
   private kafkajs!: KafkaJs;
   private kafka!: Kafka;
+  private client?: KafkaClient;
   private producer?: Producer;
   private logger!: Logger;
   private topics: string[] = [];
@@ -50,8 +49,9 @@ export class KafkaBinding implements InputBindingDriver, OutputBindingDriver {
     this.consumerGroup = m.consumerGroup || undefined;
     if (this.topics.length && !this.consumerGroup) throw new MissingMetadataError(md.name, 'consumerGroup');
     if (!this.topics.length && !this.publishTopic) throw new MissingMetadataError(md.name, 'topics or publishTopic');
-    this.kafkajs = await loadPackage<KafkaJs>(md.type, 'kafkajs');
-    this.kafka = new this.kafkajs.Kafka(kafkaClientConfig(this.settings, this.kafkajs.logLevel.WARN));
+    this.client = await openKafkaClient(md.type, this.settings, this.logger);
+    this.kafkajs = this.client.kafkajs;
+    this.kafka = this.client.kafka;
     if (this.publishTopic) {
       this.producer = this.kafka.producer({
         createPartitioner: Fnv1aPartitioner,
@@ -97,6 +97,7 @@ export class KafkaBinding implements InputBindingDriver, OutputBindingDriver {
     await this.producer.send({
       topic,
       acks: this.settings.acks,
+      compression: this.client!.compression,
       messages: [{ key, value: req.data ? Buffer.from(req.data) : null, headers }],
     });
     return {};
@@ -141,5 +142,6 @@ export class KafkaBinding implements InputBindingDriver, OutputBindingDriver {
     const p = this.producer;
     this.producer = undefined;
     await p?.disconnect().catch(() => undefined);
+    await this.client?.close();
   }
 }

@@ -1,6 +1,6 @@
 import { defineMetadata, type DecodedMetadata, type MetadataFields } from '../../spi/kit/metadata';
 
-const NO_OIDC = 'OAuth bearer (OIDC) authentication is not wired to kafkajs yet';
+const NO_PRIVATE_KEY_JWT = 'only for authType oidc_private_key_jwt (a signed client assertion), which is not implemented; authType oidc (client secret) is';
 const SARAMA = (what: string) => `a sarama client setting; kafkajs ${what}`;
 const NO_SCHEMA_REGISTRY = 'Avro and the schema registry are not implemented';
 
@@ -15,20 +15,23 @@ export const KAFKA_FIELDS = {
   clientID: { type: 'string', aliases: ['clientId'], description: 'Client id sent to the brokers (default: the app id).' },
   authType: {
     type: 'enum',
-    values: ['none', 'password', 'mtls', 'certificate'],
-    unsupportedValues: { oidc: NO_OIDC, oidc_private_key_jwt: NO_OIDC, awsiam: 'AWS IAM (MSK) authentication is not implemented' },
+    values: ['none', 'password', 'mtls', 'certificate', 'oidc'],
+    unsupportedValues: {
+      oidc_private_key_jwt: 'OIDC with a signed client assertion is not implemented; authType oidc (client secret) is',
+      awsiam: 'AWS IAM (MSK) authentication is not implemented',
+    },
     support: 'differs',
     note: 'Dapr requires authType; nest-dapr defaults it to none (or derives it from the deprecated authRequired, as Dapr does)',
-    description: 'none, password (SASL), mtls or certificate.',
+    description: 'none, password (SASL), mtls, certificate or oidc (SASL/OAUTHBEARER with a client-credentials token).',
   },
   authRequired: { type: 'bool', deprecated: 'authType', description: 'Old switch: true means password when saslPassword is set, else mtls.' },
   saslUsername: { type: 'string', description: 'SASL user (authType password).' },
   saslPassword: { type: 'string', sensitive: true, description: 'SASL password (authType password).' },
   saslMechanism: { type: 'string', default: 'PLAINTEXT', description: 'PLAINTEXT/PLAIN, SHA-256 or SHA-512 (SCRAM).' },
-  caCert: { type: 'string', description: 'PEM CA of the brokers.' },
+  caCert: { type: 'string', description: 'PEM CA of the brokers (and, with authType oidc, of the token endpoint).' },
   clientCert: { type: 'string', description: 'PEM client certificate (authType mtls).' },
   clientKey: { type: 'string', sensitive: true, description: 'PEM client key (authType mtls).' },
-  skipVerify: { type: 'bool', default: false, description: 'Skip TLS verification (testing only).' },
+  skipVerify: { type: 'bool', default: false, description: 'Skip TLS verification of the brokers and the OIDC token endpoint (testing only).' },
   disableTls: { type: 'bool', default: false, description: 'Plain TCP even with authentication.' },
   initialOffset: { type: 'enum', values: ['newest', 'oldest'], default: 'newest', description: 'Where a new consumer group starts.' },
   maxMessageBytes: { type: 'int', default: 0, min: 0, unit: 'bytes', description: 'Largest record accepted for publishing (0: 1,000,000, sarama\'s default).' },
@@ -39,14 +42,11 @@ export const KAFKA_FIELDS = {
   excludeHeaderMetaRegex: { type: 'string', description: 'Metadata keys matching it are not written as headers (and headers matching it are not delivered).' },
   compression: {
     type: 'enum',
-    values: ['none', 'gzip'],
+    values: ['none', 'gzip', 'snappy', 'lz4', 'zstd'],
     default: 'none',
-    unsupportedValues: {
-      snappy: 'only none and gzip are built into kafkajs; the other codecs are not wired yet',
-      lz4: 'only none and gzip are built into kafkajs; the other codecs are not wired yet',
-      zstd: 'only none and gzip are built into kafkajs; the other codecs are not wired yet',
-    },
-    description: 'Compression of published records.',
+    note: 'snappy, lz4 and zstd through the optional packages kafkajs-snappy, lz4-napi and @mongodb-js/zstd (prebuilt binaries shipped as npm packages, no build step; @mongodb-js/zstd 1.2.x does so, later majors download their binary at install); consumers read every codec whose package is installed, whatever their own setting',
+    description:
+      'Compression of published records. gzip is built in; snappy, lz4 and zstd need the optional package kafkajs-snappy, lz4-napi or @mongodb-js/zstd (start-up names the npm install command). Records in any codec are consumed when its package is installed.',
   },
   consumeRetryEnabled: { type: 'bool', default: true, support: 'differs', note: 'a failed message is always retried per the backOff settings and then dead-lettered or redelivered; it is never skipped', description: 'Retry failed messages.' },
   consumeRetryInterval: { type: 'duration', unit: 'ms', nonNegative: true, default: '100ms', support: 'unsupported', note: SARAMA('reconnects consumers with its own retry policy'), description: 'Wait between consumer group reconnects.' },
@@ -83,16 +83,16 @@ export const KAFKA_FIELDS = {
   schemaCachingEnabled: { type: 'bool', default: true, support: 'unsupported', note: NO_SCHEMA_REGISTRY, description: 'Cache schemas.' },
   schemaLatestVersionCacheTTL: { type: 'duration', default: '5m', support: 'unsupported', note: NO_SCHEMA_REGISTRY, description: 'Schema cache TTL.' },
   useAvroJSON: { type: 'bool', default: false, support: 'unsupported', note: NO_SCHEMA_REGISTRY, description: 'Avro JSON encoding.' },
-  oidcTokenEndpoint: { type: 'string', support: 'unsupported', note: NO_OIDC, description: 'OIDC token endpoint.' },
-  oidcClientID: { type: 'string', support: 'unsupported', note: NO_OIDC, description: 'OIDC client id.' },
-  oidcClientSecret: { type: 'string', sensitive: true, support: 'unsupported', note: NO_OIDC, description: 'OIDC client secret.' },
-  oidcScopes: { type: 'string', support: 'unsupported', note: NO_OIDC, description: 'OIDC scopes.' },
-  oidcExtensions: { type: 'string', support: 'unsupported', note: NO_OIDC, description: 'OIDC extensions (JSON).' },
-  oidcClientAssertionCert: { type: 'string', support: 'unsupported', note: NO_OIDC, description: 'OIDC client assertion certificate.' },
-  oidcClientAssertionKey: { type: 'string', sensitive: true, support: 'unsupported', note: NO_OIDC, description: 'OIDC client assertion key.' },
-  oidcResource: { type: 'string', support: 'unsupported', note: NO_OIDC, description: 'OIDC resource.' },
-  oidcAudience: { type: 'string', support: 'unsupported', note: NO_OIDC, description: 'OIDC audience.' },
-  oidcKid: { type: 'string', support: 'unsupported', note: NO_OIDC, description: 'OIDC key id.' },
+  oidcTokenEndpoint: { type: 'string', description: 'OAuth 2.0 token endpoint (authType oidc).' },
+  oidcClientID: { type: 'string', description: 'OAuth client id (authType oidc).' },
+  oidcClientSecret: { type: 'string', sensitive: true, description: 'OAuth client secret (authType oidc).' },
+  oidcScopes: { type: 'string', description: 'Comma-separated scopes requested with the token (default: openid, with a warning).' },
+  oidcExtensions: { type: 'string', description: 'JSON object of SASL/OAUTHBEARER extensions sent with the token.' },
+  oidcClientAssertionCert: { type: 'string', support: 'unsupported', note: NO_PRIVATE_KEY_JWT, description: 'OIDC client assertion certificate.' },
+  oidcClientAssertionKey: { type: 'string', sensitive: true, support: 'unsupported', note: NO_PRIVATE_KEY_JWT, description: 'OIDC client assertion key.' },
+  oidcResource: { type: 'string', support: 'unsupported', note: NO_PRIVATE_KEY_JWT, description: 'OIDC resource.' },
+  oidcAudience: { type: 'string', support: 'unsupported', note: NO_PRIVATE_KEY_JWT, description: 'OIDC audience.' },
+  oidcKid: { type: 'string', support: 'unsupported', note: NO_PRIVATE_KEY_JWT, description: 'OIDC key id.' },
   partitionsConsumedConcurrently: { type: 'int', default: 32, min: 1, support: 'extension', description: 'Partitions handled at once (order is kept within a partition).' },
   numPartitions: { type: 'int', default: 0, min: 0, support: 'extension', description: 'Create missing topics with this many partitions.' },
   replicationFactor: { type: 'int', default: 1, min: 1, support: 'extension', description: 'Replication factor of created topics.' },

@@ -1,7 +1,6 @@
 import { BrokerPubSub } from '../../spi/kit/broker-pubsub.base';
-import type { Admin, CompressionTypes, IHeaders, Kafka, Message, Producer } from 'kafkajs';
+import type { Admin, IHeaders, Kafka, Message, Producer } from 'kafkajs';
 import { MessageTooLargeError } from '../../errors/message-too-large.error';
-import { loadPackage } from '../../spi/kit/load-package';
 import type { ComponentMetadata } from '../../spi/component.spi';
 import type {
   BulkPublishDriverResponse,
@@ -15,11 +14,10 @@ import type {
 import { decodeMetadata, metadataError } from '../../spi/kit/metadata';
 import { KAFKA_SUBSCRIBE_METADATA, type KafkaBackoffMetadata } from './kafka.metadata';
 import { Fnv1aPartitioner } from './fnv1a.partitioner';
-import { kafkaClientConfig, parseKafkaConnection, type KafkaConnectionSettings } from './kafka-connection';
+import { parseKafkaConnection, type KafkaConnectionSettings } from './kafka-connection';
+import { openKafkaClient, type KafkaClient, type KafkaJs } from './kafka-client';
 import { createRangeAssigner } from './range.assigner';
 import { KafkaTopicSubscription, type RedeliveryBackoff } from './kafka.subscription';
-
-type KafkaJs = typeof import('kafkajs');
 
 const FEATURES: readonly PubSubFeature[] = ['BULK_PUBSUB'];
 
@@ -37,6 +35,7 @@ const RECORD_OVERHEAD = 64;
 export class KafkaPubSub extends BrokerPubSub<KafkaConnectionSettings> {
   private kafkajs!: KafkaJs;
   private kafka!: Kafka;
+  private client?: KafkaClient;
   private producer!: Producer;
   private admin?: Promise<Admin>;
   private readonly ensuredTopics = new Map<string, Promise<void>>();
@@ -46,8 +45,9 @@ export class KafkaPubSub extends BrokerPubSub<KafkaConnectionSettings> {
   }
 
   protected async connect(): Promise<void> {
-    this.kafkajs = await loadPackage<KafkaJs>(this.md.type, 'kafkajs');
-    this.kafka = new this.kafkajs.Kafka(kafkaClientConfig(this.settings, this.kafkajs.logLevel.WARN));
+    this.client = await openKafkaClient(this.md.type, this.settings, this.logger);
+    this.kafkajs = this.client.kafkajs;
+    this.kafka = this.client.kafka;
     this.producer = this.kafka.producer({
       createPartitioner: Fnv1aPartitioner,
       allowAutoTopicCreation: true,
@@ -74,7 +74,7 @@ export class KafkaPubSub extends BrokerPubSub<KafkaConnectionSettings> {
         topic: req.topic,
         messages: [record],
         acks: this.settings.acks,
-        compression: this.compression(),
+        compression: this.client!.compression,
       });
     } catch (err) {
       throw this.publishError(req.topic, record, err);
@@ -98,7 +98,7 @@ export class KafkaPubSub extends BrokerPubSub<KafkaConnectionSettings> {
     if (records.length === 0) return { failedEntries };
     await this.ensureTopic(req.topic);
     try {
-      await this.producer.send({ topic: req.topic, messages: records, acks: this.settings.acks, compression: this.compression() });
+      await this.producer.send({ topic: req.topic, messages: records, acks: this.settings.acks, compression: this.client!.compression });
     } catch (err) {
       const message = this.publishError(req.topic, records[0], err).message;
       for (const entryId of ids) failedEntries.push({ entryId, error: message });
@@ -137,6 +137,7 @@ export class KafkaPubSub extends BrokerPubSub<KafkaConnectionSettings> {
       this.producer?.disconnect(),
       admin?.then((a) => a.disconnect()),
     ]);
+    await this.client?.close();
   }
 
   /** Builds the record Dapr's component would write; refuses it when over `maxMessageBytes`. */
@@ -202,10 +203,6 @@ export class KafkaPubSub extends BrokerPubSub<KafkaConnectionSettings> {
       this.admin.catch(() => (this.admin = undefined));
     }
     return this.admin;
-  }
-
-  private compression(): CompressionTypes | undefined {
-    return this.settings.compression === 'gzip' ? this.kafkajs.CompressionTypes.GZIP : undefined;
   }
 
 }

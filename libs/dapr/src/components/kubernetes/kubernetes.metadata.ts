@@ -14,7 +14,7 @@ export const KUBERNETES_NAME_RESOLVER_METADATA = defineMetadata({
       note: 'Dapr takes a Go template ({{.ID}}, {{.Namespace}}); nest-dapr takes {appId}, {namespace}, {clusterDomain} and {port}',
       description: 'Address pattern.',
     },
-    port: { type: 'int', default: 80, support: 'extension', description: 'Port of the app service.' },
+    port: { type: 'int', default: 80, min: 1, max: 65535, support: 'extension', description: 'Port of the app service.' },
     scheme: { type: 'enum', values: ['http', 'https'], default: 'http', support: 'extension', description: 'Scheme of the app service.' },
     namespace: { type: 'string', support: 'extension', description: "Namespace of the target (default: the app's, else default)." },
   },

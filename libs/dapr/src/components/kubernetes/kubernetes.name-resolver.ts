@@ -1,9 +1,12 @@
 import type { ComponentMetadata } from '../../spi/component.spi';
 import type { NameResolverDriver, ResolveRequest } from '../../spi/name-resolver.spi';
-import { ComponentConfigError } from '../../errors/component-config.error';
+import { decodeMetadata, metadataError, resolverMetadataOrigin } from '../../spi/kit/metadata';
+import { KUBERNETES_NAME_RESOLVER_METADATA } from './kubernetes.metadata';
 
 const TYPE = 'nameresolution.kubernetes';
 const DEFAULT_TEMPLATE = '{appId}.{namespace}.svc.{clusterDomain}:{port}';
+const PLACEHOLDER = /\{(\w+)\}/g;
+const PLACEHOLDERS = new Set(['appId', 'namespace', 'clusterDomain', 'port']);
 
 /**
  * Resolves through cluster DNS: `{appId}.{namespace}.svc.cluster.local:{port}`
@@ -11,7 +14,8 @@ const DEFAULT_TEMPLATE = '{appId}.{namespace}.svc.{clusterDomain}:{port}';
  * the app itself serves the methods). Configuration: `clusterDomain`
  * (default `cluster.local`), `port` (default 80), `scheme` (default http),
  * `namespace` (default the app's namespace, else `default`) and an optional
- * `template` using `{appId}`, `{namespace}`, `{clusterDomain}` and `{port}`.
+ * `template` using `{appId}`, `{namespace}`, `{clusterDomain}` and `{port}`
+ * (KUBERNETES_NAME_RESOLVER_METADATA, decoded with Dapr's rules).
  * An id written `app.namespace` targets that namespace.
  */
 export class KubernetesNameResolver implements NameResolverDriver {
@@ -24,17 +28,20 @@ export class KubernetesNameResolver implements NameResolverDriver {
   constructor(private readonly configuration: Record<string, unknown> = {}) {}
 
   async init(metadata?: ComponentMetadata): Promise<void> {
-    const c: Record<string, unknown> = { ...this.configuration, ...(metadata?.configuration ?? {}), ...(metadata?.properties ?? {}) };
-    if (c.template !== undefined) this.template = String(c.template);
-    if (c.clusterDomain !== undefined) this.clusterDomain = String(c.clusterDomain);
-    if (c.port !== undefined) this.port = String(c.port);
-    if (c.scheme !== undefined) this.scheme = String(c.scheme);
-    this.namespace = String(c.namespace ?? metadata?.namespace ?? 'default');
-    if (!/^\d+$/.test(this.port) || Number(this.port) < 1 || Number(this.port) > 65535) {
-      throw new ComponentConfigError(`${TYPE}: port "${this.port}" is not a TCP port`, undefined, TYPE, 'configuration.port');
+    const origin = resolverMetadataOrigin(metadata, TYPE, this.configuration);
+    const c = decodeMetadata(KUBERNETES_NAME_RESOLVER_METADATA, origin);
+    // Dapr ignores an empty clusterDomain or template and keeps its default.
+    this.clusterDomain = c.clusterDomain || 'cluster.local';
+    this.template = c.template || DEFAULT_TEMPLATE;
+    this.port = String(c.port);
+    this.scheme = c.scheme;
+    this.namespace = c.namespace || metadata?.namespace || 'default';
+    if (this.template.includes('{{')) {
+      throw metadataError(origin, 'template', 'is a Go template (Dapr\'s {{.ID}} form); nest-dapr takes {appId}, {namespace}, {clusterDomain} and {port}');
     }
-    if (this.scheme !== 'http' && this.scheme !== 'https') {
-      throw new ComponentConfigError(`${TYPE}: scheme must be http or https`, undefined, TYPE, 'configuration.scheme');
+    const unknown = [...this.template.matchAll(PLACEHOLDER)].map((m) => m[1]).filter((p) => !PLACEHOLDERS.has(p));
+    if (unknown.length) {
+      throw metadataError(origin, 'template', `uses {${unknown[0]}}; the placeholders are {appId}, {namespace}, {clusterDomain} and {port}`);
     }
   }
 

@@ -25,6 +25,17 @@ export interface MigrationOptions {
 }
 
 const UNIQUE_VIOLATION = '23505';
+/**
+ * What a `CREATE TABLE IF NOT EXISTS` answers when another session creates the
+ * same table at the same moment: the existence check passed before the other
+ * session committed, and the catalog insert then meets its rows — on
+ * pg_type's unique index (23505, which Dapr retries), or, when the other
+ * session committed a moment earlier, as "type ... already exists" (42710) or
+ * "relation ... already exists" (42P07), which Dapr does not retry and which
+ * show up on a loaded machine. Retrying the statement is always right: it then
+ * sees the table and does nothing.
+ */
+const CONCURRENT_CREATE = new Set([UNIQUE_VIOLATION, '42710' /* duplicate_object */, '42P07' /* duplicate_table */]);
 
 /**
  * Dapr's PostgreSQL migration protocol (`cc:common/component/sql/migrations/postgres`),
@@ -74,22 +85,22 @@ export async function performMigrations(opts: MigrationOptions): Promise<void> {
   }
 }
 
+/** Creates the metadata table, outside the lock (the lock row lives in it), so racing other starters. */
 async function ensureMetadataTable(pool: Pool, md: string): Promise<void> {
-  // Two processes creating the table at once can collide on pg_type's unique
-  // index even with IF NOT EXISTS; Dapr retries that case.
   for (let attempt = 1; ; attempt++) {
     try {
       await pool.query(`CREATE TABLE IF NOT EXISTS ${md} (key text NOT NULL PRIMARY KEY, value text NOT NULL)`);
       return;
     } catch (err) {
-      if (!isUniqueViolation(err) || attempt >= 3) throw err;
-      await new Promise((r) => setTimeout(r, 50));
+      if (!isConcurrentCreate(err) || attempt >= 5) throw err;
+      await new Promise((r) => setTimeout(r, 50 * attempt));
     }
   }
 }
 
-export function isUniqueViolation(err: unknown): boolean {
-  return (err as { code?: string })?.code === UNIQUE_VIOLATION;
+/** True for the errors of a CREATE ... IF NOT EXISTS that lost a race with another session (see CONCURRENT_CREATE). */
+export function isConcurrentCreate(err: unknown): boolean {
+  return CONCURRENT_CREATE.has((err as { code?: string })?.code ?? '');
 }
 
 /**
@@ -111,8 +122,8 @@ export function stateV1Migrations(table: string): Migration[] {
           )`,
         );
       } catch (err) {
-        // Another process won the race to create it.
-        if (!isUniqueViolation(err)) throw err;
+        // Another process won the race to create it (one that does not take the lock: an older nest-dapr).
+        if (!isConcurrentCreate(err)) throw err;
       }
     },
     async (db) => {

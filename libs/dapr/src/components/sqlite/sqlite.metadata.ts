@@ -42,6 +42,10 @@ export const SQLITE_PUBSUB_METADATA = defineMetadata({
   },
 });
 
+/** Where the default resolver (and one configured without connectionString) keeps its file. */
+export const DEFAULT_NAME_RESOLUTION_DB = '.dapr/nameresolution.db';
+
+/** components-contrib `nameresolution/sqlite/sqlite_metadata.go` (plus `common/authentication/sqlite`), decoded with kitmd.DecodeMetadata. */
 export const SQLITE_NAME_RESOLVER_METADATA = defineMetadata({
   type: 'nameresolution.sqlite',
   title: 'SQLite name resolution',
@@ -49,12 +53,20 @@ export const SQLITE_NAME_RESOLVER_METADATA = defineMetadata({
   dialect: 'metadata',
   origin: 'dapr',
   fields: {
-    connectionString: { type: 'string', default: '.dapr/nr.db', description: 'Database file.' },
+    connectionString: {
+      type: 'string',
+      aliases: ['url'],
+      default: DEFAULT_NAME_RESOLUTION_DB,
+      support: 'differs',
+      note: `Dapr requires it; nest-dapr defaults to ${DEFAULT_NAME_RESOLUTION_DB}, the file of the default resolver`,
+      description: 'Database file (a path or a file: URI).',
+    },
     tableName: { type: 'string', default: 'hosts', description: 'Registration table.' },
-    metadataTableName: { type: 'string', default: 'metadata', description: 'Metadata table.' },
-    timeout: { type: 'duration', default: '20s', description: 'Timeout of database operations.' },
-    updateInterval: { type: 'duration', default: '5s', description: 'Heartbeat interval of this app\'s registration.' },
-    cleanupInterval: { type: 'duration', default: '1h', description: 'Interval of the stale-registration cleanup.' },
+    metadataTableName: { type: 'string', default: 'metadata', description: "Table holding the schema version (key nr-migrations), as Dapr's migrations keep it." },
+    timeout: { type: 'duration', aliases: ['timeoutInSeconds'], default: '1s', description: 'Timeout of database operations (at least 1s).' },
+    updateInterval: { type: 'duration', default: '5s', description: "Heartbeat interval of this app's registration (whole seconds)." },
+    cleanupInterval: { type: 'duration', aliases: ['cleanupIntervalInSeconds'], default: '1h', description: 'Interval of the stale-registration cleanup.' },
     busyTimeout: { type: 'duration', default: '800ms', description: 'How long a locked database is waited for.' },
+    disableWAL: { type: 'bool', default: false, description: 'Do not switch the database to WAL journaling (network file systems).' },
   },
 });

@@ -4,3 +4,4 @@
  */
 export * from './metadata-schema';
 export { decodeMetadata, metadataError, type DecodeOptions, type MetadataOrigin } from './metadata-decoder';
+export { resolverMetadataOrigin } from './resolver-configuration';
