@@ -100,3 +100,19 @@ export const REDIS_BINDING_METADATA = defineMetadata({
   origin: 'dapr',
   fields: REDIS_CONNECTION_FIELDS,
 });
+
+const LOCK_IGNORES = "read into Dapr's shared Redis settings, but its lock store never uses it";
+
+export const REDIS_LOCK_METADATA = defineMetadata({
+  type: 'lock.redis',
+  title: 'Redis (distributed lock)',
+  summary: "Dapr's standalone Redis lock: `SET <key> <owner> NX EX <expiry>` to lock, an owner-checked Lua script to unlock, keys `lock||<appId>||<resourceId>`. No Redis Cluster, no replicas without Sentinel.",
+  dialect: 'config',
+  origin: 'dapr',
+  fields: {
+    ...REDIS_CONNECTION_FIELDS,
+    maxRetryBackoff: { type: 'duration', support: 'unsupported', note: LOCK_IGNORES, description: 'Maximum backoff between retries.' },
+    redeliverInterval: { type: 'duration', support: 'unsupported', note: LOCK_IGNORES, description: 'Redeliver interval.' },
+    processingTimeout: { type: 'duration', support: 'unsupported', note: LOCK_IGNORES, description: 'Processing timeout.' },
+  },
+});
