@@ -1,3 +1,5 @@
+import { Module } from '@nestjs/common';
+import { DaprTestingModule } from 'nest-dapr/testing';
 import { DaprModule, LockOperationError, LockService, LockStoreNotConfiguredError } from 'nest-dapr';
 import type { LockStoreDriver } from 'nest-dapr/spi';
 import { Test } from '@nestjs/testing';
@@ -53,6 +55,23 @@ describe('LockService over a failing store', () => {
       await expect(lock.unlock('l', 'r', 'o')).rejects.toMatchObject({ errorCode: 'ERR_UNLOCK', message: 'failed to release lock: connection refused' });
     } finally {
       await app.close();
+    }
+  });
+});
+
+describe('DaprTestingModule: lock components run on their in-memory twin', () => {
+  it('a lock.redis component becomes lock.in-memory with the same name (no Redis needed)', async () => {
+    @Module({ imports: [DaprModule.forRoot({ appId: 'twin', components: [{ name: 'jobs', type: 'lock.redis', metadata: { redisHost: 'no-such-host:1' } }] })] })
+    class AppModule {}
+    const dapr = await DaprTestingModule.create(AppModule);
+    try {
+      const lock = dapr.app.get(LockService);
+      await expect(lock.lock('jobs', 'nightly', 'a', 10)).resolves.toEqual({ success: true });
+      await expect(lock.lock('jobs', 'nightly', 'b', 10)).resolves.toEqual({ success: false });
+      await expect(lock.unlock('jobs', 'nightly', 'b')).resolves.toEqual({ status: 'LOCK_BELONGS_TO_OTHERS' });
+      await expect(lock.unlock('jobs', 'nightly', 'a')).resolves.toEqual({ status: 'SUCCESS' });
+    } finally {
+      await dapr.close();
     }
   });
 });
