@@ -5,6 +5,8 @@ import { join } from 'node:path';
 import type { DaprClient } from '@dapr/dapr';
 import { LockStatus } from '@dapr/dapr/types/lock/UnlockResponse';
 import Redis from 'ioredis';
+import { NestFactory } from '@nestjs/core';
+import { DaprModule, LockService, SidecarApiError } from 'nest-dapr';
 import { PROTOCOLS, sdkClient, sdkHttpError, thrown, type Protocol } from './support/sdk';
 import { component, startSidecar, writeResources, type RunningSidecar } from './support/sidecar-process';
 
@@ -123,5 +125,28 @@ describe('lock HTTP wire format', () => {
       status: 500,
       body: { errorCode: 'ERR_TRY_LOCK', message: "failed to try acquiring lock: input key/keyPrefix 'a||b' can't contain '||'" },
     });
+  });
+});
+
+describe('sidecar mode: LockService goes to the sidecar', () => {
+  it('an app with DaprModule.forRoot({ sidecar }) locks through nest-dapr run, with its statuses and error codes', async () => {
+    const ctx = await NestFactory.createApplicationContext(DaprModule.forRoot({ appId, sidecar: { httpEndpoint: `http://127.0.0.1:${sidecar.http}` } }), { logger: ['error'] });
+    try {
+      const lock = ctx.get(LockService);
+      const r = `mode-${randomUUID()}`;
+      await expect(lock.lock('redislock', r, 'a', 10)).resolves.toEqual({ success: true });
+      await expect(lock.lock('redislock', r, 'b', 10)).resolves.toEqual({ success: false });
+      await expect(lock.unlock('redislock', r, 'b')).resolves.toEqual({ status: 'LOCK_BELONGS_TO_OTHERS' });
+      await expect(lock.unlock('redislock', r, 'a')).resolves.toEqual({ status: 'SUCCESS' });
+      await expect(lock.unlock('redislock', r, 'a')).resolves.toEqual({ status: 'LOCK_DOES_NOT_EXIST' });
+      // The key is the sidecar's app id's, as for any other client of that sidecar.
+      await lock.lock('redislock', r, 'c', 10);
+      expect(await redis.get(`lock||${appId}||${r}`)).toBe('c');
+      const err = await lock.lock('nope', r, 'a', 10).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(SidecarApiError);
+      expect(err).toMatchObject({ status: 400, errorCode: 'ERR_LOCK_STORE_NOT_FOUND' });
+    } finally {
+      await ctx.close();
+    }
   });
 });
