@@ -111,6 +111,7 @@ export const REDIS_LOCK_METADATA = defineMetadata({
   origin: 'dapr',
   fields: {
     ...REDIS_CONNECTION_FIELDS,
+    redisType: { type: 'enum', values: ['node', 'cluster'], default: 'node', description: 'node; cluster is refused at start-up, as Dapr refuses it (a held lock could be lost when its slot moves).' },
     maxRetryBackoff: { type: 'duration', support: 'unsupported', note: LOCK_IGNORES, description: 'Maximum backoff between retries.' },
     redeliverInterval: { type: 'duration', support: 'unsupported', note: LOCK_IGNORES, description: 'Redeliver interval.' },
     processingTimeout: { type: 'duration', support: 'unsupported', note: LOCK_IGNORES, description: 'Processing timeout.' },

@@ -28,7 +28,7 @@ export const RUNTIME_FIELDS: Readonly<Record<string, MetadataFields>> = {
   lock: {
     keyPrefix: {
       type: 'string',
-      description: 'Lock key prefix strategy: appid (default, lock||<appId>||<id>), name (lock||<store>||<id>), none (lock||<id>), or a custom prefix.',
+      description: 'Lock key prefix strategy: appid (default: `lock||<appId>||<resourceId>`), name (`lock||<store>||<resourceId>`), none (`lock||<resourceId>`), or a custom prefix (`lock||<prefix>||<resourceId>`, lower-cased).',
     },
   },
   bindings: {
