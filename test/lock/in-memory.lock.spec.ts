@@ -1,7 +1,8 @@
 import { Module } from '@nestjs/common';
 import { DaprTestingModule } from 'nest-dapr/testing';
-import { DaprModule, LockOperationError, LockService, LockStoreNotConfiguredError } from 'nest-dapr';
+import { DaprModule, LockOperationError, LockRequestError, LockService, LockStoreNotConfiguredError } from 'nest-dapr';
 import type { LockStoreDriver } from 'nest-dapr/spi';
+import { statusOf } from '../../libs/dapr/src/http/dapr-exception.filter';
 import { Test } from '@nestjs/testing';
 import { describeLockConformance, startLockApp } from './lock-conformance';
 
@@ -73,5 +74,12 @@ describe('DaprTestingModule: lock components run on their in-memory twin', () =>
     } finally {
       await dapr.close();
     }
+  });
+});
+
+describe('DaprExceptionFilter and lock errors', () => {
+  it('a refused lock request is 400, a failed store 500, as daprd answers them', () => {
+    expect(statusOf(new LockRequestError('l', 'ResourceId is empty'))).toBe(400);
+    expect(statusOf(new LockOperationError('l', 'lock', 'connection refused'))).toBe(500);
   });
 });
