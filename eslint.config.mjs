@@ -18,7 +18,7 @@ const SRC = 'libs/dapr/src';
  *   operations                  the one operation runner: policy → span → metrics → typed error
  *   handlers                    the one handler explorer/binder, the built-in inbound policy, and the
  *                               only file allowed to know Nest internals (handlers/nest-internals.ts)
- *   block                       state, pubsub, bindings, invocation, secrets: each on its own
+ *   block                       state, pubsub, bindings, invocation, secrets, lock: each on its own
  *   root, testing               the composition root (module, public barrel) and nest-dapr/testing
  */
 const layers = [
@@ -31,7 +31,7 @@ const layers = [
   { type: 'resiliency', pattern: `${SRC}/resiliency`, partialMatch: false },
   { type: 'operations', pattern: `${SRC}/operations`, partialMatch: false },
   { type: 'handlers', pattern: `${SRC}/handlers`, partialMatch: false },
-  { type: 'block', pattern: `${SRC}/(state|pubsub|bindings|invocation|secrets)`, partialMatch: false, capture: ['block'] },
+  { type: 'block', pattern: `${SRC}/(state|pubsub|bindings|invocation|secrets|lock)`, partialMatch: false, capture: ['block'] },
   { type: 'testing', pattern: `${SRC}/testing`, partialMatch: false },
   { type: 'root', pattern: SRC, partialMatch: false },
 ];

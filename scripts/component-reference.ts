@@ -22,6 +22,7 @@ const KIND_TITLES: [string, string][] = [
   ['pubsub', 'Pub/sub'],
   ['bindings', 'Bindings'],
   ['secretstores', 'Secret stores'],
+  ['lock', 'Distributed lock'],
   ['nameresolution', 'Name resolution'],
 ];
 

@@ -9,3 +9,5 @@ export const ORDERS_STORE = 'orders';
 export const STOCK_STORE = 'stock';
 /** Input binding (bindings.cron) that re-drives stuck orders. */
 export const REDRIVE_BINDING = 'order-redrive';
+/** Lock store (lock.sqlite / lock.redis) that keeps periodic jobs to one instance at a time. */
+export const LOCK_STORE = 'lockstore';

@@ -78,6 +78,10 @@ export { BindingsService, type BindingResponse } from './bindings/bindings.servi
 export { OnBinding } from './bindings/on-binding.decorator';
 export { SecretsService } from './secrets/secrets.service';
 
+// Distributed lock
+export { LockService, type LockResponse, type UnlockResponse } from './lock/lock.service';
+export type { UnlockStatus } from './spi/lock.spi';
+
 // HTTP error mapping
 export { DaprExceptionFilter } from './http/dapr-exception.filter';
 
@@ -97,6 +101,7 @@ export { ComponentConfigError, ComponentYamlError, UnknownComponentTypeError, Mi
 export { ComponentInitError, MissingPackageError, ComponentNotFoundError } from './errors/component-init.error';
 export { SecretStoreNotFoundError, SecretNotFoundError } from './errors/secret.errors';
 export { RedisJsonModeError } from './errors/redis-json.error';
+export { LockStoreNotConfiguredError, LockStoreNotFoundError, LockRequestError, LockOperationError } from './errors/lock.errors';
 export { OidcTokenError } from './errors/oidc.errors';
 export {
   PubSubNotFoundError,

@@ -1,9 +1,11 @@
 import type { Server } from 'node:http';
 import { DaprTestingModule, StubResponse, type DaprTestHarness } from 'nest-dapr/testing';
+import { LockService } from 'nest-dapr';
 import type { OrderCreatedEvent } from '../../../common/events';
+import { LOCK_STORE } from '../../../common/topics';
 import { AppModule } from '../app.module';
 import type { Order } from './order.model';
-import { OrderRedriveHandler } from './order-redrive.handler';
+import { OrderRedriveHandler, REDRIVE_LOCK } from './order-redrive.handler';
 import { PENDING_INDEX } from './orders.service';
 
 /** Small HTTP client over the Nest server (no supertest in this repo). */
@@ -115,5 +117,17 @@ describe('order app on DaprTestingModule', () => {
     await dapr.settle();
     expect(dapr.publishedData<OrderCreatedEvent>('order.created')).toEqual([{ orderId: a.id, customer: 'a', items: a.items }]);
     expect(dapr.get(OrderRedriveHandler)).toBeInstanceOf(OrderRedriveHandler);
+  });
+
+  it('the re-drive runs in one instance at a time: while another holds the lock, a tick skips', async () => {
+    const lock = dapr.get(LockService);
+    // Another instance is re-driving.
+    expect(await lock.lock(LOCK_STORE, REDRIVE_LOCK, 'other-instance', 30)).toEqual({ success: true });
+    expect(await dapr.triggerBinding('order-redrive')).toEqual({ redriven: [], skipped: true });
+    expect(await lock.unlock(LOCK_STORE, REDRIVE_LOCK, 'other-instance')).toEqual({ status: 'SUCCESS' });
+    // Free again: the tick runs, and leaves the lock free behind it.
+    expect(await dapr.triggerBinding('order-redrive')).toEqual({ redriven: [] });
+    expect(await lock.lock(LOCK_STORE, REDRIVE_LOCK, 'probe', 1)).toEqual({ success: true });
+    await lock.unlock(LOCK_STORE, REDRIVE_LOCK, 'probe');
   });
 });

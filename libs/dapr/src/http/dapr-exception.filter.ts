@@ -3,6 +3,7 @@ import { HttpAdapterHost } from '@nestjs/core';
 import { DaprError } from '../errors/dapr.error';
 import { InvocationError } from '../errors/invocation.errors';
 import { ETagInvalidError, ETagMismatchError, StateKeyInvalidError } from '../errors/state.errors';
+import { LockRequestError } from '../errors/lock.errors';
 
 /** The JSON body of an error answer: Dapr's own error shape (`errorCode`, `message`). */
 export interface DaprErrorBody {
@@ -15,7 +16,7 @@ export interface DaprErrorBody {
  * can act on, instead of Nest's bare 500:
  *
  * - `ETagMismatchError` → 409 (read again, then retry the write)
- * - `ETagInvalidError`, `StateKeyInvalidError` → 400 (the request itself is wrong)
+ * - `ETagInvalidError`, `StateKeyInvalidError`, `LockRequestError` → 400 (the request itself is wrong)
  * - `InvocationError` → the invoked app's status (4xx/5xx; anything else → 502)
  * - any other `DaprError` → 500
  *
@@ -49,7 +50,7 @@ export class DaprExceptionFilter implements ExceptionFilter<DaprError> {
 /** The HTTP status for a DaprError (see DaprExceptionFilter). */
 export function statusOf(error: DaprError): number {
   if (error instanceof ETagMismatchError) return 409;
-  if (error instanceof ETagInvalidError || error instanceof StateKeyInvalidError) return 400;
+  if (error instanceof ETagInvalidError || error instanceof StateKeyInvalidError || error instanceof LockRequestError) return 400;
   if (error instanceof InvocationError) {
     // A 2xx InvocationError means the answer could not be read (body not matching its content type): a bad gateway.
     return Number.isInteger(error.status) && error.status >= 400 && error.status <= 599 ? error.status : 502;

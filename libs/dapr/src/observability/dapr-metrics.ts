@@ -18,7 +18,7 @@ interface Timed {
   latencies: Histogram;
 }
 
-type TimedKey = 'pubsubIngress' | 'pubsubEgress' | 'state' | 'outputBinding' | 'inputBinding';
+type TimedKey = 'pubsubIngress' | 'pubsubEgress' | 'state' | 'outputBinding' | 'inputBinding' | 'lock';
 
 interface Instruments extends Record<TimedKey, Timed> {
   pubsubUndecodable: Counter;
@@ -93,6 +93,8 @@ function createInstruments(provider: MeterProvider): Instruments {
     state: timed('dapr_component_state', 'The number of operations performed on the state component.', 'The latency of the operations performed on the state component.'),
     outputBinding: timed('dapr_component_output_binding', 'The number of operations invoked on the output binding component.', 'The latency of the output binding component.'),
     inputBinding: timed('dapr_component_input_binding', 'The number of incoming events arriving from the input binding component.', 'The triggering app event processing latency.'),
+    // Not a Dapr metric (daprd records none for locks): the same pair, with the component views' labels.
+    lock: timed('nest_dapr_component_lock', 'The number of operations performed on the lock component.', 'The latency of the operations performed on the lock component.'),
     invReqSent: m.createCounter('dapr_runtime_service_invocation_req_sent_total', {
       description: 'The number of requests sent via service invocation.',
     }),
@@ -231,6 +233,11 @@ export class DaprMetrics {
 
   inputBinding(component: string, success: boolean, elapsedMs: number): void {
     this.timed('inputBinding', elapsedMs, { ...this.base(component), success: String(success) });
+  }
+
+  /** `operation`: try_lock | unlock. */
+  lockOperation(component: string, operation: 'try_lock' | 'unlock', success: boolean, elapsedMs: number): void {
+    this.timed('lock', elapsedMs, { ...this.base(component), operation, success: String(success) });
   }
 
   /** One count and one latency with the same labels (callers record only when `active`). */

@@ -191,6 +191,22 @@ export class DaprTracer {
     return span;
   }
 
+  /** A lock call (kind CLIENT) named `lock/<store>/<operation>`, `operation` try_lock or unlock. */
+  startLockSpan(store: string, operation: string, componentType?: string, parent: Context = context.active()): Span {
+    const span = this.start(`lock/${store}/${operation}`, CLIENT, parent, 'leaf');
+    if (span.isRecording()) {
+      span.setAttributes({
+        'db.system': vendorOf(componentType) ?? 'lock',
+        'db.name': store,
+        'db.operation.name': operation,
+        'dapr.api': 'lock',
+        'dapr.component.name': store,
+        ...(componentType ? { 'dapr.component.type': componentType } : {}),
+      });
+    }
+    return span;
+  }
+
   /** An input binding delivery (kind CONSUMER), parented on `traceparent` in the event metadata if any. */
   startInputBindingSpan(name: string, carrier?: TraceCarrier, componentType?: string): ActiveSpan {
     const parent = carrierContext(carrier);

@@ -12,6 +12,7 @@ import { PubSubService } from '../pubsub/pubsub.service';
 import { ResiliencyService } from '../resiliency/resiliency.service';
 import { loadComponentsPath, parseResourceFile } from '../runtime/component-loader';
 import { ComponentRuntime } from '../runtime/component-runtime';
+import { LockService } from '../lock/lock.service';
 import { SecretsService } from '../secrets/secrets.service';
 import { StateService } from '../state/state.service';
 import { AppBindings } from './app-channel/app-bindings';
@@ -151,6 +152,7 @@ export class DaprSidecar {
       pubsub: nest.get(PubSubService, { strict: false }),
       bindings: nest.get(BindingsService, { strict: false }),
       secrets: nest.get(SecretsService, { strict: false }),
+      lock: nest.get(LockService, { strict: false }),
       invoker: this.invoker,
       metadata: this.metadata,
       readiness: this.readiness,

@@ -1,5 +1,6 @@
 import type { BindingsService } from '../bindings/bindings.service';
 import type { PubSubService } from '../pubsub/pubsub.service';
+import type { LockService } from '../lock/lock.service';
 import type { ComponentRuntime } from '../runtime/component-runtime';
 import type { SecretsService } from '../secrets/secrets.service';
 import type { StateService } from '../state/state.service';
@@ -20,6 +21,7 @@ export interface SidecarContext {
   readonly pubsub: PubSubService;
   readonly bindings: BindingsService;
   readonly secrets: SecretsService;
+  readonly lock: LockService;
   readonly invoker: DirectMessaging;
   readonly metadata: SidecarMetadata;
   readonly readiness: SidecarReadiness;

@@ -50,11 +50,15 @@ export function toInMemoryTwins(specs: ComponentSpec[], options: TwinOptions): C
       case 'bindings':
         out.push(twin(TESTING_BINDING_TYPE, [{ name: 'originalType', value: spec.type }]));
         break;
+      case 'lock':
+        // Keeps keyPrefix: the key scheme is the block's, and a twin contends on the same keys.
+        out.push(twin('lock.in-memory', spec.metadata.filter((e) => e.name.toLowerCase() === 'keyprefix')));
+        break;
       case 'secretstores':
         out.push(LOCAL_SECRET_STORES.has(spec.type) ? spec : twin('secretstores.local.env'));
         break;
       default:
-        // nameresolution.*, configuration, lock, ...: nothing in a unit test should reach them.
+        // nameresolution.*, configuration, ...: nothing in a unit test should reach them.
         break;
     }
   }

@@ -23,3 +23,12 @@ export const IN_MEMORY_PUBSUB_METADATA = defineMetadata({
     busName: { type: 'string', support: 'extension', description: 'Share one bus between components of different names in one process.' },
   },
 });
+
+export const IN_MEMORY_LOCK_METADATA = defineMetadata({
+  type: 'lock.in-memory',
+  title: 'In-memory lock',
+  summary: "Dapr's lock semantics (expiry, owner-checked unlock) inside one process, for tests; nothing is shared with other processes.",
+  dialect: 'metadata',
+  origin: 'nest-dapr',
+  fields: {},
+});

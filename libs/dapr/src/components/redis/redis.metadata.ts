@@ -100,3 +100,20 @@ export const REDIS_BINDING_METADATA = defineMetadata({
   origin: 'dapr',
   fields: REDIS_CONNECTION_FIELDS,
 });
+
+const LOCK_IGNORES = "read into Dapr's shared Redis settings, but its lock store never uses it";
+
+export const REDIS_LOCK_METADATA = defineMetadata({
+  type: 'lock.redis',
+  title: 'Redis (distributed lock)',
+  summary: "Dapr's standalone Redis lock: `SET <key> <owner> NX EX <expiry>` to lock, an owner-checked Lua script to unlock, keys `lock||<appId>||<resourceId>`. No Redis Cluster, no replicas without Sentinel.",
+  dialect: 'config',
+  origin: 'dapr',
+  fields: {
+    ...REDIS_CONNECTION_FIELDS,
+    redisType: { type: 'enum', values: ['node', 'cluster'], default: 'node', description: 'node; cluster is refused at start-up, as Dapr refuses it (a held lock could be lost when its slot moves).' },
+    maxRetryBackoff: { type: 'duration', support: 'unsupported', note: LOCK_IGNORES, description: 'Maximum backoff between retries.' },
+    redeliverInterval: { type: 'duration', support: 'unsupported', note: LOCK_IGNORES, description: 'Redeliver interval.' },
+    processingTimeout: { type: 'duration', support: 'unsupported', note: LOCK_IGNORES, description: 'Processing timeout.' },
+  },
+});

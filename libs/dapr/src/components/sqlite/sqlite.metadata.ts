@@ -70,3 +70,18 @@ export const SQLITE_NAME_RESOLVER_METADATA = defineMetadata({
     disableWAL: { type: 'bool', default: false, description: 'Do not switch the database to WAL journaling (network file systems).' },
   },
 });
+
+export const SQLITE_LOCK_METADATA = defineMetadata({
+  type: 'lock.sqlite',
+  title: 'SQLite (distributed lock)',
+  summary: 'Locks in one SQLite file shared by the processes of one machine: one row per held lock (owner, expiry), taken and released in single atomic statements.',
+  dialect: 'metadata',
+  origin: 'nest-dapr',
+  fields: {
+    connectionString: { type: 'string', aliases: ['path'], default: '.dapr/lock.db', description: 'Database file (`file:` URI accepted).' },
+    tableName: { type: 'string', default: 'locks', description: 'Lock table.' },
+    busyTimeout: { type: 'duration', default: '5s', description: 'How long a locked database is waited for.' },
+    disableWAL: { type: 'bool', default: false, description: 'Do not switch the database to WAL journaling.' },
+    cleanupInterval: { type: 'duration', default: '1h', description: 'Interval of the expired-lock cleanup (0 disables; expired locks are free at once anyway).' },
+  },
+});

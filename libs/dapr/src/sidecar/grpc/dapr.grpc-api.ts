@@ -8,6 +8,7 @@ import { encodeJsonValue, valueFromBytes } from '../api/value-bytes';
 import { ApiError, malformed } from '../http/api-error';
 import { DirectInvokeError } from '../invocation/direct-messaging';
 import type { SidecarContext } from '../sidecar-context';
+import { lockGrpcHandlers } from './lock.grpc-api';
 
 /* Request and response shapes as @grpc/proto-loader gives them (camelCase, defaults filled in). */
 type Metadata = Record<string, string>;
@@ -222,6 +223,8 @@ export function daprGrpcHandlers(ctx: SidecarContext): Record<string, GrpcHandle
       for (const [name, secrets] of Object.entries(all)) data[name] = { secrets };
       return { data };
     },
+
+    ...lockGrpcHandlers(ctx),
 
     async GetMetadata() {
       const md = ctx.metadata.toJSON() as {

@@ -29,6 +29,7 @@ const BY_CODE: Record<string, number> = {
   ERR_SECRET_STORE_NOT_FOUND: GrpcCode.INVALID_ARGUMENT,
   ERR_STATE_STORE_NOT_FOUND: GrpcCode.INVALID_ARGUMENT,
   ERR_PUBSUB_NOT_FOUND: GrpcCode.INVALID_ARGUMENT,
+  ERR_LOCK_STORE_NOT_CONFIGURED: GrpcCode.FAILED_PRECONDITION,
 };
 
 /** The HTTP status → gRPC code mapping Google's API design guide (and daprd) use. */

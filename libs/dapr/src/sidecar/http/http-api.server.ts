@@ -11,6 +11,7 @@ import { registerBindingsHttpApi } from './bindings.http-api';
 import { HttpExchange } from './http-exchange';
 import { HttpRouter } from './http-router';
 import { invokeByHeader, registerInvokeHttpApi } from './invoke.http-api';
+import { registerLockHttpApi } from './lock.http-api';
 import { registerMetadataHttpApi } from './metadata.http-api';
 import { registerPubSubHttpApi } from './pubsub.http-api';
 import { registerSecretsHttpApi } from './secrets.http-api';
@@ -26,6 +27,7 @@ export const BUILT_IN_HTTP_APIS: HttpApiRegistration[] = [
   registerInvokeHttpApi,
   registerBindingsHttpApi,
   registerSecretsHttpApi,
+  registerLockHttpApi,
   registerMetadataHttpApi,
 ];
 

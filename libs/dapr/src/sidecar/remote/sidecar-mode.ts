@@ -16,6 +16,8 @@ import { RemoteInvocationService } from './remote-invocation.service';
 import { RemotePubSubService } from './remote-pubsub.service';
 import { RemoteSecretsService } from './remote-secrets.service';
 import { RemoteStateService } from './remote-state.service';
+import { RemoteLockService } from './remote-lock.service';
+import { LockService } from '../../lock/lock.service';
 import { SidecarClient, sidecarTarget } from './sidecar-client';
 
 /** The sidecar client when `sidecar` is set, else null (the in-process runtime). */
@@ -39,7 +41,7 @@ class SidecarMode implements OnModuleInit, OnApplicationShutdown {
     const client = this.client;
     if (!client) return;
     await client.waitUntilReady(SIDECAR_WAIT_MS);
-    this.logger.log(`sidecar mode: state, pub/sub, invocation, bindings and secrets go to ${client.target.endpoint}`);
+    this.logger.log(`sidecar mode: state, pub/sub, invocation, bindings, secrets and locks go to ${client.target.endpoint}`);
   }
 
   async onApplicationShutdown(): Promise<void> {
@@ -88,6 +90,7 @@ export function withSidecarMode(module: DynamicModule): DynamicModule {
     either(InvocationService, (c) => new RemoteInvocationService(c)),
     either(BindingsService, (c) => new RemoteBindingsService(c)),
     either(SecretsService, (c) => new RemoteSecretsService(c)),
+    either(LockService, (c) => new RemoteLockService(c)),
     {
       provide: PubSubSubscriber,
       inject: [DAPR_SIDECAR_CLIENT, ModuleRef],

@@ -25,6 +25,12 @@ export const RUNTIME_FIELDS: Readonly<Record<string, MetadataFields>> = {
     allowedTopics: { type: 'string', description: 'Comma-separated topics; any other topic is refused.' },
     protectedTopics: { type: 'string', description: 'Topics only apps with an explicit scope may use.' },
   },
+  lock: {
+    keyPrefix: {
+      type: 'string',
+      description: 'Lock key prefix strategy: appid (default: `lock||<appId>||<resourceId>`), name (`lock||<store>||<resourceId>`), none (`lock||<resourceId>`), or a custom prefix (`lock||<prefix>||<resourceId>`, lower-cased).',
+    },
+  },
   bindings: {
     direction: { type: 'string', description: 'input, output or "input, output".' },
     route: { type: 'string', description: 'Input binding: the app route events are delivered to.' },
