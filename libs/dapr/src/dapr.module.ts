@@ -16,6 +16,7 @@ import { invocationExports, invocationProviders } from './invocation/invocation.
 import { bindingsExports, bindingsProviders } from './bindings/bindings.providers';
 import { pubsubExports, pubsubProviders } from './pubsub/pubsub.providers';
 import { stateExports, stateProviders, stateStoreHandleProviders } from './state/state.providers';
+import { configurationExports, configurationProviders } from './configuration/configuration.providers';
 import { listReadAtScan } from './handlers/nest-internals';
 
 /**
@@ -50,9 +51,9 @@ const componentRegistry: Provider = {
  * Providers of the building blocks. Each block adds its own line here; keep
  * them in dependency order (runtime first).
  */
-const blockProviders: Provider[] = [componentRegistry, ComponentRuntime, runtimeReady, SecretsService, ...observabilityProviders, ...resiliencyProviders, OperationRunner, DaprHandlerExplorer, DaprHandlerBinder, ...invocationProviders, ...bindingsProviders, ...pubsubProviders, ...stateProviders];
+const blockProviders: Provider[] = [componentRegistry, ComponentRuntime, runtimeReady, SecretsService, ...observabilityProviders, ...resiliencyProviders, OperationRunner, DaprHandlerExplorer, DaprHandlerBinder, ...invocationProviders, ...bindingsProviders, ...pubsubProviders, ...stateProviders, ...configurationProviders];
 
-const blockExports = [ComponentRuntime, SecretsService, ...observabilityExports, ...resiliencyExports, ...invocationExports, ...bindingsExports, ...pubsubExports, ...stateExports];
+const blockExports = [ComponentRuntime, SecretsService, ...observabilityExports, ...resiliencyExports, ...invocationExports, ...bindingsExports, ...pubsubExports, ...stateExports, ...configurationExports];
 
 /**
  * nest-dapr for one app. Every `forRoot`/`forRootAsync` is a module instance of

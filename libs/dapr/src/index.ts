@@ -78,6 +78,11 @@ export { BindingsService, type BindingResponse } from './bindings/bindings.servi
 export { OnBinding } from './bindings/on-binding.decorator';
 export { SecretsService } from './secrets/secrets.service';
 
+// Configuration
+export { ConfigurationService } from './configuration/configuration.service';
+export { OnConfigurationChange, type OnConfigurationChangeOptions } from './configuration/on-configuration-change.decorator';
+export type { ConfigurationItem, ConfigurationGetResponse, ConfigurationHandler, ConfigurationSubscription } from './configuration/configuration.interfaces';
+
 // HTTP error mapping
 export { DaprExceptionFilter } from './http/dapr-exception.filter';
 
@@ -97,6 +102,13 @@ export { ComponentConfigError, ComponentYamlError, UnknownComponentTypeError, Mi
 export { ComponentInitError, MissingPackageError, ComponentNotFoundError } from './errors/component-init.error';
 export { SecretStoreNotFoundError, SecretNotFoundError } from './errors/secret.errors';
 export { RedisJsonModeError } from './errors/redis-json.error';
+export {
+  ConfigurationStoreNotFoundError,
+  ConfigurationRequestError,
+  ConfigurationGetError,
+  ConfigurationSubscribeError,
+  ConfigurationUnsubscribeError,
+} from './errors/configuration.errors';
 export { OidcTokenError } from './errors/oidc.errors';
 export {
   PubSubNotFoundError,

@@ -18,7 +18,7 @@ interface Timed {
   latencies: Histogram;
 }
 
-type TimedKey = 'pubsubIngress' | 'pubsubEgress' | 'state' | 'outputBinding' | 'inputBinding';
+type TimedKey = 'pubsubIngress' | 'pubsubEgress' | 'state' | 'outputBinding' | 'inputBinding' | 'configuration';
 
 interface Instruments extends Record<TimedKey, Timed> {
   pubsubUndecodable: Counter;
@@ -93,6 +93,7 @@ function createInstruments(provider: MeterProvider): Instruments {
     state: timed('dapr_component_state', 'The number of operations performed on the state component.', 'The latency of the operations performed on the state component.'),
     outputBinding: timed('dapr_component_output_binding', 'The number of operations invoked on the output binding component.', 'The latency of the output binding component.'),
     inputBinding: timed('dapr_component_input_binding', 'The number of incoming events arriving from the input binding component.', 'The triggering app event processing latency.'),
+    configuration: timed('dapr_component_configuration', 'The number of operations performed on the configuration component.', 'The latency of the response from the configuration component.'),
     invReqSent: m.createCounter('dapr_runtime_service_invocation_req_sent_total', {
       description: 'The number of requests sent via service invocation.',
     }),
@@ -231,6 +232,11 @@ export class DaprMetrics {
 
   inputBinding(component: string, success: boolean, elapsedMs: number): void {
     this.timed('inputBinding', elapsedMs, { ...this.base(component), success: String(success) });
+  }
+
+  /** `operation`: get | subscribe | unsubscribe (Dapr's ConfigurationInvoked). */
+  configurationOperation(component: string, operation: 'get' | 'subscribe' | 'unsubscribe', success: boolean, elapsedMs: number): void {
+    this.timed('configuration', elapsedMs, { ...this.base(component), operation, success: String(success) });
   }
 
   /** One count and one latency with the same labels (callers record only when `active`). */

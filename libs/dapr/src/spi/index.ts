@@ -11,6 +11,7 @@ export * from './state-query.spi';
 export * from './pubsub.spi';
 export * from './bindings.spi';
 export * from './secret-store.spi';
+export * from './configuration.spi';
 export * from './name-resolver.spi';
 export * from './driver-registration.spi';
 export * from './kit';

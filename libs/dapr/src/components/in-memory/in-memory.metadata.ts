@@ -23,3 +23,12 @@ export const IN_MEMORY_PUBSUB_METADATA = defineMetadata({
     busName: { type: 'string', support: 'extension', description: 'Share one bus between components of different names in one process.' },
   },
 });
+
+export const IN_MEMORY_CONFIGURATION_METADATA = defineMetadata({
+  type: 'configuration.in-memory',
+  title: 'In-memory configuration',
+  summary: 'Items in the process, written by tests (DaprTestHarness.setConfiguration); subscribers are told of every write. Not a Dapr component.',
+  dialect: 'metadata',
+  origin: 'nest-dapr',
+  fields: {},
+});
