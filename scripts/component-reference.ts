@@ -23,6 +23,7 @@ const KIND_TITLES: [string, string][] = [
   ['bindings', 'Bindings'],
   ['secretstores', 'Secret stores'],
   ['nameresolution', 'Name resolution'],
+  ['configuration', 'Configuration stores'],
 ];
 
 function schemas(): MetadataSchema[] {
