@@ -1,8 +1,6 @@
 import { Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
-import { ConfigurationStoreNotFoundError } from '../errors/configuration.errors';
 import { DaprHandlerBinder } from '../handlers/handler-binder';
 import { DaprHandlerExplorer } from '../handlers/handler-explorer';
-import { ComponentRuntime } from '../runtime/component-runtime';
 import { DAPR_CONFIGURATION_CONTEXT } from './configuration.constants';
 import { ConfigurationService } from './configuration.service';
 import { configurationHandlersOf } from './on-configuration-change.decorator';
@@ -12,14 +10,14 @@ import { configurationHandlersOf } from './on-configuration-change.decorator';
  * bootstrapped, through the handler explorer and binder every delivery path
  * uses (guards, interceptors, pipes and filters apply; context type
  * `dapr-configuration`). ConfigurationService stops the subscriptions before
- * shutdown. A handler naming a store that is not configured stops start-up.
+ * shutdown. A handler naming a store that is not configured stops start-up
+ * (in sidecar mode: one the sidecar does not have).
  */
 @Injectable()
 export class ConfigurationHandlersManager implements OnApplicationBootstrap {
   private readonly logger = new Logger('DaprConfiguration');
 
   constructor(
-    private readonly runtime: ComponentRuntime,
     private readonly explorer: DaprHandlerExplorer,
     private readonly binder: DaprHandlerBinder,
     private readonly configuration: ConfigurationService,
@@ -27,12 +25,6 @@ export class ConfigurationHandlersManager implements OnApplicationBootstrap {
 
   async onApplicationBootstrap(): Promise<void> {
     const found = this.explorer.explore('@OnConfigurationChange', configurationHandlersOf);
-    const known = this.runtime.names('configuration');
-    for (const h of found) {
-      for (const use of h.meta) {
-        if (!known.includes(use.store)) throw new ConfigurationStoreNotFoundError(use.store, known);
-      }
-    }
     for (const h of found) {
       const bound = this.binder.bind(h, { contextType: DAPR_CONFIGURATION_CONTEXT, argNames: ['items', 'subscription'] });
       for (const use of h.meta) {
