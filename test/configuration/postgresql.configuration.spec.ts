@@ -147,5 +147,25 @@ describe('configuration.postgresql (private PostgreSQL)', () => {
     await raw.query("UPDATE configtable SET value = 'after', version = '3' WHERE key = 'rs.a'");
     await eventually('a live notification after the restart', () => log.last('rs.a')?.value === 'after', 30_000);
     process.stdout.write(`postgres restart: LISTEN connections when the changes were written: ${listeners.rows[0].n}\n`);
+
+    // Decisively: the LISTEN connection dies and cannot come back until the database accepts connections
+    // again; what is written meanwhile notifies nobody, so only the re-read can report it.
+    const admin = new Client({ connectionString: server.url.replace(/\/postgres$/, '/template1') });
+    await admin.connect();
+    await admin.query('ALTER DATABASE postgres WITH ALLOW_CONNECTIONS false');
+    try {
+      const killed = await raw.query<{ ok: boolean }>("SELECT pg_terminate_backend(pid) AS ok FROM pg_stat_activity WHERE query ILIKE 'LISTEN %' AND pid <> pg_backend_pid()");
+      expect(killed.rows.length).toBeGreaterThan(0);
+      await eventually('the LISTEN connection to be gone', async () => (await raw.query("SELECT 1 FROM pg_stat_activity WHERE query ILIKE 'LISTEN %'")).rowCount === 0);
+      const before = log.updates.length;
+      await raw.query("UPDATE configtable SET value = 'unheard', version = '4' WHERE key = 'rs.a'");
+      await new Promise((r) => setTimeout(r, 500));
+      expect(log.updates.length).toBe(before);
+    } finally {
+      await admin.query('ALTER DATABASE postgres WITH ALLOW_CONNECTIONS true');
+      await admin.end();
+    }
+    await eventually('the re-read after the reconnect', () => log.last('rs.a')?.value === 'unheard', 60_000);
+    expect(log.last('rs.a')).toEqual({ key: 'rs.a', value: 'unheard', version: '4', metadata: {} });
   }, 180_000);
 });

@@ -55,8 +55,9 @@ export class PrivateRedis {
     return redis;
   }
 
-  async up(): Promise<void> {
-    const child = spawn('redis-server', ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--daemonize', 'no'], {
+  /** Starts the server; `extra` are more redis-server arguments (e.g. `--rename-command CONFIG x`). */
+  async up(extra: string[] = []): Promise<void> {
+    const child = spawn('redis-server', ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--daemonize', 'no', ...extra], {
       stdio: 'ignore',
     });
     this.child = child;

@@ -127,5 +127,25 @@ describe('configuration.redis (private redis-server)', () => {
     expect(flagsAfter).toEqual(expect.stringContaining('K'));
     // Whether the write raced the store's reconnect is recorded for the log: unnotified means only the re-read could report it.
     process.stdout.write(`redis restart: change written while notifications were off: ${unnotified}\n`);
-  }, 90_000);
+
+    // Decisively: a server where the store cannot turn notifications on (CONFIG renamed, as managed Redis
+    // forbids it). What is written there is never notified, so only a re-read can report it.
+    await server.down();
+    await server.up(['--rename-command', 'CONFIG', 'opsconfig']);
+    // Both keys were lost again with the restart: the re-read reports them deleted.
+    await eventually('the re-read after the second restart', () => log.last('rs.a')?.value === '' && log.last('rs.b')?.value === '', 30_000);
+    expect(((await raw.call('opsconfig', 'GET', 'notify-keyspace-events')) as string[])[1]).toBe('');
+    const before = log.of('rs.b').length;
+    await raw.set('rs.b', 'silent||9');
+    await new Promise((r) => setTimeout(r, 500));
+    expect(log.of('rs.b')).toHaveLength(before);
+    // The subscriber connection drops (as on a network blip): it comes back and the re-read reports the silent write.
+    await raw.client('KILL', 'TYPE', 'pubsub');
+    await eventually('the re-read after the reconnect', () => log.last('rs.b')?.version === '9', 30_000);
+    expect(log.last('rs.b')).toEqual({ key: 'rs.b', value: 'silent', version: '9', metadata: {} });
+    // An operator turns notifications on: the store had subscribed again, so live updates flow.
+    await raw.call('opsconfig', 'SET', 'notify-keyspace-events', 'Kg$xe');
+    await raw.set('rs.a', 'live||10');
+    await eventually('a live update on the second server', () => log.last('rs.a')?.version === '10', 20_000);
+  }, 120_000);
 });
