@@ -6,7 +6,8 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 
 const run = promisify(execFile);
-const PG_BIN = '/usr/lib/postgresql/15/bin';
+/** Where initdb and pg_ctl are (Debian's PostgreSQL 15 unless PG_BIN says otherwise). */
+const PG_BIN = process.env.PG_BIN ?? '/usr/lib/postgresql/15/bin';
 
 /**
  * Servers of a test's own, on free ports: the restart tests stop and start
@@ -95,7 +96,12 @@ export class PrivatePostgres {
 
   static async start(): Promise<PrivatePostgres> {
     const dir = mkdtempSync(join(tmpdir(), 'nd-cfg-pg-'));
-    chownSync(dir, 101, 104);
+    // initdb refuses to run as root: the cluster belongs to the postgres user then.
+    if (process.getuid?.() === 0) {
+      const uid = Number((await run('id', ['-u', 'postgres'])).stdout.trim());
+      const gid = Number((await run('id', ['-g', 'postgres'])).stdout.trim());
+      chownSync(dir, uid, gid);
+    }
     const pg = new PrivatePostgres(await freePort(), dir);
     await pg.asPostgres(`${PG_BIN}/initdb`, ['-D', join(dir, 'data'), '-A', 'trust', '-U', 'postgres', '--no-sync', '-E', 'UTF8']);
     await pg.up();
