@@ -24,6 +24,7 @@ const KIND_TITLES: [string, string][] = [
   ['secretstores', 'Secret stores'],
   ['lock', 'Distributed lock'],
   ['nameresolution', 'Name resolution'],
+  ['configuration', 'Configuration stores'],
 ];
 
 function schemas(): MetadataSchema[] {

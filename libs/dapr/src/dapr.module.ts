@@ -17,6 +17,7 @@ import { bindingsExports, bindingsProviders } from './bindings/bindings.provider
 import { pubsubExports, pubsubProviders } from './pubsub/pubsub.providers';
 import { stateExports, stateProviders, stateStoreHandleProviders } from './state/state.providers';
 import { lockExports, lockProviders } from './lock/lock.providers';
+import { configurationExports, configurationProviders } from './configuration/configuration.providers';
 import { listReadAtScan } from './handlers/nest-internals';
 
 /**
@@ -51,9 +52,9 @@ const componentRegistry: Provider = {
  * Providers of the building blocks. Each block adds its own line here; keep
  * them in dependency order (runtime first).
  */
-const blockProviders: Provider[] = [componentRegistry, ComponentRuntime, runtimeReady, SecretsService, ...observabilityProviders, ...resiliencyProviders, OperationRunner, DaprHandlerExplorer, DaprHandlerBinder, ...invocationProviders, ...bindingsProviders, ...pubsubProviders, ...stateProviders, ...lockProviders];
+const blockProviders: Provider[] = [componentRegistry, ComponentRuntime, runtimeReady, SecretsService, ...observabilityProviders, ...resiliencyProviders, OperationRunner, DaprHandlerExplorer, DaprHandlerBinder, ...invocationProviders, ...bindingsProviders, ...pubsubProviders, ...stateProviders, ...lockProviders, ...configurationProviders];
 
-const blockExports = [ComponentRuntime, SecretsService, ...observabilityExports, ...resiliencyExports, ...invocationExports, ...bindingsExports, ...pubsubExports, ...stateExports, ...lockExports];
+const blockExports = [ComponentRuntime, SecretsService, ...observabilityExports, ...resiliencyExports, ...invocationExports, ...bindingsExports, ...pubsubExports, ...stateExports, ...lockExports, ...configurationExports];
 
 /**
  * nest-dapr for one app. Every `forRoot`/`forRootAsync` is a module instance of

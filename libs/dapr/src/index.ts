@@ -81,6 +81,10 @@ export { SecretsService } from './secrets/secrets.service';
 // Distributed lock
 export { LockService, type LockResponse, type UnlockResponse } from './lock/lock.service';
 export type { UnlockStatus } from './spi/lock.spi';
+// Configuration
+export { ConfigurationService } from './configuration/configuration.service';
+export { OnConfigurationChange, type OnConfigurationChangeOptions } from './configuration/on-configuration-change.decorator';
+export type { ConfigurationItem, ConfigurationGetResponse, ConfigurationHandler, ConfigurationSubscription } from './configuration/configuration.interfaces';
 
 // HTTP error mapping
 export { DaprExceptionFilter } from './http/dapr-exception.filter';
@@ -102,6 +106,13 @@ export { ComponentInitError, MissingPackageError, ComponentNotFoundError } from 
 export { SecretStoreNotFoundError, SecretNotFoundError } from './errors/secret.errors';
 export { RedisJsonModeError } from './errors/redis-json.error';
 export { LockStoreNotConfiguredError, LockStoreNotFoundError, LockRequestError, LockOperationError } from './errors/lock.errors';
+export {
+  ConfigurationStoreNotFoundError,
+  ConfigurationRequestError,
+  ConfigurationGetError,
+  ConfigurationSubscribeError,
+  ConfigurationUnsubscribeError,
+} from './errors/configuration.errors';
 export { OidcTokenError } from './errors/oidc.errors';
 export {
   PubSubNotFoundError,

@@ -18,7 +18,7 @@ interface Timed {
   latencies: Histogram;
 }
 
-type TimedKey = 'pubsubIngress' | 'pubsubEgress' | 'state' | 'outputBinding' | 'inputBinding' | 'lock';
+type TimedKey = 'pubsubIngress' | 'pubsubEgress' | 'state' | 'outputBinding' | 'inputBinding' | 'lock' | 'configuration';
 
 interface Instruments extends Record<TimedKey, Timed> {
   pubsubUndecodable: Counter;
@@ -95,6 +95,7 @@ function createInstruments(provider: MeterProvider): Instruments {
     inputBinding: timed('dapr_component_input_binding', 'The number of incoming events arriving from the input binding component.', 'The triggering app event processing latency.'),
     // Not a Dapr metric (daprd records none for locks): the same pair, with the component views' labels.
     lock: timed('nest_dapr_component_lock', 'The number of operations performed on the lock component.', 'The latency of the operations performed on the lock component.'),
+    configuration: timed('dapr_component_configuration', 'The number of operations performed on the configuration component.', 'The latency of the response from the configuration component.'),
     invReqSent: m.createCounter('dapr_runtime_service_invocation_req_sent_total', {
       description: 'The number of requests sent via service invocation.',
     }),
@@ -238,6 +239,11 @@ export class DaprMetrics {
   /** `operation`: try_lock | unlock. */
   lockOperation(component: string, operation: 'try_lock' | 'unlock', success: boolean, elapsedMs: number): void {
     this.timed('lock', elapsedMs, { ...this.base(component), operation, success: String(success) });
+  }
+
+  /** `operation`: get | subscribe | unsubscribe (Dapr's ConfigurationInvoked). */
+  configurationOperation(component: string, operation: 'get' | 'subscribe' | 'unsubscribe', success: boolean, elapsedMs: number): void {
+    this.timed('configuration', elapsedMs, { ...this.base(component), operation, success: String(success) });
   }
 
   /** One count and one latency with the same labels (callers record only when `active`). */

@@ -224,6 +224,21 @@ export class DaprTracer {
     return { span, context: activeContext(parent, span) };
   }
 
+  /** A configuration store call (kind CLIENT): `configuration/<store>/<operation>` (get, subscribe, unsubscribe). */
+  startConfigurationSpan(store: string, operation: string, componentType?: string, parent: Context = context.active()): Span {
+    const span = this.start(`configuration/${store}/${operation}`, CLIENT, parent, 'leaf');
+    if (span.isRecording()) span.setAttributes(configurationAttributes(store, operation, componentType));
+    return span;
+  }
+
+  /** A configuration update delivered to a handler (kind CONSUMER): `configuration/<store>/update`. */
+  startConfigurationUpdateSpan(store: string, componentType?: string): ActiveSpan {
+    const parent = context.active();
+    const span = this.start(`configuration/${store}/update`, CONSUMER, parent, 'inbound');
+    if (span.isRecording()) span.setAttributes(configurationAttributes(store, 'update', componentType));
+    return { span, context: activeContext(parent, span) };
+  }
+
   /** A service invocation from this app (kind CLIENT). Inject it into the request headers. */
   startInvocationSpan(appId: string, method: string, httpMethod?: string, parent: Context = context.active()): Span {
     const span = this.start(`CallLocal/${appId}/${method}`, CLIENT, parent, 'outbound');
@@ -353,4 +368,15 @@ function invocationAttributes(appId: string, method: string, httpMethod?: string
   };
   if (httpMethod) attrs['http.request.method'] = httpMethod;
   return attrs;
+}
+
+function configurationAttributes(store: string, operation: string, componentType?: string): Attributes {
+  return {
+    'db.system': vendorOf(componentType) ?? 'configuration',
+    'db.name': store,
+    'db.operation.name': operation,
+    'dapr.api': 'configuration',
+    'dapr.component.name': store,
+    ...(componentType ? { 'dapr.component.type': componentType } : {}),
+  };
 }

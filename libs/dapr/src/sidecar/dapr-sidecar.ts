@@ -4,6 +4,7 @@ import { Logger, type INestApplicationContext, type LogLevel } from '@nestjs/com
 import { NestFactory } from '@nestjs/core';
 import type { AccessControlSpec, DaprModuleOptions, NameResolutionOptions } from '../runtime/dapr-module-options.interface';
 import { BindingsService } from '../bindings/bindings.service';
+import { ConfigurationService } from '../configuration/configuration.service';
 import { ComponentConfigError } from '../errors/component-config.error';
 import { AccessControlPolicy } from '../invocation/access-control.policy';
 import { NameResolutionService } from '../invocation/name-resolution.service';
@@ -153,6 +154,8 @@ export class DaprSidecar {
       bindings: nest.get(BindingsService, { strict: false }),
       secrets: nest.get(SecretsService, { strict: false }),
       lock: nest.get(LockService, { strict: false }),
+      configuration: nest.get(ConfigurationService, { strict: false }),
+      appChannel: () => this.channel,
       invoker: this.invoker,
       metadata: this.metadata,
       readiness: this.readiness,

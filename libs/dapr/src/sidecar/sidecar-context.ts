@@ -1,9 +1,11 @@
 import type { BindingsService } from '../bindings/bindings.service';
+import type { ConfigurationService } from '../configuration/configuration.service';
 import type { PubSubService } from '../pubsub/pubsub.service';
 import type { LockService } from '../lock/lock.service';
 import type { ComponentRuntime } from '../runtime/component-runtime';
 import type { SecretsService } from '../secrets/secrets.service';
 import type { StateService } from '../state/state.service';
+import type { AppChannel } from './app-channel/app-channel';
 import type { DirectMessaging } from './invocation/direct-messaging';
 import type { SidecarMetadata } from './sidecar-metadata';
 import type { SidecarOptions } from './sidecar-options';
@@ -22,6 +24,9 @@ export interface SidecarContext {
   readonly bindings: BindingsService;
   readonly secrets: SecretsService;
   readonly lock: LockService;
+  readonly configuration: ConfigurationService;
+  /** The app channel once `--app-port` is given (configuration updates of HTTP subscriptions go through it). */
+  readonly appChannel?: () => AppChannel | undefined;
   readonly invoker: DirectMessaging;
   readonly metadata: SidecarMetadata;
   readonly readiness: SidecarReadiness;

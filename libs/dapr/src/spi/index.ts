@@ -12,6 +12,7 @@ export * from './pubsub.spi';
 export * from './bindings.spi';
 export * from './secret-store.spi';
 export * from './lock.spi';
+export * from './configuration.spi';
 export * from './name-resolver.spi';
 export * from './driver-registration.spi';
 export * from './kit';

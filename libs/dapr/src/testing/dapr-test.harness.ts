@@ -10,6 +10,7 @@ import { ComponentRuntime } from '../runtime/component-runtime';
 import type { AppStub, AppStubs, StubRequest } from './app-stubs';
 import type { PublishedMessage, PubSubRecorder } from './pubsub-recorder';
 import type { BindingStub, TestingBinding } from './testing.binding';
+import type { InMemoryConfigurationInput, InMemoryConfigurationStore } from '../components/in-memory/in-memory.configuration-store';
 
 export interface DaprTestContext {
   recorder: PubSubRecorder;
@@ -21,7 +22,7 @@ export interface DaprTestContext {
 /**
  * What a test drives the app through under DaprTestingModule: publish and
  * `settle()`, inspect what was published per topic (dead-letter topics too),
- * stub invoked apps, seed and read state, fire input bindings.
+ * stub invoked apps, seed and read state, fire input bindings, write configuration.
  * @publicApi
  */
 export class DaprTestHarness {
@@ -155,6 +156,25 @@ export class DaprTestHarness {
 
   private binding(name: string): TestingBinding {
     return this.get(ComponentRuntime).get<TestingBinding>('bindings', name).driver;
+  }
+
+  // ---- configuration ------------------------------------------------------
+
+  /**
+   * Writes configuration items (`{ key: 'value' }` or `{ key: { value, version, metadata } }`;
+   * a missing version counts up) and resolves once every subscriber, `@OnConfigurationChange` handlers included, ran.
+   */
+  setConfiguration(store: string, items: Record<string, InMemoryConfigurationInput>): Promise<void> {
+    return this.configurationStore(store).set(items);
+  }
+
+  /** Deletes configuration keys; subscribers get them as empty items. */
+  deleteConfiguration(store: string, keys: string[]): Promise<void> {
+    return this.configurationStore(store).delete(keys);
+  }
+
+  private configurationStore(name: string): InMemoryConfigurationStore {
+    return this.get(ComponentRuntime).get<InMemoryConfigurationStore>('configuration', name).driver;
   }
 
   /** Closes the app (drains subscriptions, closes components). */

@@ -17,12 +17,15 @@ import { DaprTestHarness, type DaprTestContext } from './dapr-test.harness';
 import { PubSubRecorder } from './pubsub-recorder';
 import { TestingComponentRuntime } from './testing-component.runtime';
 import { TestingInvocationService } from './testing-invocation.service';
+import type { InMemoryConfigurationInput } from '../components/in-memory/in-memory.configuration-store';
 
 export interface DaprTestingOptions {
   /** Stubbed apps answering InvocationService / `@InvokeService` calls, by app id. */
   apps?: Record<string, AppStub>;
   /** State to seed before the app initialises: `{ store: { key: value } }`. */
   state?: Record<string, Record<string, unknown>>;
+  /** Configuration items to write before the app initialises: `{ store: { key: 'value' | { value, version, metadata } } }`. */
+  configuration?: Record<string, Record<string, InMemoryConfigurationInput>>;
   /** How soon a message that came back RETRY is redelivered (Go duration), default `10ms`. */
   redeliverInterval?: string;
   /**
@@ -67,6 +70,7 @@ export class DaprTestingModule {
     const harness = DaprTestingModule.harnessOf(moduleRef);
     try {
       for (const [store, entries] of Object.entries(options.state ?? {})) await harness.seed(store, entries);
+      for (const [store, items] of Object.entries(options.configuration ?? {})) await harness.setConfiguration(store, items);
       const app = moduleRef.createNestApplication({ logger: ['error', 'warn'] });
       await options.configureApp?.(app);
       await app.init();
@@ -105,8 +109,9 @@ export class DaprTestingModule {
    * ```
    */
   static forRoot(options: DaprModuleOptions & DaprTestingOptions = {}): DynamicModule {
-    const { apps, state, redeliverInterval, sharedBus, settleTimeoutMs, invokePassThrough, configure, configureApp, ...daprOptions } = options;
+    const { apps, state, configuration, redeliverInterval, sharedBus, settleTimeoutMs, invokePassThrough, configure, configureApp, ...daprOptions } = options;
     void state;
+    void configuration;
     void configure;
     void configureApp;
     const base = DaprModule.forRoot({ ...daprOptions, appId: daprOptions.appId ?? process.env.APP_ID ?? 'test-app' });

@@ -57,8 +57,11 @@ export function toInMemoryTwins(specs: ComponentSpec[], options: TwinOptions): C
       case 'secretstores':
         out.push(LOCAL_SECRET_STORES.has(spec.type) ? spec : twin('secretstores.local.env'));
         break;
+      case 'configuration':
+        out.push(twin('configuration.in-memory'));
+        break;
       default:
-        // nameresolution.*, configuration, ...: nothing in a unit test should reach them.
+        // nameresolution.*, ...: nothing in a unit test should reach them.
         break;
     }
   }

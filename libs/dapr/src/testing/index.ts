@@ -4,3 +4,4 @@ export { DaprTestHarness } from './dapr-test.harness';
 export { StubResponse, type AppStub, type StubHandler, type StubRequest } from './app-stubs';
 export type { PublishedMessage } from './pubsub-recorder';
 export type { BindingStub, BindingStubResult } from './testing.binding';
+export type { InMemoryConfigurationInput } from '../components/in-memory/in-memory.configuration-store';

@@ -32,3 +32,12 @@ export const IN_MEMORY_LOCK_METADATA = defineMetadata({
   origin: 'nest-dapr',
   fields: {},
 });
+
+export const IN_MEMORY_CONFIGURATION_METADATA = defineMetadata({
+  type: 'configuration.in-memory',
+  title: 'In-memory configuration',
+  summary: 'Items in the process, written by tests (DaprTestHarness.setConfiguration); subscribers are told of every write. Not a Dapr component.',
+  dialect: 'metadata',
+  origin: 'nest-dapr',
+  fields: {},
+});

@@ -48,3 +48,22 @@ export const POSTGRESQL_BINDING_METADATA = defineMetadata({
     connectionTimeout: { type: 'duration', default: '5s', support: 'extension', description: 'Connect timeout.' },
   },
 });
+
+export const POSTGRESQL_CONFIGURATION_METADATA = defineMetadata({
+  type: 'configuration.postgresql',
+  title: 'PostgreSQL (configuration)',
+  summary: "Dapr's table (`KEY`, `VALUE`, `VERSION`, `METADATA` json; the highest numeric version wins per key) and LISTEN on the channel the documented `pg_notify` trigger writes to; re-listens and re-reads after a reconnect.",
+  dialect: 'metadata',
+  origin: 'dapr',
+  fields: {
+    ...CONNECTION_FIELDS,
+    table: { type: 'string', required: true, description: 'Configuration table (lower case letters, digits, `.`, `/`, `_`; at most 64 characters).' },
+    notifyChannel: {
+      type: 'string',
+      aliases: ['pgNotifyChannel'],
+      description: 'Channel of the trigger\'s `pg_notify`; without it each subscribe request names it in its `pgNotifyChannel` metadata.',
+    },
+    timeout: { type: 'duration', default: '20s', aliases: ['timeoutInSeconds'], description: 'Timeout of database operations (at least 1s).' },
+    connMaxIdleTime: { type: 'duration', deprecated: 'connectionMaxIdleTime', description: 'Deprecated alias of connectionMaxIdleTime.' },
+  },
+});

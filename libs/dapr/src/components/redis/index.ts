@@ -3,7 +3,8 @@ import { RedisBinding } from './redis.binding';
 import { RedisPubSub } from './redis.pubsub';
 import { RedisStateStore } from './redis.state-store';
 import { RedisLockStore } from './redis.lock-store';
-import { REDIS_BINDING_METADATA, REDIS_PUBSUB_METADATA, REDIS_STATE_METADATA, REDIS_LOCK_METADATA } from './redis.metadata';
+import { RedisConfigurationStore } from './redis.configuration-store';
+import { REDIS_BINDING_METADATA, REDIS_CONFIGURATION_METADATA, REDIS_LOCK_METADATA, REDIS_PUBSUB_METADATA, REDIS_STATE_METADATA } from './redis.metadata';
 
 /** The `redis` drivers; `components/builtin-drivers.ts` registers them. */
 export const redisDrivers: readonly DriverRegistration[] = [
@@ -11,4 +12,5 @@ export const redisDrivers: readonly DriverRegistration[] = [
   { type: 'pubsub.redis', create: () => new RedisPubSub(), metadata: REDIS_PUBSUB_METADATA },
   { type: 'state.redis', create: () => new RedisStateStore(), metadata: REDIS_STATE_METADATA },
   { type: 'lock.redis', create: () => new RedisLockStore(), metadata: REDIS_LOCK_METADATA },
+  { type: 'configuration.redis', create: () => new RedisConfigurationStore(), metadata: REDIS_CONFIGURATION_METADATA },
 ];

@@ -117,3 +117,15 @@ export const REDIS_LOCK_METADATA = defineMetadata({
     processingTimeout: { type: 'duration', support: 'unsupported', note: LOCK_IGNORES, description: 'Processing timeout.' },
   },
 });
+
+export const REDIS_CONFIGURATION_METADATA = defineMetadata({
+  type: 'configuration.redis',
+  title: 'Redis (configuration)',
+  summary: "Dapr's layout: a string key holds `value||version`; get with MGET (KEYS * for all), subscribe through keyspace notifications `__keyspace@<db>__:<key>` (notify-keyspace-events gets `Kg$xe`), re-read after a reconnect.",
+  dialect: 'config',
+  origin: 'dapr',
+  fields: {
+    ...REDIS_CONNECTION_FIELDS,
+    redisMaxRetryInterval: { ...REDIS_CONNECTION_FIELDS.redisMaxRetryInterval, default: '2s', description: 'Largest reconnect back-off (the configuration store\'s default is 2s).' },
+  },
+});

@@ -5,6 +5,7 @@ import { CallerIdentity } from '../../invocation/caller-identity';
 import { extractTraceContext } from '../../observability/trace-context';
 import { ApiError } from '../http/api-error';
 import type { SidecarContext } from '../sidecar-context';
+import { configurationGrpcApi, type GrpcStreamHandler } from './configuration.grpc-api';
 import { daprGrpcHandlers, type GrpcHandler } from './dapr.grpc-api';
 import { GrpcCode, grpcStatusOf } from './grpc-errors';
 import type { GrpcStack } from './grpc-stack';
@@ -34,11 +35,14 @@ export class GrpcApiServer {
     const { grpc, daprService } = this.stack;
     const max = this.ctx.options.maxBodySize;
     const server = new grpc.Server({ 'grpc.max_receive_message_length': max, 'grpc.max_send_message_length': max });
-    const handlers = daprGrpcHandlers(this.ctx);
+    const configuration = configurationGrpcApi(this.ctx);
+    const handlers = { ...daprGrpcHandlers(this.ctx), ...configuration.unary };
     const impl: GrpcJs.UntypedServiceImplementation = {};
     for (const name of Object.keys(daprService)) {
       const handler = handlers[name];
+      const stream = configuration.streams[name];
       if (handler && !daprService[name].requestStream && !daprService[name].responseStream) impl[name] = this.unary(name, handler);
+      else if (stream && !daprService[name].requestStream && daprService[name].responseStream) impl[name] = this.serverStream(name, stream);
     }
     server.addService(daprService, impl);
     this.server = server;
@@ -48,16 +52,40 @@ export class GrpcApiServer {
     return bound;
   }
 
+  /** A server-streaming method: the same token check and error mapping as unary calls; the handler ends the stream. */
+  private serverStream(name: string, handler: GrpcStreamHandler): GrpcJs.handleServerStreamingCall<unknown, unknown> {
+    const grpc = this.stack.grpc;
+    return (call) => {
+      if (!this.tokenAccepted(call.metadata)) {
+        call.emit('error', { code: GrpcCode.UNAUTHENTICATED, details: 'authentication error: api token mismatch', message: 'authentication error: api token mismatch' });
+        return;
+      }
+      handler(call).then(
+        () => {
+          if (call.writable) call.end();
+        },
+        (err: unknown) => {
+          const apiErr = err instanceof ApiError ? err : new ApiError(500, 'ERR_INTERNAL', (err as Error)?.message ?? String(err));
+          if (!(err instanceof ApiError)) this.logger.error(`gRPC ${name}: ${(err as Error)?.stack ?? String(err)}`);
+          call.emit('error', grpcStatusOf(apiErr, grpc));
+        },
+      );
+    };
+  }
+
+  private tokenAccepted(metadata: GrpcJs.Metadata): boolean {
+    if (!this.token) return true;
+    const presented = metadata.getMap()['dapr-api-token'];
+    return this.token.tokenMatches(typeof presented === 'string' ? presented : undefined);
+  }
+
   private unary(name: string, handler: GrpcHandler): GrpcJs.handleUnaryCall<unknown, unknown> {
     const grpc = this.stack.grpc;
     return (call, callback) => {
       const md = call.metadata.getMap();
-      if (this.token) {
-        const presented = md['dapr-api-token'];
-        if (!this.token.tokenMatches(typeof presented === 'string' ? presented : undefined)) {
-          callback({ code: GrpcCode.UNAUTHENTICATED, details: 'authentication error: api token mismatch', message: 'authentication error: api token mismatch' } as GrpcJs.ServiceError);
-          return;
-        }
+      if (!this.tokenAccepted(call.metadata)) {
+        callback({ code: GrpcCode.UNAUTHENTICATED, details: 'authentication error: api token mismatch', message: 'authentication error: api token mismatch' } as GrpcJs.ServiceError);
+        return;
       }
       const headers: Record<string, string> = {};
       for (const k in md) {

@@ -8,6 +8,7 @@ import { appIdFromHeaders } from '../invocation/invoke-headers';
 import type { SidecarContext } from '../sidecar-context';
 import { ApiError } from './api-error';
 import { registerBindingsHttpApi } from './bindings.http-api';
+import { registerConfigurationHttpApi } from './configuration.http-api';
 import { HttpExchange } from './http-exchange';
 import { HttpRouter } from './http-router';
 import { invokeByHeader, registerInvokeHttpApi } from './invoke.http-api';
@@ -29,6 +30,7 @@ export const BUILT_IN_HTTP_APIS: HttpApiRegistration[] = [
   registerSecretsHttpApi,
   registerLockHttpApi,
   registerMetadataHttpApi,
+  registerConfigurationHttpApi,
 ];
 
 /** Health checks answer without the API token, as in daprd. */

@@ -2,6 +2,7 @@ import type { IncomingMessage } from 'node:http';
 import { Injectable, Logger, Optional, type OnModuleInit } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import { decodeBindingData, encodeBindingData } from '../../bindings/binding-codec';
+import { ConfigurationService } from '../../configuration/configuration.service';
 import { BindingHandlersExplorer } from '../../bindings/binding-handlers.explorer';
 import { DAPR_BINDING_CONTEXT } from '../../bindings/bindings.constants';
 import { DaprHandlerBinder } from '../../handlers/handler-binder';
@@ -12,6 +13,7 @@ import { NEVER_ABORTED, type ResiliencyPolicy } from '../../resiliency/resilienc
 import { ComponentRuntime } from '../../runtime/component-runtime';
 import type { PubSubDriver } from '../../spi/pubsub.spi';
 import { CallerIdentity } from '../../invocation/caller-identity';
+import { RemoteConfigurationService } from './remote-configuration.service';
 
 /** One `@Subscribe` handler as daprd sees it: a route on this app. */
 interface CallbackRoute {
@@ -65,6 +67,7 @@ export class AppCallbacks implements OnModuleInit {
     private readonly binder: DaprHandlerBinder,
     private readonly runner: OperationRunner,
     @Optional() private readonly adapterHost?: HttpAdapterHost,
+    @Optional() private readonly configuration?: ConfigurationService,
   ) {}
 
   /** What `GET /dapr/subscribe` answers. */
@@ -96,6 +99,23 @@ export class AppCallbacks implements OnModuleInit {
             adapter.reply(res, { status: 'RETRY' }, 200);
           },
         );
+      });
+    }
+    const configuration = this.configuration as unknown;
+    if (configuration instanceof RemoteConfigurationService) {
+      // Configuration updates of the app's subscriptions (daprd's POST /configuration/<store>/<key>).
+      adapter.post('/configuration/:store/:key', (req: IncomingMessage & { body?: unknown }, res: unknown) => {
+        if (!this.authorized(req)) return adapter.reply(res, { errorCode: 'ERR_UNAUTHENTICATED', message: 'invalid api token' }, 401);
+        const key = decodeURIComponent((req.url ?? '').split('?')[0].split('/').slice(3).join('/'));
+        void readBody(req)
+          .then((body) => configuration.deliver(key, JSON.parse(body.toString('utf8')) as { id?: string; items?: Record<string, never> }))
+          .then(
+            (known) => adapter.reply(res, undefined, known ? 200 : 404),
+            (err: Error) => {
+              this.logger.warn(`configuration update for "${key}" failed: ${err?.message ?? err}`);
+              adapter.reply(res, { error: err?.message ?? String(err) }, 500);
+            },
+          );
       });
     }
     for (const h of this.bindingsExplorer.explore().values()) {

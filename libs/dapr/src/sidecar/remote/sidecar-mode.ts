@@ -1,6 +1,7 @@
 import { Injectable, Logger, type DynamicModule, type OnApplicationShutdown, type OnModuleInit, type Provider, type Type } from '@nestjs/common';
 import { ModuleRef } from '@nestjs/core';
 import { BindingsService } from '../../bindings/bindings.service';
+import { ConfigurationService } from '../../configuration/configuration.service';
 import { InputBindingsManager } from '../../bindings/input-bindings.manager';
 import { SidecarConfigError } from '../../errors/sidecar.errors';
 import { InvocationService } from '../../invocation/invocation.service';
@@ -12,6 +13,7 @@ import { SecretsService } from '../../secrets/secrets.service';
 import { StateService } from '../../state/state.service';
 import { AppCallbacks } from './app-callbacks';
 import { RemoteBindingsService } from './remote-bindings.service';
+import { RemoteConfigurationService } from './remote-configuration.service';
 import { RemoteInvocationService } from './remote-invocation.service';
 import { RemotePubSubService } from './remote-pubsub.service';
 import { RemoteSecretsService } from './remote-secrets.service';
@@ -41,7 +43,7 @@ class SidecarMode implements OnModuleInit, OnApplicationShutdown {
     const client = this.client;
     if (!client) return;
     await client.waitUntilReady(SIDECAR_WAIT_MS);
-    this.logger.log(`sidecar mode: state, pub/sub, invocation, bindings, secrets and locks go to ${client.target.endpoint}`);
+    this.logger.log(`sidecar mode: state, pub/sub, invocation, bindings, secrets, locks and configuration go to ${client.target.endpoint}`);
   }
 
   async onApplicationShutdown(): Promise<void> {
@@ -91,6 +93,7 @@ export function withSidecarMode(module: DynamicModule): DynamicModule {
     either(BindingsService, (c) => new RemoteBindingsService(c)),
     either(SecretsService, (c) => new RemoteSecretsService(c)),
     either(LockService, (c) => new RemoteLockService(c)),
+    either(ConfigurationService, (c) => new RemoteConfigurationService(c)),
     {
       provide: PubSubSubscriber,
       inject: [DAPR_SIDECAR_CLIENT, ModuleRef],

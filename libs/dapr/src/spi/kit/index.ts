@@ -10,3 +10,4 @@ export { evaluateStateQuery, type QueryCandidate } from './state-query.evaluator
 export * from './metadata';
 export { metadataFromJson } from './message-metadata';
 export { BrokerPubSub } from './broker-pubsub.base';
+export { ConfigurationWatch, DELETED_ITEM } from './configuration-watch';
