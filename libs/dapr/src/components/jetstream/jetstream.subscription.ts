@@ -1,5 +1,5 @@
 import type { Logger } from '@nestjs/common';
-import type { JetStreamClient, JetStreamManager, JetStreamSubscription, JsMsg } from 'nats';
+import type { ConsumerInfo, JetStreamClient, JetStreamManager, JetStreamSubscription, JsMsg } from 'nats';
 import type { DeliveryOutcome, PubSubHandler } from '../../spi/pubsub.spi';
 import type { DriverSubscription } from '../../spi/kit/subscription-set';
 import type { JetStreamSettings, Nats } from './jetstream-connection';
@@ -36,16 +36,43 @@ export class JetStreamTopicSubscription implements DriverSubscription {
   constructor(private readonly o: JetStreamSubscriptionOptions) {}
 
   async start(): Promise<void> {
-    const { nats, js, jsm, settings, topic } = this.o;
+    const { nats, js, topic } = this.o;
     const stream = this.o.stream;
-    const config = consumerConfigFor(settings, topic, nats.createInbox());
-    const info = await jsm.consumers.add(stream, config);
+    const info = await this.addConsumer(stream);
     const opts = nats.consumerOpts();
     opts.bind(stream, info.name);
     opts.manualAck();
     if (info.config.deliver_group) opts.queue(info.config.deliver_group);
     this.sub = await js.subscribe(topic, opts);
     this.loop = this.run(this.sub);
+  }
+
+  /**
+   * Adds the consumer as Dapr does, with one difference: a durable consumer
+   * that exists keeps its deliver subject. Dapr asks for a fresh inbox each
+   * time, which the server refuses while another instance is bound ("consumer
+   * name already in use") or, where it allows the update, takes from the
+   * instances already bound; reusing the subject lets the instances of a
+   * queue group share the consumer. Two instances creating it at once: the
+   * loser reads the winner's subject and retries.
+   */
+  private async addConsumer(stream: string): Promise<ConsumerInfo> {
+    const { nats, jsm, settings, topic } = this.o;
+    for (let attempt = 0; ; attempt++) {
+      let deliverSubject = nats.createInbox();
+      if (settings.durableName) {
+        const existing = await jsm.consumers.info(stream, settings.durableName).catch((err: { code?: string }) => {
+          if (err?.code === '404') return undefined;
+          throw err;
+        });
+        if (existing?.config.deliver_subject) deliverSubject = existing.config.deliver_subject;
+      }
+      try {
+        return await jsm.consumers.add(stream, consumerConfigFor(settings, topic, deliverSubject));
+      } catch (err) {
+        if (!settings.durableName || attempt >= 2 || !/already in use|already exists/i.test((err as Error).message)) throw err;
+      }
+    }
   }
 
   stop(): Promise<void> {
