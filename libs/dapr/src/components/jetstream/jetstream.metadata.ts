@@ -26,6 +26,8 @@ export const JETSTREAM_FIELDS = {
   streamName: { type: 'string', description: 'Stream the consumers are created on (default: the stream whose subjects cover the topic).' },
   durableName: {
     type: 'string',
+    support: 'differs',
+    note: "Dapr gives every topic of the component this one consumer, which the server refuses for the second topic; nest-dapr refuses that at subscribe and reads a durableName from each subscription's metadata",
     description: 'Durable consumer name; without it consumers are ephemeral. One durable consumer filters one topic (set it per subscription when a component serves several).',
   },
   queueGroupName: { type: 'string', description: 'Deliver group: instances with the same durableName and queue group share the messages.' },
@@ -77,7 +79,7 @@ export const JETSTREAM_PUBSUB_METADATA = defineMetadata({
   type: 'pubsub.jetstream',
   title: 'NATS JetStream',
   summary:
-    "The nats client with Dapr's layout: the topic is the subject, the CloudEvent the payload with its id as Nats-Msg-Id (deduplication); one push consumer per subscription, filtered on the topic. A subscription's metadata may override the component's (e.g. durableName per topic).",
+    "The nats client with Dapr's layout: the topic is the subject, the CloudEvent the payload with its id as Nats-Msg-Id (deduplication); one push consumer per subscription, filtered on the topic. A subscription's metadata may override the component's (e.g. durableName per topic). A dead-letter topic needs its own stream: the dead letter keeps the CloudEvent id, which the topic's stream would drop as a duplicate (as with Dapr).",
   dialect: 'metadata',
   origin: 'dapr',
   fields: JETSTREAM_FIELDS,
