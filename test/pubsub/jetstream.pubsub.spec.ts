@@ -119,6 +119,20 @@ describe('pubsub.jetstream driver', () => {
     expect(failing.got).toEqual(['poison', 'poison', 'poison']);
   });
 
+  it('heartbeat and flowControl: idle heartbeats and flow-control requests never reach the handler', async () => {
+    const { topic } = await newTopic();
+    const d = await driver({ heartbeat: '500ms', flowControl: 'true' });
+    const sub = collect(d, topic);
+    await sub.handle;
+    await publishAll(d, topic, ['h1', 'h2']);
+    // Idle long enough for several heartbeats, then more messages.
+    await sleep(2000);
+    await publishAll(d, topic, ['h3']);
+    await waitFor(() => sub.got.length === 3, 'three messages');
+    await sleep(1200);
+    expect(sub.got).toEqual(['h1', 'h2', 'h3']);
+  });
+
   it('ackPolicy none delivers once even when the handler fails', async () => {
     const { topic } = await newTopic();
     const d = await driver({ ackPolicy: 'none', ackWait: '200ms' });
