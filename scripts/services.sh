@@ -135,7 +135,10 @@ ensure_nats() {
   [[ -x /usr/sbin/nats-server ]] || die "/usr/sbin/nats-server not found (install nats-server)"
   mkdir -p /var/lib/nats-server
   log "NATS is down (or has no JetStream); starting it ..."
-  start-stop-daemon --start --oknodo --background --exec /usr/sbin/nats-server -- \
+  # A pidfile of its own: matched by executable alone, start-stop-daemon would take any other
+  # nats-server (a test's private one, another port) for this one and start nothing.
+  start-stop-daemon --start --oknodo --background --pidfile /run/nats-server-services.pid --make-pidfile \
+    --exec /usr/sbin/nats-server -- \
     -a "$NATS_HOST" -p "$NATS_PORT" -js -sd /var/lib/nats-server -l /var/log/nats-server.log ||
     die "nats-server failed to start (see /var/log/nats-server.log)"
   local waited=0
