@@ -1,10 +1,10 @@
-import { connect, type NatsConnection } from 'nats';
+import { connect, type ConnectionOptions, type NatsConnection } from 'nats';
 
 export const NATS_URL = process.env.NATS_URL ?? 'nats://127.0.0.1:4222';
 
 /** A raw nats connection for arranging and inspecting what the driver does. */
-export function rawNats(servers = NATS_URL): Promise<NatsConnection> {
-  return connect({ servers, name: 'nest-dapr test' });
+export function rawNats(servers = NATS_URL, options: Partial<ConnectionOptions> = {}): Promise<NatsConnection> {
+  return connect({ servers, name: 'nest-dapr test', ...options });
 }
 
 /** Deletes the streams a spec created: names starting with `prefix`, or those `match` accepts. */

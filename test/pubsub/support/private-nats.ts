@@ -16,10 +16,15 @@ export class PrivateNats {
   private proc?: ChildProcess;
   readonly storeDir = mkdtempSync(join(tmpdir(), 'nest-dapr-nats-'));
 
-  private constructor(readonly port: number) {}
+  private constructor(
+    readonly port: number,
+    private readonly extraArgs: string[],
+  ) {}
 
-  static async start(): Promise<PrivateNats> {
-    const server = new PrivateNats(await freePort());
+  /** `extraArgs`: more nats-server flags, e.g. `['--auth', token]`; `probe`: how the readiness check connects then. */
+  static async start(extraArgs: string[] = [], probe: { token?: string } = {}): Promise<PrivateNats> {
+    const server = new PrivateNats(await freePort(), extraArgs);
+    server.probeOptions = probe;
     await server.startProcess();
     return server;
   }
@@ -49,14 +54,17 @@ export class PrivateNats {
     rmSync(this.storeDir, { recursive: true, force: true });
   }
 
+  /** Options the readiness probe connects with (the server's auth, when it has any). */
+  probeOptions: { token?: string } = {};
+
   private async startProcess(): Promise<void> {
-    const proc = spawn(NATS_SERVER_BIN, ['-a', '127.0.0.1', '-p', String(this.port), '-js', '-sd', this.storeDir], { stdio: 'ignore' });
+    const proc = spawn(NATS_SERVER_BIN, ['-a', '127.0.0.1', '-p', String(this.port), '-js', '-sd', this.storeDir, ...this.extraArgs], { stdio: 'ignore' });
     this.proc = proc;
     const deadline = Date.now() + 20_000;
     for (;;) {
       if (proc.exitCode !== null) throw new Error(`nats-server exited with ${proc.exitCode} on port ${this.port}`);
       try {
-        const nc = await rawNats(this.url);
+        const nc = await rawNats(this.url, this.probeOptions);
         try {
           await (await nc.jetstreamManager()).getAccountInfo();
           return;
