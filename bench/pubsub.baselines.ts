@@ -16,12 +16,12 @@ export interface RawSide {
 }
 
 /** What PubSubService writes (reference §3.1), built the straightforward way. */
-export function cloudEvent(source: string, topic: string, pubsubname: string, data: unknown): Buffer {
+export function cloudEvent(source: string, topic: string, pubsubname: string, data: unknown, id: string = randomUUID()): Buffer {
   const traceparent = `00-${randomBytes(16).toString('hex')}-${randomBytes(8).toString('hex')}-01`;
   return Buffer.from(
     JSON.stringify({
       specversion: '1.0',
-      id: randomUUID(),
+      id,
       source,
       type: 'com.dapr.event.sent',
       datacontenttype: 'application/json',

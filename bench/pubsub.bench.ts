@@ -8,13 +8,14 @@
  * rounds alternate raw and nest-dapr (A B, B A, ...) after a warm-up; ratios are
  * nest-dapr ÷ raw per round, reported as median and worst round.
  * Raw sides: kafkajs producer.send / consumer eachMessage (autoCommit), ioredis
- * XADD / XREADGROUP + XACK with 10 handlers at a time (bench/pubsub.baselines.ts).
+ * XADD / XREADGROUP + XACK with 10 handlers at a time (bench/pubsub.baselines.ts), nats
+ * js.publish / push consumer + ack (bench/pubsub.nats.baseline.ts).
  * Reference only: @nestjs/microservices' Kafka transport (ClientKafka.emit → @EventPattern).
  *
  * Run: `npm run bench:pubsub`. Env: BENCH_ROUNDS (5), BENCH_ROUND_MS (2000),
  * BENCH_E2E_MESSAGES (3000), BENCH_RATE (300 msg/s), BENCH_LAT_MS (3000),
- * BENCH_ONLY=kafka|redis, BENCH_NEST=0 to skip the Nest transport reference,
- * KAFKA_BROKERS, REDIS_HOST.
+ * BENCH_ONLY=kafka|redis|nats, BENCH_NEST=0 to skip the Nest transport reference,
+ * KAFKA_BROKERS, REDIS_HOST, NATS_URL.
  */
 import 'reflect-metadata';
 import { Injectable, Module, type INestApplicationContext } from '@nestjs/common';
@@ -26,6 +27,7 @@ import { DaprModule, PubSubService, Subscribe, type ComponentDefinition } from '
 import { median, runComparison } from './state.harness';
 import { rawKafka, rawRedis, type RawSide } from './pubsub.baselines';
 import { nestKafkaReference } from './pubsub.nest-reference';
+import { createNatsStreams, deleteNatsStreams, rawNats } from './pubsub.nats.baseline';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
 const ROUND_MS = Number(process.env.BENCH_ROUND_MS ?? 2000);
@@ -36,6 +38,7 @@ const INFLIGHT = 16;
 const ONLY = process.env.BENCH_ONLY;
 const BROKERS = process.env.KAFKA_BROKERS ?? '127.0.0.1:9092';
 const REDIS = process.env.REDIS_HOST ?? '127.0.0.1:6379';
+const NATS = process.env.NATS_URL ?? 'nats://127.0.0.1:4222';
 const PAD = 'x'.repeat(900);
 
 interface Counter {
@@ -63,6 +66,8 @@ interface Broker {
   pubTopic: string;
   e2eTopic: string;
   raw: RawSide;
+  /** The raw side's topics, when not derived from the label below. */
+  rawTopics?: { pub: string; e2e: string };
   rawCounter: Counter;
   fwCounter: Counter;
 }
@@ -71,6 +76,7 @@ async function main(): Promise<void> {
   const run = `${Date.now().toString(36)}${randomBytes(3).toString('hex')}`;
   const wantKafka = !ONLY || ONLY === 'kafka';
   const wantRedis = !ONLY || ONLY === 'redis';
+  const wantNats = !ONLY || ONLY === 'nats';
   const topics = {
     kPub: `bench-${run}-k-pub`,
     kE2e: `bench-${run}-k-e2e`,
@@ -80,7 +86,16 @@ async function main(): Promise<void> {
     rE2e: `bench-${run}-r-e2e`,
     rRawPub: `bench-${run}-r-raw-pub`,
     rRawE2e: `bench-${run}-r-raw-e2e`,
+    nPub: `bench.${run}.n-pub`,
+    nE2e: `bench.${run}.n-e2e`,
+    nRawPub: `bench.${run}.n-raw-pub`,
+    nRawE2e: `bench.${run}.n-raw-e2e`,
   };
+  // JetStream: one stream per subject, created up front as Dapr expects.
+  const natsSubjects = [topics.nPub, topics.nE2e, topics.nRawPub, topics.nRawE2e];
+  const natsStream = (subject: string) => subject.replace(/\./g, '-');
+  if (wantNats) await createNatsStreams(NATS, natsSubjects, natsStream);
+  const natsFw: Counter = { count: 0, latencies: [] };
   const kafkaFw: Counter = { count: 0, latencies: [] };
   const redisFw: Counter = { count: 0, latencies: [] };
 
@@ -101,6 +116,7 @@ async function main(): Promise<void> {
   const components: ComponentDefinition[] = [];
   if (wantKafka) components.push({ name: 'kafkaps', type: 'pubsub.kafka', metadata: { brokers: BROKERS, initialOffset: 'oldest' } });
   if (wantRedis) components.push({ name: 'redisps', type: 'pubsub.redis', metadata: { redisHost: REDIS } });
+  if (wantNats) components.push({ name: 'natsps', type: 'pubsub.jetstream', metadata: { natsURL: NATS } });
 
   const onKafka = sink(kafkaFw);
   const onRedis = sink(redisFw);
@@ -118,7 +134,15 @@ async function main(): Promise<void> {
       onRedis(data);
     }
   }
-  const providers = [...(wantKafka ? [KafkaHandlers] : []), ...(wantRedis ? [RedisHandlers] : [])];
+  const onNats = sink(natsFw);
+  @Injectable()
+  class NatsHandlers {
+    @Subscribe({ pubsub: 'natsps', topic: topics.nE2e })
+    nats(data: Payload): void {
+      onNats(data);
+    }
+  }
+  const providers = [...(wantKafka ? [KafkaHandlers] : []), ...(wantRedis ? [RedisHandlers] : []), ...(wantNats ? [NatsHandlers] : [])];
   @Module({ imports: [DaprModule.forRoot({ appId: `bench-${run}`, components })], providers })
   class BenchModule {}
   const app: INestApplicationContext = await NestFactory.createApplicationContext(BenchModule, { logger: ['error', 'warn'] });
@@ -136,6 +160,13 @@ async function main(): Promise<void> {
     brokers.push({ label: 'redis', pubsub: 'redisps', pubTopic: topics.rPub, e2eTopic: topics.rE2e, raw, rawCounter, fwCounter: redisFw });
   }
 
+  if (wantNats) {
+    const rawCounter: Counter = { count: 0, latencies: [] };
+    const raw = await rawNats({ url: NATS, stream: natsStream(topics.nRawE2e), topic: topics.nRawE2e, onData: sink(rawCounter) });
+    const rawTopics = { pub: topics.nRawPub, e2e: topics.nRawE2e };
+    brokers.push({ label: 'nats', pubsub: 'natsps', pubTopic: topics.nPub, e2eTopic: topics.nE2e, raw, rawTopics, rawCounter, fwCounter: natsFw });
+  }
+
   const report: string[] = [];
   const line = (s: string) => {
     report.push(s);
@@ -143,8 +174,8 @@ async function main(): Promise<void> {
   };
 
   for (const b of brokers) {
-    const rawPubTopic = b.label === 'kafka' ? topics.kRawPub : topics.rRawPub;
-    const rawE2eTopic = b.label === 'kafka' ? topics.kRawE2e : topics.rRawE2e;
+    const rawPubTopic = b.rawTopics?.pub ?? (b.label === 'kafka' ? topics.kRawPub : topics.rRawPub);
+    const rawE2eTopic = b.rawTopics?.e2e ?? (b.label === 'kafka' ? topics.kRawE2e : topics.rRawE2e);
 
     // K1: publish throughput.
     const pub = await runComparison(
@@ -211,6 +242,7 @@ async function main(): Promise<void> {
     await redis.del(topics.rPub, topics.rE2e, topics.rRawPub, topics.rRawE2e);
     await redis.quit();
   }
+  if (wantNats) await deleteNatsStreams(NATS, natsSubjects.map(natsStream));
   console.log('\n| Broker | Scenario | raw client | nest-dapr | nest-dapr ÷ raw |\n|---|---|---|---|---|');
   for (const l of report) console.log(l);
 }

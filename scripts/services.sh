@@ -3,6 +3,7 @@
 #   - PostgreSQL on 127.0.0.1:5432 (user postgres, trust auth) with a database named `test`
 #   - Redis on 127.0.0.1:6379
 #   - Kafka on 127.0.0.1:9092 (via scripts/kafka.sh start)
+#   - NATS with JetStream on 127.0.0.1:4222 (store /var/lib/nats-server)
 # Starts whatever is down, waits until it answers, and exits non-zero on any failure.
 # Idempotent: running it again when everything is up only re-checks.
 #
@@ -115,7 +116,45 @@ ensure_kafka() {
   bash "$SCRIPT_DIR/kafka.sh" start || die "Kafka failed to start (scripts/kafka.sh start)"
 }
 
+# ---------------------------------------------------------- NATS JetStream
+NATS_HOST=127.0.0.1
+NATS_PORT=4222
+
+# Up means: the server greets with INFO and has JetStream enabled.
+nats_up() {
+  local info
+  info="$(timeout 3 bash -c "exec 3<>/dev/tcp/$NATS_HOST/$NATS_PORT && IFS= read -r -t 2 line <&3 && printf '%s' \"\$line\"" 2>/dev/null)" || true
+  [[ "$info" == INFO* && "$info" == *'"jetstream":true'* ]]
+}
+
+ensure_nats() {
+  if nats_up; then
+    log "NATS (JetStream) is up on $NATS_HOST:$NATS_PORT"
+    return 0
+  fi
+  [[ -x /usr/sbin/nats-server ]] || die "/usr/sbin/nats-server not found (install nats-server)"
+  mkdir -p /var/lib/nats-server
+  log "NATS is down (or has no JetStream); starting it ..."
+  # A pidfile of its own: matched by executable alone, start-stop-daemon would take any other
+  # nats-server (a test's private one, another port) for this one and start nothing.
+  start-stop-daemon --start --oknodo --background --pidfile /run/nats-server-services.pid --make-pidfile \
+    --exec /usr/sbin/nats-server -- \
+    -a "$NATS_HOST" -p "$NATS_PORT" -js -sd /var/lib/nats-server -l /var/log/nats-server.log ||
+    die "nats-server failed to start (see /var/log/nats-server.log)"
+  local waited=0
+  until nats_up; do
+    if ((waited >= WAIT_TIMEOUT)); then
+      tail -n 20 /var/log/nats-server.log >&2 2>/dev/null || true
+      die "NATS with JetStream did not answer on $NATS_HOST:$NATS_PORT within ${WAIT_TIMEOUT}s (see /var/log/nats-server.log)"
+    fi
+    sleep 1
+    waited=$((waited + 1))
+  done
+  log "NATS (JetStream) is up on $NATS_HOST:$NATS_PORT (after ${waited}s)"
+}
+
 ensure_postgres
 ensure_redis
 ensure_kafka
+ensure_nats
 log "all services are up"

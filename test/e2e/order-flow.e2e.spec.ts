@@ -18,7 +18,7 @@ import { call, eventually, freePort, startSampleApp, stopApp, type RunningApp } 
  * dead-letter topic. Every run uses its own SKUs, key prefixes, consumer
  * groups and tables, so runs never see each other's data.
  */
-type Profile = 'local' | 'redis' | 'kafka' | 'servicebus';
+type Profile = 'local' | 'redis' | 'kafka' | 'servicebus' | 'nats';
 
 interface RunResources {
   cleanup: () => Promise<void>;
@@ -74,6 +74,20 @@ function prepare(profile: Profile, run: string, dir: string, servicebus?: Servic
       await pg.end();
     }
   };
+  if (profile === 'nats') {
+    // The profile as shipped (its streams are the topics' own, created on first use); this run's Redis key prefixes.
+    copyProfile('nats', components, dir, (doc) => {
+      if (doc.spec?.type === 'state.redis') setMetadata(doc, 'keyPrefix', `e2e-${run}-${doc.metadata!.name}`);
+    });
+    return {
+      cleanup: async () => {
+        const redis = new Redis('127.0.0.1:6379');
+        const keys = await redis.keys(`e2e-${run}-*`);
+        if (keys.length) await redis.del(...keys);
+        redis.disconnect();
+      },
+    };
+  }
   if (profile === 'servicebus') {
     // The profile as shipped, pointed at the AMQP test peer (docs/servicebus-test-peer.md) and the local PostgreSQL.
     copyProfile('servicebus', components, dir, (doc) => {
@@ -108,7 +122,7 @@ function prepare(profile: Profile, run: string, dir: string, servicebus?: Servic
   };
 }
 
-describe.each<Profile>(['local', 'redis', 'kafka', 'servicebus'])('order flow end to end on the %s profile', (profile) => {
+describe.each<Profile>(['local', 'redis', 'kafka', 'servicebus', 'nats'])('order flow end to end on the %s profile', (profile) => {
   const run = `${Date.now().toString(36)}${randomBytes(3).toString('hex')}`;
   const sku = (name: string) => `${name}-${run}`;
   let dir: string;

@@ -8,13 +8,15 @@ import { PubSubService, type ComponentDefinition } from 'nest-dapr';
 import { startApp } from './pubsub-test-kit';
 import { KAFKA_BROKERS, REDIS_HOST, uniqueName, waitFor } from './support/broker-test-utils';
 import { exited, linesOf, startChildConsumer } from './support/child-consumer';
+import { deleteStreams, NATS_URL } from './support/nats-test-utils';
 
 /**
  * At-least-once under a crash: a consumer process is SIGKILLed in the middle
  * of a stream (some messages handled, some in flight, some not yet read);
  * after a restart with the same app id every published message has been
  * handled at least once. Kafka replays from the last committed offset; Redis
- * reclaims the dead consumer's pending entries after processingTimeout.
+ * reclaims the dead consumer's pending entries after processingTimeout;
+ * JetStream redelivers the durable consumer's unacked messages after ackWait.
  */
 const N = 300;
 
@@ -47,6 +49,18 @@ const brokers: { label: string; component: (run: string) => ComponentDefinition;
       await redis.del(topic);
       await redis.quit();
     },
+  },
+  {
+    label: 'pubsub.jetstream',
+    // A durable consumer (named per run) outlives the killed process; what it
+    // had delivered but not acked comes again after ackWait.
+    component: (run) => ({
+      name: 'ps',
+      type: 'pubsub.jetstream',
+      metadata: { natsURL: NATS_URL, autoCreateStream: 'true', durableName: `${run}-durable`, ackWait: '1s', concurrency: 'parallel' },
+    }),
+    // autoCreateStream named the stream after the topic.
+    cleanup: (topic) => deleteStreams(topic),
   },
 ];
 
