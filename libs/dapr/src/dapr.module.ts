@@ -17,6 +17,7 @@ import { bindingsExports, bindingsProviders } from './bindings/bindings.provider
 import { pubsubExports, pubsubProviders } from './pubsub/pubsub.providers';
 import { stateExports, stateProviders, stateStoreHandleProviders } from './state/state.providers';
 import { listReadAtScan } from './handlers/nest-internals';
+import { MicroservicesHost } from './microservices/microservices-host';
 
 /**
  * Resolved once all components are initialised. Nest awaits async factories
@@ -50,7 +51,7 @@ const componentRegistry: Provider = {
  * Providers of the building blocks. Each block adds its own line here; keep
  * them in dependency order (runtime first).
  */
-const blockProviders: Provider[] = [componentRegistry, ComponentRuntime, runtimeReady, SecretsService, ...observabilityProviders, ...resiliencyProviders, OperationRunner, DaprHandlerExplorer, DaprHandlerBinder, ...invocationProviders, ...bindingsProviders, ...pubsubProviders, ...stateProviders];
+const blockProviders: Provider[] = [componentRegistry, ComponentRuntime, runtimeReady, SecretsService, ...observabilityProviders, ...resiliencyProviders, OperationRunner, DaprHandlerExplorer, DaprHandlerBinder, ...invocationProviders, ...bindingsProviders, ...pubsubProviders, ...stateProviders, MicroservicesHost];
 
 const blockExports = [ComponentRuntime, SecretsService, ...observabilityExports, ...resiliencyExports, ...invocationExports, ...bindingsExports, ...pubsubExports, ...stateExports];
 
