@@ -16,6 +16,7 @@
  */
 import { Injectable, type INestApplication, type INestMicroservice } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
+import { Kafka, logLevel } from 'kafkajs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { DaprModule, Subscribe, type CloudEvent } from 'nest-dapr';
@@ -143,6 +144,11 @@ describe('the Nest docs Kafka microservice, moved onto DaprTransport', () => {
   });
 
   it('on Transport.KAFKA (as written): answers and books, but a poison message is retried without end and stalls the partition', async () => {
+    // ServerKafka fails to start on topics that do not exist yet (no auto-creation race): create them, as its docs ask.
+    const admin = new Kafka({ clientId: `proof-admin-${RUN}`, brokers: ['127.0.0.1:9092'], logLevel: logLevel.NOTHING }).admin();
+    await admin.connect();
+    await admin.createTopics({ waitForLeaders: true, topics: ['hero.kill.dragon', 'hero.kill.dragon.reply', 'hero.killed.dragon'].map((topic) => ({ topic, numPartitions: 1 })) });
+    await admin.disconnect();
     const run = await runSample(kafkaTransport, async (ledger) => {
       // Long enough for kafkajs to retry the poison message several times (and to book dragon 9, if it ever would).
       await waitFor(() => ledger.attempts.filter((a) => a.dragonId === 0).length >= 3, 'the poison message retried', 60_000);
