@@ -61,6 +61,36 @@ function freePort(): Promise<number> {
   });
 }
 
+/**
+ * The docs' topic names are fixed, and a poison message left by an earlier run would stall this
+ * run's consumer too (that is the point): the sample's topics start empty. ServerKafka also does
+ * not start on topics that do not exist yet, so they are created, as its docs ask.
+ */
+async function freshSampleTopics(): Promise<void> {
+  const topics = ['hero.kill.dragon', 'hero.kill.dragon.reply', 'hero.killed.dragon'];
+  const admin = new Kafka({ clientId: `proof-admin-${RUN}`, brokers: ['127.0.0.1:9092'], logLevel: logLevel.NOTHING }).admin();
+  await admin.connect();
+  try {
+    const existing = new Set(await admin.listTopics());
+    const old = topics.filter((t) => existing.has(t));
+    if (old.length) await admin.deleteTopics({ topics: old, timeout: 30_000 });
+    const deadline = Date.now() + 60_000;
+    for (;;) {
+      try {
+        // Deletion finishes asynchronously: creating fails ("marked for deletion") until it has.
+        await admin.createTopics({ waitForLeaders: true, topics: topics.map((topic) => ({ topic, numPartitions: 1 })) });
+        const offsets = await Promise.all(topics.map((t) => admin.fetchTopicOffsets(t)));
+        if (offsets.every((parts) => parts.every((p) => p.high === '0'))) return;
+      } catch (err) {
+        if (Date.now() > deadline) throw err;
+      }
+      await sleep(500);
+    }
+  } finally {
+    await admin.disconnect();
+  }
+}
+
 interface Run {
   items: unknown;
   booked: number[];
@@ -79,14 +109,19 @@ async function runSample(transport: SampleTransport, settle: (ledger: HeroesLedg
     const service = game.get(GameService);
     // The first answer also proves the consumer is subscribed (Kafka joins its group asynchronously).
     const items = await firstAnswer(() => service.killDragon(1, 7));
-    await service.heroKilledDragon({ heroId: 1, dragonId: 7 });
-    await waitFor(() => ledger.kills.length === 1, 'the first kill booked', 60_000);
+    // Until the first kill is booked: a Kafka consumer that has not fetched its partition yet starts at the latest offset.
+    const deadline = Date.now() + 60_000;
+    while (ledger.kills.length === 0) {
+      if (Date.now() > deadline) throw new Error('the first kill was never booked');
+      await service.heroKilledDragon({ heroId: 1, dragonId: 7 });
+      await waitFor(() => ledger.kills.length > 0, 'the first kill', 3_000).catch(() => undefined);
+    }
     await service.heroKilledDragon(POISON);
     await service.heroKilledDragon({ heroId: 3, dragonId: 9 });
     await settle(ledger);
     return {
       items,
-      booked: ledger.kills.map((k) => k.dragonId),
+      booked: [...new Set(ledger.kills.map((k) => k.dragonId))],
       poisonAttempts: ledger.attempts.filter((a) => a.dragonId === 0).length,
     };
   } finally {
@@ -119,7 +154,7 @@ async function onDapr(broker: 'kafka' | 'redis' | 'servicebus'): Promise<Run & {
   await watcher.init();
   try {
     const run = await runSample(daprTransport, async (ledger) => {
-      await waitFor(() => ledger.kills.length === 2 && deadLetters.length === 1, () => `${broker}: booked ${JSON.stringify(ledger.kills)}, dead letters ${deadLetters.length}`, 90_000);
+      await waitFor(() => ledger.kills.some((k) => k.dragonId === 9) && deadLetters.length === 1, () => `${broker}: booked ${JSON.stringify(ledger.kills)}, dead letters ${deadLetters.length}`, 90_000);
     });
     return { ...run, deadLettered: deadLetters.map((e) => ({ data: e.data, topic: e.topic, type: e.type })) };
   } finally {
@@ -144,11 +179,7 @@ describe('the Nest docs Kafka microservice, moved onto DaprTransport', () => {
   });
 
   it('on Transport.KAFKA (as written): answers and books, but a poison message is retried without end and stalls the partition', async () => {
-    // ServerKafka fails to start on topics that do not exist yet (no auto-creation race): create them, as its docs ask.
-    const admin = new Kafka({ clientId: `proof-admin-${RUN}`, brokers: ['127.0.0.1:9092'], logLevel: logLevel.NOTHING }).admin();
-    await admin.connect();
-    await admin.createTopics({ waitForLeaders: true, topics: ['hero.kill.dragon', 'hero.kill.dragon.reply', 'hero.killed.dragon'].map((topic) => ({ topic, numPartitions: 1 })) });
-    await admin.disconnect();
+    await freshSampleTopics();
     const run = await runSample(kafkaTransport, async (ledger) => {
       // Long enough for kafkajs to retry the poison message several times (and to book dragon 9, if it ever would).
       await waitFor(() => ledger.attempts.filter((a) => a.dragonId === 0).length >= 3, 'the poison message retried', 60_000);

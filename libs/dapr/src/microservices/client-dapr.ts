@@ -3,7 +3,7 @@ import { MicroserviceConfigError } from '../errors/microservices.errors';
 import { InvocationError } from '../errors/invocation.errors';
 import type { PublishOptions } from '../pubsub/pubsub.interfaces';
 import { DaprRpcException } from './dapr-rpc.exception';
-import { ATTACH_DAPR_HOST, type MicroservicesHost } from './microservices-host';
+import { awaitHost, type MicroservicesHost } from './microservices-host';
 import { patternName, topicOf } from './pattern-names';
 
 /** @publicApi */
@@ -43,17 +43,16 @@ export class ClientDapr extends ClientProxy {
   constructor(readonly options: ClientDaprOptions = {}) {
     super();
     this.ready = new Promise<void>((resolve) => (this.attached = resolve));
+    // DaprModule attaches the app's services when it finds this client among the app's providers.
+    awaitHost(this, (host) => {
+      this.host = host;
+      this.attached?.();
+    });
   }
 
-  /** Called by DaprModule when it finds this client among the app's providers. */
-  [ATTACH_DAPR_HOST](host: MicroservicesHost): void {
+  /** Resolves once the app's DaprModule attached this client (during module init). */
+  async connect(): Promise<void> {
     if (this.host) return;
-    this.host = host;
-    this.attached?.();
-  }
-
-  async connect(): Promise<MicroservicesHost> {
-    if (this.host) return this.host;
     let timer: NodeJS.Timeout | undefined;
     const timeUp = new Promise<never>((_, reject) => {
       timer = setTimeout(
@@ -71,7 +70,6 @@ export class ClientDapr extends ClientProxy {
     } finally {
       clearTimeout(timer);
     }
-    return this.host!;
   }
 
   /**
@@ -85,14 +83,15 @@ export class ClientDapr extends ClientProxy {
     // Connections belong to the app's DaprModule (pools, producers); it closes them at shutdown.
   }
 
-  /** The app's Dapr services (PubSubService, InvocationService, …) this client uses. */
+  /** The app's `InvocationService` (what `send()` calls through). */
   unwrap<T>(): T {
     if (!this.host) throw new MicroserviceConfigError('ClientDapr is not connected');
-    return this.host as T;
+    return this.host.invocation as T;
   }
 
   protected async dispatchEvent<T = unknown>(packet: ReadPacket): Promise<T> {
-    const host = this.host ?? (await this.connect());
+    if (!this.host) await this.connect();
+    const host = this.host!;
     const { pubsub, topic } = topicOf(packet.pattern, this.options.pubsub, 'ClientDapr.emit');
     await host.pubsub.publish(pubsub, topic, packet.data, this.options.publish);
     return undefined as T;

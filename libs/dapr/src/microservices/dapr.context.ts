@@ -9,7 +9,7 @@ export interface DaprRequestInfo {
   headers: Record<string, string | string[] | undefined>;
 }
 
-type DaprContextArgs = [CloudEvent | undefined, DaprRequestInfo | undefined];
+export type DaprContextArgs = [CloudEvent | undefined, DaprRequestInfo | undefined];
 
 /**
  * `@Ctx()` of a `DaprTransport` handler. For an `@EventPattern` delivery it

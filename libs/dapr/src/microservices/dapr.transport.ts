@@ -18,7 +18,7 @@ import type { CloudEvent } from '../pubsub/pubsub.interfaces';
 import { isDropEvent, SubscriptionStatus } from '../pubsub/subscription-status';
 import { DaprContext } from './dapr.context';
 import { MessageEndpoint, type MessageRoute } from './message-endpoint';
-import { ATTACH_DAPR_HOST, type MicroservicesHost } from './microservices-host';
+import { awaitHost, type MicroservicesHost } from './microservices-host';
 import { methodPathOf, topicOf } from './pattern-names';
 
 /** `transportId` of `DaprTransport`, for `@EventPattern(pattern, DAPR_TRANSPORT)` in an app with several transports. */
@@ -100,11 +100,8 @@ export class DaprTransport extends Server implements CustomTransportStrategy {
 
   constructor(readonly options: DaprTransportOptions = {}) {
     super();
-  }
-
-  /** Called by DaprModule when Nest registers this transport in the app's container. */
-  [ATTACH_DAPR_HOST](host: MicroservicesHost): void {
-    this.host ??= host;
+    // DaprModule attaches the app's services when Nest registers this transport in the app's container.
+    awaitHost(this, (host) => (this.host = host));
   }
 
   async listen(callback: (err?: unknown, ...optionalParams: unknown[]) => void): Promise<void> {

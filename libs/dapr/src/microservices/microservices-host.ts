@@ -10,18 +10,24 @@ import { PubSubSubscriber } from '../pubsub/pubsub.subscriber';
 import { ComponentRuntime } from '../runtime/component-runtime';
 
 /**
- * The method a `DaprTransport` or `ClientDapr` exposes under this symbol is
- * called with the app's `MicroservicesHost` (a symbol registered by name, so a
- * second copy of the package in node_modules still recognises it).
+ * The objects waiting for their app's host (a `DaprTransport`, a `ClientDapr`),
+ * each with what to do once attached. Keyed by the object itself, so nothing
+ * outlives it and no app sees another's objects; not a member of theirs, so
+ * the host stays out of the public types.
  */
-export const ATTACH_DAPR_HOST = Symbol.for('nest-dapr:attach-microservices-host');
+const waiting = new WeakMap<object, (host: MicroservicesHost) => void>();
 
-interface Attachable {
-  [ATTACH_DAPR_HOST](host: MicroservicesHost): void;
+/** Called by a transport or client when it is made: `attach` runs when DaprModule finds it. */
+export function awaitHost(target: object, attach: (host: MicroservicesHost) => void): void {
+  waiting.set(target, attach);
 }
 
-function isAttachable(value: unknown): value is Attachable {
-  return typeof value === 'object' && value !== null && typeof (value as Partial<Attachable>)[ATTACH_DAPR_HOST] === 'function';
+function attachTo(target: unknown, host: MicroservicesHost): void {
+  if (typeof target !== 'object' || target === null) return;
+  const attach = waiting.get(target);
+  if (!attach) return;
+  waiting.delete(target);
+  attach(host);
 }
 
 /**
@@ -54,13 +60,13 @@ export class MicroservicesHost implements OnModuleInit, OnApplicationShutdown {
   ) {
     // Subscribed at construction: a hybrid app may start its microservices before app.init() runs the hooks.
     this.targets = modules.getRpcTargetRegistry().subscribe((target) => {
-      if (isAttachable(target)) target[ATTACH_DAPR_HOST](this);
+      attachTo(target, this);
     });
   }
 
   onModuleInit(): void {
     for (const wrapper of this.discovery.getProviders()) {
-      if (isAttachable(wrapper.instance)) wrapper.instance[ATTACH_DAPR_HOST](this);
+      attachTo(wrapper.instance, this);
     }
   }
 
