@@ -14,7 +14,7 @@
  *
  * Run: `npm run bench:pubsub`. Env: BENCH_ROUNDS (5), BENCH_ROUND_MS (2000),
  * BENCH_E2E_MESSAGES (3000), BENCH_RATE (300 msg/s), BENCH_LAT_MS (3000),
- * BENCH_ONLY=kafka|redis, BENCH_NEST=0 to skip the Nest transport rows (Transport.KAFKA and
+ * BENCH_ONLY=kafka|redis|nest, BENCH_NEST=0 to skip the Nest transport rows (Transport.KAFKA and
  * DaprTransport, BENCH_NEST_ROUNDS alternating rounds, default 3),
  * KAFKA_BROKERS, REDIS_HOST.
  */
@@ -72,8 +72,10 @@ interface Broker {
 
 async function main(): Promise<void> {
   const run = `${Date.now().toString(36)}${randomBytes(3).toString('hex')}`;
-  const wantKafka = !ONLY || ONLY === 'kafka';
+  const wantKafka = !ONLY || ONLY === 'kafka' || ONLY === 'nest';
   const wantRedis = !ONLY || ONLY === 'redis';
+  // BENCH_ONLY=nest: only the @nestjs/microservices rows (Transport.KAFKA and DaprTransport).
+  const wantBrokers = ONLY !== 'nest';
   const topics = {
     kPub: `bench-${run}-k-pub`,
     kE2e: `bench-${run}-k-e2e`,
@@ -128,7 +130,7 @@ async function main(): Promise<void> {
   const pubsub = app.get(PubSubService);
 
   const brokers: Broker[] = [];
-  if (wantKafka) {
+  if (wantKafka && wantBrokers) {
     const rawCounter: Counter = { count: 0, latencies: [] };
     const raw = await rawKafka({ brokers: BROKERS, topic: topics.kRawE2e, groupId: `bench-${run}-raw`, onData: sink(rawCounter) });
     brokers.push({ label: 'kafka', pubsub: 'kafkaps', pubTopic: topics.kPub, e2eTopic: topics.kE2e, raw, rawCounter, fwCounter: kafkaFw });

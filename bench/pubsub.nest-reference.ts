@@ -11,7 +11,7 @@ import { ClientKafka, ClientsModule, EventPattern, Payload, Transport, type Micr
 import { DaprModule } from 'nest-dapr';
 import { ClientDapr, DaprTransport } from 'nest-dapr/microservices';
 import { lastValueFrom } from 'rxjs';
-import { logLevel } from 'kafkajs';
+import { Kafka, logLevel } from 'kafkajs';
 
 export interface NestReferenceResult {
   perSec: number;
@@ -40,6 +40,7 @@ export async function nestKafkaReference(o: {
   @Module({ controllers: [NestHandler] })
   class NestReferenceModule {}
 
+  await createTopic(o.brokers, o.topic);
   const server = await NestFactory.createMicroservice<MicroserviceOptions>(NestReferenceModule, {
     logger: ['error'],
     transport: Transport.KAFKA,
@@ -91,6 +92,7 @@ export async function daprTransportReference(o: Parameters<typeof nestKafkaRefer
   })
   class DaprReferenceModule {}
 
+  await createTopic(o.brokers, o.topic);
   const server = await NestFactory.createMicroservice<MicroserviceOptions>(DaprReferenceModule, {
     logger: ['error'],
     strategy: new DaprTransport({ pubsub: 'pubsub' }),
@@ -101,6 +103,17 @@ export async function daprTransportReference(o: Parameters<typeof nestKafkaRefer
     return await measure(o, state, (data) => lastValueFrom(client.emit(o.topic, data), { defaultValue: undefined }));
   } finally {
     await server.close();
+  }
+}
+
+/** ServerKafka does not start on a topic that does not exist yet; both sides get it created up front. */
+async function createTopic(brokers: string, topic: string): Promise<void> {
+  const admin = new Kafka({ clientId: 'nest-ref-admin', brokers: [brokers], logLevel: logLevel.NOTHING }).admin();
+  await admin.connect();
+  try {
+    await admin.createTopics({ waitForLeaders: true, topics: [{ topic, numPartitions: 1 }] });
+  } finally {
+    await admin.disconnect();
   }
 }
 
