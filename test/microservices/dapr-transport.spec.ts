@@ -157,6 +157,7 @@ describe('DaprTransport + ClientDapr in a hybrid app', () => {
           nameResolution: { component: 'static', configuration: { apps: { shop: `http://127.0.0.1:${port}` } } },
         }),
         ClientsModule.register([{ name: 'SHOP', customClass: ClientDapr, options: { appId: 'shop', pubsub: 'pubsub' } }]),
+        ClientsModule.registerAsync([{ name: 'SHOP_ASYNC', useFactory: async () => ({ customClass: ClientDapr, options: { appId: 'shop' } }) }]),
       ],
       controllers: [ShopController],
       providers: [NoRefunds, Doubling, DeadLetters],
@@ -218,6 +219,12 @@ describe('DaprTransport + ClientDapr in a hybrid app', () => {
     expect(await firstValueFrom(client.send('whoami', {}))).toEqual({ method: 'whoami', caller: null });
     // A handler with no answer: the Observable completes without a value.
     expect(await lastValueFrom(client.send('nothing', {}).pipe(toArray()))).toEqual([]);
+  });
+
+  it('a client registered with ClientsModule.registerAsync works the same', async () => {
+    const asyncClient = app.get<ClientDapr>('SHOP_ASYNC');
+    expect(asyncClient).toBeInstanceOf(ClientDapr);
+    expect(await firstValueFrom(asyncClient.send<number>({ cmd: 'sum' }, [4, 5]))).toBe(9);
   });
 
   it('errors come back as DaprRpcException, RpcException-compatible with status and body', async () => {
