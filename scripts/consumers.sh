@@ -81,7 +81,7 @@ TS
   else
     (cd "$dir" && node -e "const m = require('nest-dapr/microservices'); if (typeof m.DaprTransport !== 'function') process.exit(1)")
   fi
-  echo "  ✔ nest-dapr/microservices loads with @nestjs/microservices@$(cd "$dir" && node -p "require('@nestjs/microservices/package.json').version")"
+  echo "  ✔ nest-dapr/microservices loads with @nestjs/microservices@$(cd "$dir" && node -p "JSON.parse(require('fs').readFileSync('node_modules/@nestjs/microservices/package.json', 'utf8')).version")"
 
   step "$app: compile (nest build; tsc --noEmit -p tsconfig.json, specs included)"
   (cd "$dir" && npm run build --silent && npx tsc --noEmit -p tsconfig.json)
