@@ -18,7 +18,10 @@ const SRC = 'libs/dapr/src';
  *   operations                  the one operation runner: policy → span → metrics → typed error
  *   handlers                    the one handler explorer/binder, the built-in inbound policy, and the
  *                               only file allowed to know Nest internals (handlers/nest-internals.ts)
- *   block                       state, pubsub, bindings, invocation, secrets, lock: each on its own
+ *   block                       state, pubsub, bindings, invocation, secrets, lock, configuration: each on its own
+ *   microservices               nest-dapr/microservices: the @nestjs/microservices transport and client over
+ *                               the blocks; its host (microservices-host.ts) is in DaprModule and loads no
+ *                               @nestjs/microservices
  *   root, testing               the composition root (module, public barrel) and nest-dapr/testing
  */
 const layers = [
@@ -31,7 +34,8 @@ const layers = [
   { type: 'resiliency', pattern: `${SRC}/resiliency`, partialMatch: false },
   { type: 'operations', pattern: `${SRC}/operations`, partialMatch: false },
   { type: 'handlers', pattern: `${SRC}/handlers`, partialMatch: false },
-  { type: 'block', pattern: `${SRC}/(state|pubsub|bindings|invocation|secrets|lock)`, partialMatch: false, capture: ['block'] },
+  { type: 'block', pattern: `${SRC}/(state|pubsub|bindings|invocation|secrets|lock|configuration)`, partialMatch: false, capture: ['block'] },
+  { type: 'microservices', pattern: `${SRC}/microservices`, partialMatch: false },
   { type: 'testing', pattern: `${SRC}/testing`, partialMatch: false },
   { type: 'root', pattern: SRC, partialMatch: false },
 ];
@@ -84,8 +88,9 @@ export default tseslint.config(
               allow: { to: { element: { type: 'block', captured: { block: '{{ from.captured.block }}' } } } },
             },
             allow('block', ['handlers', 'operations', 'resiliency', 'observability', 'runtime', 'spi', 'errors']),
-            allow('testing', ['testing', 'root', 'block', 'drivers-index', 'driver', 'handlers', 'operations', 'resiliency', 'observability', 'runtime', 'spi', 'errors']),
-            allow('root', ['root', 'testing', 'block', 'drivers-index', 'driver', 'handlers', 'operations', 'resiliency', 'observability', 'runtime', 'spi', 'errors']),
+            allow('microservices', ['microservices', 'block', 'handlers', 'operations', 'resiliency', 'observability', 'runtime', 'spi', 'errors']),
+            allow('testing', ['testing', 'root', 'microservices', 'block', 'drivers-index', 'driver', 'handlers', 'operations', 'resiliency', 'observability', 'runtime', 'spi', 'errors']),
+            allow('root', ['root', 'testing', 'microservices', 'block', 'drivers-index', 'driver', 'handlers', 'operations', 'resiliency', 'observability', 'runtime', 'spi', 'errors']),
           ],
         },
       ],

@@ -10,11 +10,13 @@
  * Raw sides: kafkajs producer.send / consumer eachMessage (autoCommit), ioredis
  * XADD / XREADGROUP + XACK with 10 handlers at a time (bench/pubsub.baselines.ts), nats
  * js.publish / push consumer + ack (bench/pubsub.nats.baseline.ts).
- * Reference only: @nestjs/microservices' Kafka transport (ClientKafka.emit → @EventPattern).
+ * @nestjs/microservices: its Kafka transport (ClientKafka.emit → @EventPattern) next to the same
+ * app on DaprTransport (ClientDapr.emit → @EventPattern), rounds alternating.
  *
  * Run: `npm run bench:pubsub`. Env: BENCH_ROUNDS (5), BENCH_ROUND_MS (2000),
  * BENCH_E2E_MESSAGES (3000), BENCH_RATE (300 msg/s), BENCH_LAT_MS (3000),
- * BENCH_ONLY=kafka|redis|nats, BENCH_NEST=0 to skip the Nest transport reference,
+ * BENCH_ONLY=kafka|redis|nats|nest, BENCH_NEST=0 to skip the Nest transport rows (Transport.KAFKA and
+ * DaprTransport, BENCH_NEST_ROUNDS alternating rounds, default 3),
  * KAFKA_BROKERS, REDIS_HOST, NATS_URL.
  */
 import 'reflect-metadata';
@@ -26,7 +28,7 @@ import { Redis } from 'ioredis';
 import { DaprModule, PubSubService, Subscribe, type ComponentDefinition } from 'nest-dapr';
 import { median, runComparison } from './state.harness';
 import { rawKafka, rawRedis, type RawSide } from './pubsub.baselines';
-import { nestKafkaReference } from './pubsub.nest-reference';
+import { daprTransportReference, nestKafkaReference, type NestReferenceResult } from './pubsub.nest-reference';
 import { createNatsStreams, deleteNatsStreams, rawNats } from './pubsub.nats.baseline';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
@@ -34,6 +36,7 @@ const ROUND_MS = Number(process.env.BENCH_ROUND_MS ?? 2000);
 const E2E = Number(process.env.BENCH_E2E_MESSAGES ?? 3000);
 const RATE = Number(process.env.BENCH_RATE ?? 300);
 const LAT_MS = Number(process.env.BENCH_LAT_MS ?? 3000);
+const NEST_ROUNDS = Number(process.env.BENCH_NEST_ROUNDS ?? 3);
 const INFLIGHT = 16;
 const ONLY = process.env.BENCH_ONLY;
 const BROKERS = process.env.KAFKA_BROKERS ?? '127.0.0.1:9092';
@@ -74,9 +77,11 @@ interface Broker {
 
 async function main(): Promise<void> {
   const run = `${Date.now().toString(36)}${randomBytes(3).toString('hex')}`;
-  const wantKafka = !ONLY || ONLY === 'kafka';
+  const wantKafka = !ONLY || ONLY === 'kafka' || ONLY === 'nest';
   const wantRedis = !ONLY || ONLY === 'redis';
   const wantNats = !ONLY || ONLY === 'nats';
+  // BENCH_ONLY=nest: only the @nestjs/microservices rows (Transport.KAFKA and DaprTransport).
+  const wantBrokers = ONLY !== 'nest';
   const topics = {
     kPub: `bench-${run}-k-pub`,
     kE2e: `bench-${run}-k-e2e`,
@@ -149,7 +154,7 @@ async function main(): Promise<void> {
   const pubsub = app.get(PubSubService);
 
   const brokers: Broker[] = [];
-  if (wantKafka) {
+  if (wantKafka && wantBrokers) {
     const rawCounter: Counter = { count: 0, latencies: [] };
     const raw = await rawKafka({ brokers: BROKERS, topic: topics.kRawE2e, groupId: `bench-${run}-raw`, onData: sink(rawCounter) });
     brokers.push({ label: 'kafka', pubsub: 'kafkaps', pubTopic: topics.kPub, e2eTopic: topics.kE2e, raw, rawCounter, fwCounter: kafkaFw });
@@ -229,10 +234,23 @@ async function main(): Promise<void> {
   }
 
   if (wantKafka && process.env.BENCH_NEST !== '0') {
-    const ref = await nestKafkaReference({ brokers: BROKERS, topic: `bench-${run}-k-nest`, messages: E2E, rate: RATE, latencyMs: LAT_MS, pad: PAD });
-    line(
-      `| kafka | reference: @nestjs/microservices Kafka transport, publish→handler | ${fmt(ref.perSec)} msg/s; latency at ${RATE} msg/s p50 / p99 ${ref.p50.toFixed(2)} / ${ref.p99.toFixed(2)} ms | (nest-dapr above) | — |`,
-    );
+    // @nestjs/microservices on the same broker: Transport.KAFKA as written, and the same app on DaprTransport
+    // (only the transport/client options differ). Rounds alternate the two sides; medians reported.
+    const sides = { kafka: [] as NestReferenceResult[], dapr: [] as NestReferenceResult[] };
+    for (let r = 0; r < NEST_ROUNDS; r++) {
+      const order = r % 2 === 0 ? (['kafka', 'dapr'] as const) : (['dapr', 'kafka'] as const);
+      for (const side of order) {
+        const o = { brokers: BROKERS, topic: `bench-${run}-k-nest-${side}-${r}`, messages: E2E, rate: RATE, latencyMs: LAT_MS, pad: PAD };
+        sides[side].push(side === 'kafka' ? await nestKafkaReference(o) : await daprTransportReference(o));
+      }
+    }
+    const med = (list: NestReferenceResult[], k: keyof NestReferenceResult) => median(list.map((x) => x[k]));
+    const row = (label: string, list: NestReferenceResult[]) =>
+      line(
+        `| kafka | ${label}, publish→handler (${NEST_ROUNDS} rounds: ${list.map((x) => fmt(x.perSec)).join(', ')} msg/s) | ${fmt(med(list, 'perSec'))} msg/s; latency at ${RATE} msg/s p50 / p99 ${med(list, 'p50').toFixed(2)} / ${med(list, 'p99').toFixed(2)} ms | — | — |`,
+      );
+    row('@nestjs/microservices Transport.KAFKA (ClientKafka.emit → @EventPattern)', sides.kafka);
+    row('the same app on DaprTransport (ClientDapr.emit → @EventPattern, pubsub.kafka)', sides.dapr);
   }
 
   for (const b of brokers) await b.raw.close();

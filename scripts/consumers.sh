@@ -50,6 +50,39 @@ for app in $apps; do
   (cd "$dir" && npm ls --all > /dev/null) || die "$app: npm ls reports missing or invalid dependencies (above)"
   echo "  ✔ installed: $(cd "$dir" && node -p "['@nestjs/core','nest-dapr'].map(n => n + '@' + require(require.resolve(n + '/package.json', { paths: [process.cwd()] })).version).join(', ')")"
 
+  step "$app: nest-dapr/microservices (with @nestjs/microservices of the app's Nest major)"
+  # The optional entry point: it loads in the app's module system and its types compile with a typed
+  # @Ctx() DaprContext (on Nest 12.1 an @EventPattern with a typed @Ctx() needs @EventPattern<string>).
+  major="$(cd "$dir" && node -p "require('@nestjs/core/package.json').version.split('.')[0]")"
+  (cd "$dir" && npm install --no-audit --no-fund --loglevel=error "@nestjs/microservices@^$major")
+  cat > "$dir/src/microservice.check.ts" <<'TS'
+import { Controller } from '@nestjs/common';
+import { Ctx, EventPattern, MessagePattern, Payload } from '@nestjs/microservices';
+import { ClientDapr, DaprContext, DaprTransport } from 'nest-dapr/microservices';
+
+@Controller()
+export class MicroserviceCheck {
+  @EventPattern<string>('orders')
+  onOrder(@Payload() order: { id: string }, @Ctx() ctx: DaprContext): string {
+    return `${order.id} ${ctx.getTopic()} ${ctx.getPubsubName()}`;
+  }
+
+  @MessagePattern({ cmd: 'quote' })
+  quote(@Payload() q: { sku: string }): { sku: string; price: number } {
+    return { sku: q.sku, price: 1 };
+  }
+}
+
+export const strategy = new DaprTransport({ pubsub: 'pubsub' });
+export const client = { name: 'CHECKOUT', customClass: ClientDapr, options: { appId: 'checkout', pubsub: 'pubsub' } };
+TS
+  if [ "$(cd "$dir" && node -p "require('./package.json').type || 'commonjs'")" = module ]; then
+    (cd "$dir" && node --input-type=module -e "const m = await import('nest-dapr/microservices'); if (typeof m.DaprTransport !== 'function') process.exit(1)")
+  else
+    (cd "$dir" && node -e "const m = require('nest-dapr/microservices'); if (typeof m.DaprTransport !== 'function') process.exit(1)")
+  fi
+  echo "  ✔ nest-dapr/microservices loads with @nestjs/microservices@$(cd "$dir" && node -p "JSON.parse(require('fs').readFileSync('node_modules/@nestjs/microservices/package.json', 'utf8')).version")"
+
   step "$app: compile (nest build; tsc --noEmit -p tsconfig.json, specs included)"
   (cd "$dir" && npm run build --silent && npx tsc --noEmit -p tsconfig.json)
   echo "  ✔ compiled against the published declarations"

@@ -11,6 +11,9 @@ import {
 } from '@nestjs/common';
 import * as nestConstants from '@nestjs/common/constants';
 import { RouteParamtypes } from '@nestjs/common/enums/route-paramtypes.enum';
+import * as microservicesConstants from '@nestjs/microservices/constants';
+import { PatternHandler } from '@nestjs/microservices/enums/pattern-handler.enum';
+import { RpcParamtype } from '@nestjs/microservices/enums/rpc-paramtype.enum';
 import { DiscoveryModule, ExternalContextCreator } from '@nestjs/core';
 import { Test, type TestingModule } from '@nestjs/testing';
 import { DaprHandlerBinder, isRefusal } from '../../libs/dapr/src/handlers/handler-binder';
@@ -78,6 +81,15 @@ describe('Nest internals the handler binder relies on', () => {
     expect(internals.PIPES_METADATA).toBe(nestConstants.PIPES_METADATA);
     expect(internals.PATH_METADATA).toBe(nestConstants.PATH_METADATA);
     expect(internals.METHOD_METADATA).toBe(nestConstants.METHOD_METADATA);
+    expect(internals.PATTERN_METADATA).toBe(microservicesConstants.PATTERN_METADATA);
+    expect(internals.PATTERN_HANDLER_METADATA).toBe(microservicesConstants.PATTERN_HANDLER_METADATA);
+    expect(internals.PATTERN_EXTRAS_METADATA).toBe(microservicesConstants.PATTERN_EXTRAS_METADATA);
+    expect(internals.TRANSPORT_METADATA).toBe(microservicesConstants.TRANSPORT_METADATA);
+    expect(internals.PATTERN_HANDLER_MESSAGE).toBe(PatternHandler.MESSAGE);
+    expect(internals.PATTERN_HANDLER_EVENT).toBe(PatternHandler.EVENT);
+    expect(internals.RPC_PARAM_PAYLOAD).toBe(RpcParamtype.PAYLOAD);
+    expect(internals.RPC_PARAM_CONTEXT).toBe(RpcParamtype.CONTEXT);
+    expect(microservicesConstants.PARAM_ARGS_METADATA).toBe(nestConstants.ROUTE_ARGS_METADATA);
     expect(internals.ROUTE_PARAM_BODY).toBe(RouteParamtypes.BODY);
     expect(internals.ROUTE_PARAM_HEADERS).toBe(RouteParamtypes.HEADERS);
   });

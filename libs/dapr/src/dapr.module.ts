@@ -19,6 +19,7 @@ import { stateExports, stateProviders, stateStoreHandleProviders } from './state
 import { lockExports, lockProviders } from './lock/lock.providers';
 import { configurationExports, configurationProviders } from './configuration/configuration.providers';
 import { listReadAtScan } from './handlers/nest-internals';
+import { MicroservicesHost } from './microservices/microservices-host';
 
 /**
  * Resolved once all components are initialised. Nest awaits async factories
@@ -52,7 +53,7 @@ const componentRegistry: Provider = {
  * Providers of the building blocks. Each block adds its own line here; keep
  * them in dependency order (runtime first).
  */
-const blockProviders: Provider[] = [componentRegistry, ComponentRuntime, runtimeReady, SecretsService, ...observabilityProviders, ...resiliencyProviders, OperationRunner, DaprHandlerExplorer, DaprHandlerBinder, ...invocationProviders, ...bindingsProviders, ...pubsubProviders, ...stateProviders, ...lockProviders, ...configurationProviders];
+const blockProviders: Provider[] = [componentRegistry, ComponentRuntime, runtimeReady, SecretsService, ...observabilityProviders, ...resiliencyProviders, OperationRunner, DaprHandlerExplorer, DaprHandlerBinder, ...invocationProviders, ...bindingsProviders, ...pubsubProviders, ...stateProviders, ...lockProviders, ...configurationProviders, MicroservicesHost];
 
 const blockExports = [ComponentRuntime, SecretsService, ...observabilityExports, ...resiliencyExports, ...invocationExports, ...bindingsExports, ...pubsubExports, ...stateExports, ...lockExports, ...configurationExports];
 

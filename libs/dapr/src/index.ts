@@ -126,6 +126,7 @@ export {
   SubscriptionConfigError,
 } from './errors/pubsub.errors';
 export { HandlerTimeoutError } from './errors/subscription.errors';
+export { MicroserviceConfigError } from './errors/microservices.errors';
 export {
   BindingNotFoundError,
   BindingOperationNotSupportedError,

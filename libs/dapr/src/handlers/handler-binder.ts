@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { ExternalContextCreator } from '@nestjs/core';
+import { isObservable, lastValueFrom } from 'rxjs';
 import type { DiscoveredHandler, DiscoveredRoute } from './handler-explorer';
 import { contextCreatorInModule, hasGlobalPipes, moduleKeyOf, PIPES_METADATA, ROUTE_ARGS_METADATA } from './nest-internals';
 
@@ -73,11 +74,15 @@ export class DaprHandlerBinder {
     ) as BoundHandler;
   }
 
-  /** Binds a controller route so that its `@Body()`/`@Headers()`… parameters are filled by `params`. */
-  bindRoute(route: DiscoveredRoute, params: ParamsFactory, contextType: string): BoundHandler {
+  /**
+   * Binds a method whose parameters carry Nest's own param decorators
+   * (`@Body()`/`@Headers()` of a controller route, `@Payload()`/`@Ctx()` of a
+   * microservice pattern, stored under the same key), filled by `params`.
+   */
+  bindRoute(route: DiscoveredRoute, params: ParamsFactory, contextType: string, resultOf?: BindOptions['resultOf']): BoundHandler {
     return contextCreatorInModule(this.contextCreator, moduleKeyOf(route.wrapper)).create(
       route.instance as Record<string, unknown>,
-      tracked(route.method),
+      tracked(route.method, resultOf),
       route.methodName,
       ROUTE_ARGS_METADATA,
       params,
@@ -118,7 +123,9 @@ export function isRefusal(err: unknown): boolean {
 function tracked(fn: (...args: unknown[]) => unknown, resultOf?: (err: unknown) => unknown): (...args: unknown[]) => unknown {
   const wrapped = async function (this: unknown, ...args: unknown[]) {
     try {
-      return await fn.apply(this, args);
+      const result = await fn.apply(this, args);
+      // An Observable settles with its last value, or undefined when it completes empty (Nest's microservices semantics).
+      return isObservable(result) ? await lastValueFrom(result, { defaultValue: undefined }) : result;
     } catch (err) {
       if (resultOf) {
         const result = resultOf(err);

@@ -22,6 +22,22 @@ export const METHOD_METADATA = 'method';
 export const ROUTE_PARAM_BODY = 3;
 export const ROUTE_PARAM_HEADERS = 6;
 
+/**
+ * What `@EventPattern`/`@MessagePattern` (@nestjs/microservices) write on the
+ * method: the pattern list, the handler kind (MESSAGE 1, EVENT 2), the
+ * extras, and the transport a handler is restricted to. Read here so the
+ * library does not load `@nestjs/microservices` (an optional peer) to find them.
+ */
+export const PATTERN_METADATA = 'microservices:pattern';
+export const PATTERN_HANDLER_METADATA = 'microservices:handler_type';
+export const PATTERN_EXTRAS_METADATA = 'microservices:pattern_extras';
+export const TRANSPORT_METADATA = 'microservices:transport';
+export const PATTERN_HANDLER_MESSAGE = 1;
+export const PATTERN_HANDLER_EVENT = 2;
+/** `RpcParamtype.PAYLOAD` and `RpcParamtype.CONTEXT`: what `@Payload()` and `@Ctx()` ask a params factory for. */
+export const RPC_PARAM_PAYLOAD = 3;
+export const RPC_PARAM_CONTEXT = 6;
+
 /** The key of the module a discovered provider or controller belongs to. */
 export function moduleKeyOf(wrapper: DiscoveredWrapper): string | undefined {
   return (wrapper.host as { token?: string } | undefined)?.token;

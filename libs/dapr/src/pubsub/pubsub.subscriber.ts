@@ -48,11 +48,19 @@ export class PubSubSubscriber implements OnApplicationBootstrap, BeforeApplicati
 
   async onApplicationBootstrap(): Promise<void> {
     await this.runtime.start();
+    await this.start([...this.explorer.exploreDeclarative(this.runtime.resourcesOf('Subscription')), ...this.explorer.explore()]);
+  }
+
+  /**
+   * Subscribes handlers through the one delivery pipeline: grouped per
+   * pubsub/topic, scopes checked, consumer group = the component's
+   * `consumerID` or the app id. `@Subscribe` methods come here at bootstrap,
+   * the microservices transport's `@EventPattern` handlers when it listens.
+   * The subscriptions started are drained at shutdown with the others; a
+   * caller may stop its own earlier with `stop`.
+   */
+  async start(handlers: SubscriptionHandler[]): Promise<TopicSubscription[]> {
     const groups = new Map<string, SubscriptionHandler[]>();
-    const handlers = [
-      ...this.explorer.exploreDeclarative(this.runtime.resourcesOf('Subscription')),
-      ...this.explorer.explore(),
-    ];
     for (const h of handlers) {
       const key = `${h.options.pubsub}\u0000${h.options.topic}`;
       const list = groups.get(key);
@@ -64,6 +72,7 @@ export class PubSubSubscriber implements OnApplicationBootstrap, BeforeApplicati
       const sub = await this.build(handlers);
       if (sub) built.push(sub);
     }
+    const started: TopicSubscription[] = [];
     try {
       for (const sub of built) {
         const target = await this.pubsub.target(sub.config.pubsub);
@@ -71,12 +80,14 @@ export class PubSubSubscriber implements OnApplicationBootstrap, BeforeApplicati
         const consumerID = runtimePubSubMetadata(sub.config.pubsub, target.properties).consumerID || this.runtime.appId;
         await sub.start(consumerID);
         this.subscriptions.push(sub);
+        started.push(sub);
         this.logger.log(`subscribed to ${sub.config.pubsub}/${sub.config.topic} as consumer ${consumerID}`);
       }
     } catch (err) {
-      await this.beforeApplicationShutdown();
+      await this.stop(started);
       throw err;
     }
+    return started;
   }
 
   private async build(handlers: SubscriptionHandler[]): Promise<TopicSubscription | undefined> {
@@ -113,8 +124,18 @@ export class PubSubSubscriber implements OnApplicationBootstrap, BeforeApplicati
   }
 
   async beforeApplicationShutdown(): Promise<void> {
-    const subs = this.subscriptions.splice(0);
+    await this.stop(this.subscriptions.slice());
+  }
+
+  /**
+   * Stops these subscriptions: intake stops and in-flight handlers finish,
+   * together bounded by the drain timeout; deliveries still running then are
+   * given back for redelivery.
+   */
+  async stop(list: readonly TopicSubscription[]): Promise<void> {
+    const subs = list.filter((s) => this.subscriptions.includes(s));
     if (subs.length === 0) return;
+    for (const s of subs) this.subscriptions.splice(this.subscriptions.indexOf(s), 1);
     const drainMs = this.runtime.limits.drainTimeoutMs;
     const stopped = subs.map((s) =>
       s.stop().catch((err: Error) => this.logger.warn(`stopping ${s.config.pubsub}/${s.config.topic}: ${err.message}`)),
