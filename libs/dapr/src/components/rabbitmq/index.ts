@@ -1,0 +1,8 @@
+import type { DriverRegistration } from '../../spi/driver-registration.spi';
+import { RabbitMQPubSub } from './rabbitmq.pubsub';
+import { RABBITMQ_PUBSUB_METADATA } from './rabbitmq.metadata';
+
+/** The `rabbitmq` drivers; `components/builtin-drivers.ts` registers them. */
+export const rabbitmqDrivers: readonly DriverRegistration[] = [
+  { type: 'pubsub.rabbitmq', create: () => new RabbitMQPubSub(), metadata: RABBITMQ_PUBSUB_METADATA },
+];
