@@ -27,7 +27,6 @@ const RABBITMQ_SUBSCRIPTION_FIELDS = {
   singleActiveConsumer: { type: 'bool', default: false, description: '`x-single-active-consumer`: one consumer of the queue receives at a time.' },
   maxLen: { type: 'int', min: 0, unsigned: true, description: '`x-max-length` of this subscription queue (over the component value).' },
   maxLenBytes: { type: 'int', min: 0, unsigned: true, unit: 'bytes', description: '`x-max-length-bytes` of this subscription queue (over the component value).' },
-  consumerID: { type: 'string', description: 'Prefix of the queue name (the block sets it: the component consumerID or the app id).' },
 } as const satisfies MetadataFields;
 
 /**
@@ -123,7 +122,10 @@ export const RABBITMQ_SUBSCRIBE_METADATA = defineMetadata({
   summary: '',
   dialect: 'metadata',
   origin: 'dapr',
-  fields: RABBITMQ_SUBSCRIPTION_FIELDS,
+  fields: {
+    ...RABBITMQ_SUBSCRIPTION_FIELDS,
+    consumerID: { type: 'string', description: 'Prefix of the queue name (the block sets it: the component consumerID or the app id).' },
+  },
 });
 
 /** `bindings.rabbitmq`: components-contrib `bindings/rabbitmq/rabbitmq.go` (kitmd.DecodeMetadata). */
@@ -155,6 +157,12 @@ export const RABBITMQ_BINDING_METADATA = defineMetadata({
       description: 'Content type of published messages without a contentType request metadata.',
     },
     reconnectWaitInSeconds: { type: 'duration', default: '5s', description: 'Wait before reconnecting after the connection broke.' },
+    requeueDelay: {
+      type: 'duration',
+      default: '100ms',
+      support: 'extension',
+      description: 'Pause before a message the app failed to handle is requeued, so a handler that keeps failing does not spin the broker.',
+    },
     saslExternal: {
       type: 'bool',
       default: false,
