@@ -44,15 +44,19 @@ export async function brokerQueues(prefix: string): Promise<BrokerQueue[]> {
     'exclusive',
     'arguments',
   ]);
-  return all.filter((q) => q.name.startsWith(prefix)).map((q) => ({ ...q, arguments: Object.fromEntries(q.arguments.map(([k, , v]) => [k, v])) }));
+  // Quorum queues print `exclusive` as "".
+  return all
+    .filter((q) => q.name.startsWith(prefix))
+    .map((q) => ({ ...q, exclusive: q.exclusive === true, arguments: Object.fromEntries(q.arguments.map(([k, , v]) => [k, v])) }));
 }
 
 export async function brokerExchanges(prefix: string): Promise<BrokerExchange[]> {
   return (await list<BrokerExchange>('list_exchanges', ['name', 'type', 'durable', 'auto_delete'])).filter((e) => e.name.startsWith(prefix));
 }
 
-export async function brokerBindings(prefix: string): Promise<BrokerBinding[]> {
+/** Bindings to destinations whose name contains `part`, without the default exchange's implicit ones. */
+export async function brokerBindings(part: string): Promise<BrokerBinding[]> {
   return (await list<BrokerBinding>('list_bindings', ['source_name', 'destination_name', 'destination_kind', 'routing_key'])).filter(
-    (b) => b.destination_name.includes(prefix),
+    (b) => b.source_name !== '' && b.destination_name.includes(part),
   );
 }
