@@ -8,13 +8,14 @@
  * rounds alternate raw and nest-dapr (A B, B A, ...) after a warm-up; ratios are
  * nest-dapr ÷ raw per round, reported as median and worst round.
  * Raw sides: kafkajs producer.send / consumer eachMessage (autoCommit), ioredis
- * XADD / XREADGROUP + XACK with 10 handlers at a time (bench/pubsub.baselines.ts).
+ * XADD / XREADGROUP + XACK with 10 handlers at a time (bench/pubsub.baselines.ts), amqplib
+ * confirmed publish / consume + ack with prefetch 100 (bench/pubsub.rabbitmq.baseline.ts).
  * Reference only: @nestjs/microservices' Kafka transport (ClientKafka.emit → @EventPattern).
  *
  * Run: `npm run bench:pubsub`. Env: BENCH_ROUNDS (5), BENCH_ROUND_MS (2000),
  * BENCH_E2E_MESSAGES (3000), BENCH_RATE (300 msg/s), BENCH_LAT_MS (3000),
- * BENCH_ONLY=kafka|redis, BENCH_NEST=0 to skip the Nest transport reference,
- * KAFKA_BROKERS, REDIS_HOST.
+ * BENCH_ONLY=kafka|redis|rabbitmq, BENCH_NEST=0 to skip the Nest transport reference,
+ * BENCH_RABBIT_CONFIRM=0 (RabbitMQ without publisher confirms), KAFKA_BROKERS, REDIS_HOST, RABBITMQ_URL.
  */
 import 'reflect-metadata';
 import { Injectable, Module, type INestApplicationContext } from '@nestjs/common';
@@ -26,6 +27,7 @@ import { DaprModule, PubSubService, Subscribe, type ComponentDefinition } from '
 import { median, runComparison } from './state.harness';
 import { rawKafka, rawRedis, type RawSide } from './pubsub.baselines';
 import { nestKafkaReference } from './pubsub.nest-reference';
+import { rawRabbit } from './pubsub.rabbitmq.baseline';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
 const ROUND_MS = Number(process.env.BENCH_ROUND_MS ?? 2000);
@@ -37,6 +39,9 @@ const ONLY = process.env.BENCH_ONLY;
 const BROKERS = process.env.KAFKA_BROKERS ?? '127.0.0.1:9092';
 const REDIS = process.env.REDIS_HOST ?? '127.0.0.1:6379';
 const PAD = 'x'.repeat(900);
+// RabbitMQ: BENCH_RABBIT_CONFIRM=0 publishes without publisher confirms on both sides.
+const RABBITMQ = process.env.RABBITMQ_URL ?? 'amqp://guest:guest@127.0.0.1:5672';
+const RABBIT_CONFIRM = process.env.BENCH_RABBIT_CONFIRM !== '0';
 
 interface Counter {
   count: number;
@@ -63,6 +68,9 @@ interface Broker {
   pubTopic: string;
   e2eTopic: string;
   raw: RawSide;
+  /** Topics of the raw side, when not Kafka's or Redis's. */
+  rawPubTopic?: string;
+  rawE2eTopic?: string;
   rawCounter: Counter;
   fwCounter: Counter;
 }
@@ -71,6 +79,7 @@ async function main(): Promise<void> {
   const run = `${Date.now().toString(36)}${randomBytes(3).toString('hex')}`;
   const wantKafka = !ONLY || ONLY === 'kafka';
   const wantRedis = !ONLY || ONLY === 'redis';
+  const wantRabbit = !ONLY || ONLY === 'rabbitmq';
   const topics = {
     kPub: `bench-${run}-k-pub`,
     kE2e: `bench-${run}-k-e2e`,
@@ -101,6 +110,19 @@ async function main(): Promise<void> {
   const components: ComponentDefinition[] = [];
   if (wantKafka) components.push({ name: 'kafkaps', type: 'pubsub.kafka', metadata: { brokers: BROKERS, initialOffset: 'oldest' } });
   if (wantRedis) components.push({ name: 'redisps', type: 'pubsub.redis', metadata: { redisHost: REDIS } });
+  if (wantRabbit) {
+    const metadata = { connectionString: RABBITMQ, prefetchCount: '100', publisherConfirm: String(RABBIT_CONFIRM) };
+    components.push({ name: 'rabbitps', type: 'pubsub.rabbitmq', metadata });
+  }
+  const rabbitFw: Counter = { count: 0, latencies: [] };
+  const onRabbit = sink(rabbitFw);
+  @Injectable()
+  class RabbitHandlers {
+    @Subscribe({ pubsub: 'rabbitps', topic: `bench-${run}-rb-e2e` })
+    rabbit(data: Payload): void {
+      onRabbit(data);
+    }
+  }
 
   const onKafka = sink(kafkaFw);
   const onRedis = sink(redisFw);
@@ -118,7 +140,7 @@ async function main(): Promise<void> {
       onRedis(data);
     }
   }
-  const providers = [...(wantKafka ? [KafkaHandlers] : []), ...(wantRedis ? [RedisHandlers] : [])];
+  const providers = [...(wantKafka ? [KafkaHandlers] : []), ...(wantRedis ? [RedisHandlers] : []), ...(wantRabbit ? [RabbitHandlers] : [])];
   @Module({ imports: [DaprModule.forRoot({ appId: `bench-${run}`, components })], providers })
   class BenchModule {}
   const app: INestApplicationContext = await NestFactory.createApplicationContext(BenchModule, { logger: ['error', 'warn'] });
@@ -135,6 +157,13 @@ async function main(): Promise<void> {
     const raw = await rawRedis({ host: REDIS, topic: topics.rRawE2e, group: `bench-${run}-raw`, onData: sink(rawCounter) });
     brokers.push({ label: 'redis', pubsub: 'redisps', pubTopic: topics.rPub, e2eTopic: topics.rE2e, raw, rawCounter, fwCounter: redisFw });
   }
+  if (wantRabbit) {
+    const rawCounter: Counter = { count: 0, latencies: [] };
+    const [rawPubTopic, rawE2eTopic] = [`bench-${run}-rb-raw-pub`, `bench-${run}-rb-raw-e2e`];
+    const raw = await rawRabbit({ url: RABBITMQ, topic: rawE2eTopic, queue: `bench-${run}-raw-${rawE2eTopic}`, prefetch: 100, confirm: RABBIT_CONFIRM, onData: sink(rawCounter) });
+    const label = RABBIT_CONFIRM ? 'rabbitmq' : 'rabbitmq (no confirms)';
+    brokers.push({ label, pubsub: 'rabbitps', pubTopic: `bench-${run}-rb-pub`, e2eTopic: `bench-${run}-rb-e2e`, raw, rawPubTopic, rawE2eTopic, rawCounter, fwCounter: rabbitFw });
+  }
 
   const report: string[] = [];
   const line = (s: string) => {
@@ -143,8 +172,8 @@ async function main(): Promise<void> {
   };
 
   for (const b of brokers) {
-    const rawPubTopic = b.label === 'kafka' ? topics.kRawPub : topics.rRawPub;
-    const rawE2eTopic = b.label === 'kafka' ? topics.kRawE2e : topics.rRawE2e;
+    const rawPubTopic = b.rawPubTopic ?? (b.label === 'kafka' ? topics.kRawPub : topics.rRawPub);
+    const rawE2eTopic = b.rawE2eTopic ?? (b.label === 'kafka' ? topics.kRawE2e : topics.rRawE2e);
 
     // K1: publish throughput.
     const pub = await runComparison(
