@@ -9,15 +9,16 @@
  * nest-dapr ÷ raw per round, reported as median and worst round.
  * Raw sides: kafkajs producer.send / consumer eachMessage (autoCommit), ioredis
  * XADD / XREADGROUP + XACK with 10 handlers at a time (bench/pubsub.baselines.ts), nats
- * js.publish / push consumer + ack (bench/pubsub.nats.baseline.ts).
+ * js.publish / push consumer + ack (bench/pubsub.nats.baseline.ts), amqplib confirmed publish /
+ * consume + ack with prefetch 100 (bench/pubsub.rabbitmq.baseline.ts).
  * @nestjs/microservices: its Kafka transport (ClientKafka.emit → @EventPattern) next to the same
  * app on DaprTransport (ClientDapr.emit → @EventPattern), rounds alternating.
  *
  * Run: `npm run bench:pubsub`. Env: BENCH_ROUNDS (5), BENCH_ROUND_MS (2000),
  * BENCH_E2E_MESSAGES (3000), BENCH_RATE (300 msg/s), BENCH_LAT_MS (3000),
- * BENCH_ONLY=kafka|redis|nats|nest, BENCH_NEST=0 to skip the Nest transport rows (Transport.KAFKA and
+ * BENCH_ONLY=kafka|redis|nats|rabbitmq|nest, BENCH_NEST=0 to skip the Nest transport rows (Transport.KAFKA and
  * DaprTransport, BENCH_NEST_ROUNDS alternating rounds, default 3),
- * KAFKA_BROKERS, REDIS_HOST, NATS_URL.
+ * BENCH_RABBIT_CONFIRM=0 (RabbitMQ without publisher confirms), KAFKA_BROKERS, REDIS_HOST, NATS_URL, RABBITMQ_URL.
  */
 import 'reflect-metadata';
 import { Injectable, Module, type INestApplicationContext } from '@nestjs/common';
@@ -30,6 +31,7 @@ import { median, runComparison } from './state.harness';
 import { rawKafka, rawRedis, type RawSide } from './pubsub.baselines';
 import { daprTransportReference, nestKafkaReference, type NestReferenceResult } from './pubsub.nest-reference';
 import { createNatsStreams, deleteNatsStreams, rawNats } from './pubsub.nats.baseline';
+import { rawRabbit } from './pubsub.rabbitmq.baseline';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
 const ROUND_MS = Number(process.env.BENCH_ROUND_MS ?? 2000);
@@ -43,6 +45,9 @@ const BROKERS = process.env.KAFKA_BROKERS ?? '127.0.0.1:9092';
 const REDIS = process.env.REDIS_HOST ?? '127.0.0.1:6379';
 const NATS = process.env.NATS_URL ?? 'nats://127.0.0.1:4222';
 const PAD = 'x'.repeat(900);
+// RabbitMQ: BENCH_RABBIT_CONFIRM=0 publishes without publisher confirms on both sides.
+const RABBITMQ = process.env.RABBITMQ_URL ?? 'amqp://guest:guest@127.0.0.1:5672';
+const RABBIT_CONFIRM = process.env.BENCH_RABBIT_CONFIRM !== '0';
 
 interface Counter {
   count: number;
@@ -82,6 +87,7 @@ async function main(): Promise<void> {
   const wantNats = !ONLY || ONLY === 'nats';
   // BENCH_ONLY=nest: only the @nestjs/microservices rows (Transport.KAFKA and DaprTransport).
   const wantBrokers = ONLY !== 'nest';
+  const wantRabbit = !ONLY || ONLY === 'rabbitmq';
   const topics = {
     kPub: `bench-${run}-k-pub`,
     kE2e: `bench-${run}-k-e2e`,
@@ -122,6 +128,19 @@ async function main(): Promise<void> {
   if (wantKafka) components.push({ name: 'kafkaps', type: 'pubsub.kafka', metadata: { brokers: BROKERS, initialOffset: 'oldest' } });
   if (wantRedis) components.push({ name: 'redisps', type: 'pubsub.redis', metadata: { redisHost: REDIS } });
   if (wantNats) components.push({ name: 'natsps', type: 'pubsub.jetstream', metadata: { natsURL: NATS } });
+  if (wantRabbit) {
+    const metadata = { connectionString: RABBITMQ, prefetchCount: '100', publisherConfirm: String(RABBIT_CONFIRM) };
+    components.push({ name: 'rabbitps', type: 'pubsub.rabbitmq', metadata });
+  }
+  const rabbitFw: Counter = { count: 0, latencies: [] };
+  const onRabbit = sink(rabbitFw);
+  @Injectable()
+  class RabbitHandlers {
+    @Subscribe({ pubsub: 'rabbitps', topic: `bench-${run}-rb-e2e` })
+    rabbit(data: Payload): void {
+      onRabbit(data);
+    }
+  }
 
   const onKafka = sink(kafkaFw);
   const onRedis = sink(redisFw);
@@ -147,7 +166,7 @@ async function main(): Promise<void> {
       onNats(data);
     }
   }
-  const providers = [...(wantKafka ? [KafkaHandlers] : []), ...(wantRedis ? [RedisHandlers] : []), ...(wantNats ? [NatsHandlers] : [])];
+  const providers = [...(wantKafka ? [KafkaHandlers] : []), ...(wantRedis ? [RedisHandlers] : []), ...(wantNats ? [NatsHandlers] : []), ...(wantRabbit ? [RabbitHandlers] : [])];
   @Module({ imports: [DaprModule.forRoot({ appId: `bench-${run}`, components })], providers })
   class BenchModule {}
   const app: INestApplicationContext = await NestFactory.createApplicationContext(BenchModule, { logger: ['error', 'warn'] });
@@ -163,6 +182,13 @@ async function main(): Promise<void> {
     const rawCounter: Counter = { count: 0, latencies: [] };
     const raw = await rawRedis({ host: REDIS, topic: topics.rRawE2e, group: `bench-${run}-raw`, onData: sink(rawCounter) });
     brokers.push({ label: 'redis', pubsub: 'redisps', pubTopic: topics.rPub, e2eTopic: topics.rE2e, raw, rawCounter, fwCounter: redisFw });
+  }
+  if (wantRabbit) {
+    const rawCounter: Counter = { count: 0, latencies: [] };
+    const [rawPubTopic, rawE2eTopic] = [`bench-${run}-rb-raw-pub`, `bench-${run}-rb-raw-e2e`];
+    const raw = await rawRabbit({ url: RABBITMQ, topic: rawE2eTopic, queue: `bench-${run}-raw-${rawE2eTopic}`, prefetch: 100, confirm: RABBIT_CONFIRM, onData: sink(rawCounter) });
+    const label = RABBIT_CONFIRM ? 'rabbitmq' : 'rabbitmq (no confirms)';
+    brokers.push({ label, pubsub: 'rabbitps', pubTopic: `bench-${run}-rb-pub`, e2eTopic: `bench-${run}-rb-e2e`, raw, rawTopics: { pub: rawPubTopic, e2e: rawE2eTopic }, rawCounter, fwCounter: rabbitFw });
   }
 
   if (wantNats) {

@@ -4,11 +4,13 @@
 #   - Redis on 127.0.0.1:6379
 #   - Kafka on 127.0.0.1:9092 (via scripts/kafka.sh start)
 #   - NATS with JetStream on 127.0.0.1:4222 (store /var/lib/nats-server)
+#   - RabbitMQ on 127.0.0.1:5672 (guest/guest; started with `rabbitmq-server -detached`)
 # Starts whatever is down, waits until it answers, and exits non-zero on any failure.
 # Idempotent: running it again when everything is up only re-checks.
 #
 # Environment overrides:
 #   SERVICES_WAIT_TIMEOUT   seconds to wait for PostgreSQL / Redis to answer (default 30)
+#   RABBITMQ_WAIT_TIMEOUT   seconds to wait for RabbitMQ to boot (default 120)
 #   PG_TEST_DB              name of the database to ensure (default test)
 set -euo pipefail
 
@@ -153,8 +155,41 @@ ensure_nats() {
   log "NATS (JetStream) is up on $NATS_HOST:$NATS_PORT (after ${waited}s)"
 }
 
+# ------------------------------------------------------------------ RabbitMQ
+RABBITMQ_HOST=127.0.0.1
+RABBITMQ_PORT=5672
+RABBITMQ_WAIT_TIMEOUT="${RABBITMQ_WAIT_TIMEOUT:-120}"
+
+rabbitmq_up() {
+  # The AMQP port answers and the node reports that it finished booting.
+  (exec 3<>"/dev/tcp/$RABBITMQ_HOST/$RABBITMQ_PORT") 2>/dev/null || return 1
+  rabbitmqctl await_startup --timeout 10 >/dev/null 2>&1
+}
+
+ensure_rabbitmq() {
+  need rabbitmqctl "install rabbitmq-server"
+  if rabbitmq_up; then
+    log "RabbitMQ is up on $RABBITMQ_HOST:$RABBITMQ_PORT"
+    return 0
+  fi
+  need rabbitmq-server "install rabbitmq-server"
+  log "RabbitMQ is down; starting it ..."
+  rabbitmq-server -detached || die "rabbitmq-server -detached failed (see /var/log/rabbitmq/)"
+  local waited=0
+  until rabbitmq_up; do
+    if ((waited >= RABBITMQ_WAIT_TIMEOUT)); then
+      tail -n 20 /var/log/rabbitmq/*.log >&2 2>/dev/null || true
+      die "RabbitMQ did not come up on $RABBITMQ_HOST:$RABBITMQ_PORT within ${RABBITMQ_WAIT_TIMEOUT}s (see /var/log/rabbitmq/)"
+    fi
+    sleep 2
+    waited=$((waited + 2))
+  done
+  log "RabbitMQ is up on $RABBITMQ_HOST:$RABBITMQ_PORT (after ${waited}s)"
+}
+
 ensure_postgres
 ensure_redis
 ensure_kafka
 ensure_nats
+ensure_rabbitmq
 log "all services are up"

@@ -7,6 +7,7 @@ import Redis from 'ioredis';
 import { Kafka, logLevel } from 'kafkajs';
 import { ServiceBusTestPeer } from '../support/servicebus-peer';
 import { Client } from 'pg';
+import { connect as amqpConnect } from 'amqplib';
 import { DaprModule, PubSubService } from 'nest-dapr';
 import { copyProfile, setMetadata, type ComponentDoc } from './support/profile-copy';
 import { call, eventually, freePort, startSampleApp, stopApp, type RunningApp } from './support/sample-apps';
@@ -18,7 +19,7 @@ import { call, eventually, freePort, startSampleApp, stopApp, type RunningApp } 
  * dead-letter topic. Every run uses its own SKUs, key prefixes, consumer
  * groups and tables, so runs never see each other's data.
  */
-type Profile = 'local' | 'redis' | 'kafka' | 'servicebus' | 'nats';
+type Profile = 'local' | 'redis' | 'kafka' | 'servicebus' | 'nats' | 'rabbitmq';
 
 interface RunResources {
   cleanup: () => Promise<void>;
@@ -58,6 +59,7 @@ function prepare(profile: Profile, run: string, dir: string, servicebus?: Servic
       },
     };
   }
+  if (profile === 'rabbitmq') return prepareRabbitmq(run, dir);
   const tables: string[] = [];
   const pgTables = (doc: ComponentDoc) => {
     const table = `e2e_${run}_${doc.metadata!.name}`;
@@ -122,7 +124,39 @@ function prepare(profile: Profile, run: string, dir: string, servicebus?: Servic
   };
 }
 
-describe.each<Profile>(['local', 'redis', 'kafka', 'servicebus', 'nats'])('order flow end to end on the %s profile', (profile) => {
+/**
+ * RabbitMQ: the profile as shipped (queues that outlive their app), with this run's
+ * consumerIDs and state key prefix; cleanup deletes the run's queues and keys.
+ */
+function prepareRabbitmq(run: string, dir: string): RunResources {
+  copyProfile('rabbitmq', join(dir, 'components'), dir, (doc) => {
+    if (doc.spec?.type === 'state.redis') setMetadata(doc, 'keyPrefix', `e2e-${run}-${doc.metadata!.name}`);
+    if (doc.spec?.type === 'pubsub.rabbitmq') setMetadata(doc, 'consumerID', `e2e-${run}-{appID}`);
+  });
+  return {
+    cleanup: async () => {
+      const conn = await amqpConnect('amqp://guest:guest@127.0.0.1:5672');
+      try {
+        for (const topic of ['order.created', 'order.paid', 'order.rejected', 'order.created.dead']) {
+          for (const app of ['order', 'checkout']) {
+            // A channel per delete: deleting a queue that is not there may close it.
+            const ch = await conn.createChannel();
+            await ch.deleteQueue(`e2e-${run}-${app}-${topic}`).catch(() => undefined);
+            await ch.close().catch(() => undefined);
+          }
+        }
+      } finally {
+        await conn.close();
+      }
+      const redis = new Redis('127.0.0.1:6379');
+      const keys = await redis.keys(`e2e-${run}-*`);
+      if (keys.length) await redis.del(...keys);
+      redis.disconnect();
+    },
+  };
+}
+
+describe.each<Profile>(['local', 'redis', 'kafka', 'servicebus', 'nats', 'rabbitmq'])('order flow end to end on the %s profile', (profile) => {
   const run = `${Date.now().toString(36)}${randomBytes(3).toString('hex')}`;
   const sku = (name: string) => `${name}-${run}`;
   let dir: string;

@@ -4,9 +4,10 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
+import { connect as amqpConnect } from 'amqplib';
 import { PubSubService, type ComponentDefinition } from 'nest-dapr';
 import { startApp } from './pubsub-test-kit';
-import { KAFKA_BROKERS, REDIS_HOST, uniqueName, waitFor } from './support/broker-test-utils';
+import { KAFKA_BROKERS, RABBITMQ_URL, REDIS_HOST, uniqueName, waitFor } from './support/broker-test-utils';
 import { exited, linesOf, startChildConsumer } from './support/child-consumer';
 import { deleteStreams, NATS_URL } from './support/nats-test-utils';
 
@@ -61,6 +62,23 @@ const brokers: { label: string; component: (run: string) => ComponentDefinition;
     }),
     // autoCreateStream named the stream after the topic.
     cleanup: (topic) => deleteStreams(topic),
+  },
+  {
+    // The queue must outlive its consumer (deletedWhenUnused=false, as for any Dapr app that
+    // must not lose messages while it is down); the broker requeues what the killed process held.
+    label: 'pubsub.rabbitmq',
+    component: () => ({
+      name: 'ps',
+      type: 'pubsub.rabbitmq',
+      metadata: { connectionString: RABBITMQ_URL, deletedWhenUnused: 'false', prefetchCount: '20' },
+    }),
+    cleanup: async (topic) => {
+      const conn = await amqpConnect(RABBITMQ_URL);
+      const ch = await conn.createChannel();
+      await ch.deleteQueue(`${topic.replace(/-orders$/, '')}-consumer-${topic}`);
+      await ch.deleteExchange(topic);
+      await conn.close();
+    },
   },
 ];
 

@@ -31,3 +31,4 @@ export function componentMetadata(
 
 export const KAFKA_BROKERS = process.env.KAFKA_BROKERS ?? '127.0.0.1:9092';
 export const REDIS_HOST = process.env.REDIS_HOST ?? '127.0.0.1:6379';
+export const RABBITMQ_URL = process.env.RABBITMQ_URL ?? 'amqp://guest:guest@127.0.0.1:5672';

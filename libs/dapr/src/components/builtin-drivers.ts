@@ -12,6 +12,7 @@ import { redisDrivers } from './redis';
 import { staticDrivers } from './static';
 import { kubernetesDrivers } from './kubernetes';
 import { jetstreamDrivers } from './jetstream';
+import { rabbitmqDrivers } from './rabbitmq';
 
 /**
  * The one place that lists the drivers shipped with nest-dapr. Each vendor
@@ -33,4 +34,5 @@ export const BUILTIN_DRIVERS: readonly DriverRegistration[] = [
   ...staticDrivers,
   ...kubernetesDrivers,
   ...jetstreamDrivers,
+  ...rabbitmqDrivers,
 ];
