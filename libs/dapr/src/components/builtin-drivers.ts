@@ -11,6 +11,7 @@ import { localstorageDrivers } from './localstorage';
 import { redisDrivers } from './redis';
 import { staticDrivers } from './static';
 import { kubernetesDrivers } from './kubernetes';
+import { mqttDrivers } from './mqtt';
 
 /**
  * The one place that lists the drivers shipped with nest-dapr. Each vendor
@@ -31,4 +32,5 @@ export const BUILTIN_DRIVERS: readonly DriverRegistration[] = [
   ...redisDrivers,
   ...staticDrivers,
   ...kubernetesDrivers,
+  ...mqttDrivers,
 ];
