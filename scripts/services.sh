@@ -3,6 +3,7 @@
 #   - PostgreSQL on 127.0.0.1:5432 (user postgres, trust auth) with a database named `test`
 #   - Redis on 127.0.0.1:6379
 #   - Kafka on 127.0.0.1:9092 (via scripts/kafka.sh start)
+#   - Mosquitto (MQTT) on 127.0.0.1:1883 (with /etc/mosquitto/mosquitto.conf)
 # Starts whatever is down, waits until it answers, and exits non-zero on any failure.
 # Idempotent: running it again when everything is up only re-checks.
 #
@@ -115,7 +116,46 @@ ensure_kafka() {
   bash "$SCRIPT_DIR/kafka.sh" start || die "Kafka failed to start (scripts/kafka.sh start)"
 }
 
+# ----------------------------------------------------------------- Mosquitto
+MQTT_HOST=127.0.0.1
+MQTT_PORT=1883
+MOSQUITTO_CONF=/etc/mosquitto/mosquitto.conf
+
+# A real MQTT round trip (CONNECT, PUBLISH at QoS 1, DISCONNECT), not just an open port.
+mosquitto_up() {
+  if command -v mosquitto_pub >/dev/null 2>&1; then
+    mosquitto_pub -h "$MQTT_HOST" -p "$MQTT_PORT" -q 1 -t nest-dapr/services-check -n -i "services-sh-$$" >/dev/null 2>&1
+  else
+    (exec 3<>"/dev/tcp/$MQTT_HOST/$MQTT_PORT") 2>/dev/null
+  fi
+}
+
+ensure_mosquitto() {
+  if mosquitto_up; then
+    log "Mosquitto is up on $MQTT_HOST:$MQTT_PORT"
+    return 0
+  fi
+  need mosquitto "install mosquitto (and mosquitto-clients)"
+  [[ -f "$MOSQUITTO_CONF" ]] || die "$MOSQUITTO_CONF does not exist: Mosquitto is not configured"
+  # The Debian config writes its pid, persistence and log files here; the package creates them, a fresh container may not.
+  mkdir -p /run/mosquitto /var/lib/mosquitto /var/log/mosquitto
+  if id mosquitto >/dev/null 2>&1; then chown mosquitto: /run/mosquitto /var/lib/mosquitto /var/log/mosquitto || true; fi
+  log "Mosquitto is down; starting it ..."
+  mosquitto -d -c "$MOSQUITTO_CONF" || die "mosquitto failed to start with $MOSQUITTO_CONF (see /var/log/mosquitto/mosquitto.log)"
+  local waited=0
+  until mosquitto_up; do
+    if ((waited >= WAIT_TIMEOUT)); then
+      tail -n 20 /var/log/mosquitto/mosquitto.log >&2 2>/dev/null || true
+      die "Mosquitto did not answer on $MQTT_HOST:$MQTT_PORT within ${WAIT_TIMEOUT}s (see /var/log/mosquitto/mosquitto.log)"
+    fi
+    sleep 1
+    waited=$((waited + 1))
+  done
+  log "Mosquitto is up on $MQTT_HOST:$MQTT_PORT (after ${waited}s)"
+}
+
 ensure_postgres
 ensure_redis
 ensure_kafka
+ensure_mosquitto
 log "all services are up"
