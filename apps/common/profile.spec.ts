@@ -7,8 +7,8 @@ const componentRegistry = new ComponentRegistry(BUILTIN_DRIVERS);
 import { componentsPathFor, knownProfiles } from './profile';
 
 describe('component profiles', () => {
-  it('ships local, redis, kafka and servicebus', () => {
-    expect(knownProfiles()).toEqual(expect.arrayContaining(['kafka', 'local', 'redis', 'servicebus']));
+  it('ships local, redis, kafka, servicebus and mqtt', () => {
+    expect(knownProfiles()).toEqual(expect.arrayContaining(['kafka', 'local', 'mqtt', 'redis', 'servicebus']));
   });
 
   it('selects components/<DAPR_PROFILE>, local by default', () => {
@@ -18,7 +18,7 @@ describe('component profiles', () => {
 
   it('rejects an unknown profile, listing the known ones', () => {
     expect(() => componentsPathFor('rabbit', undefined, {})).toThrow(
-      /unknown component profile "rabbit" \(DAPR_PROFILE\); known profiles: kafka, local, redis, servicebus/,
+      /unknown component profile "rabbit" \(DAPR_PROFILE\); known profiles: kafka, local, mqtt, redis, servicebus/,
     );
   });
 
@@ -26,7 +26,7 @@ describe('component profiles', () => {
     expect(componentsPathFor('nope', undefined, { DAPR_COMPONENTS_PATH: '/tmp/x' })).toBe('/tmp/x');
   });
 
-  it.each(['local', 'redis', 'kafka', 'servicebus'])('%s: every component parses, has a registered driver, and both apps find their stores', (profile) => {
+  it.each(['local', 'redis', 'kafka', 'servicebus', 'mqtt'])('%s: every component parses, has a registered driver, and both apps find their stores', (profile) => {
     const { components } = loadComponentsPath(join(__dirname, '../../components', profile));
     for (const c of components) expect(componentRegistry.find(c.type, c.version)).toBeDefined();
     const names = (app: string) => components.filter((c) => c.scopes.length === 0 || c.scopes.includes(app)).map((c) => c.name).sort();
