@@ -8,13 +8,14 @@
  * rounds alternate raw and nest-dapr (A B, B A, ...) after a warm-up; ratios are
  * nest-dapr ÷ raw per round, reported as median and worst round.
  * Raw sides: kafkajs producer.send / consumer eachMessage (autoCommit), ioredis
- * XADD / XREADGROUP + XACK with 10 handlers at a time (bench/pubsub.baselines.ts).
+ * XADD / XREADGROUP + XACK with 10 handlers at a time (bench/pubsub.baselines.ts), mqtt.js
+ * publish / subscribe at QoS 1 on one connection (bench/pubsub.mqtt.baseline.ts).
  * Reference only: @nestjs/microservices' Kafka transport (ClientKafka.emit → @EventPattern).
  *
  * Run: `npm run bench:pubsub`. Env: BENCH_ROUNDS (5), BENCH_ROUND_MS (2000),
  * BENCH_E2E_MESSAGES (3000), BENCH_RATE (300 msg/s), BENCH_LAT_MS (3000),
- * BENCH_ONLY=kafka|redis, BENCH_NEST=0 to skip the Nest transport reference,
- * KAFKA_BROKERS, REDIS_HOST.
+ * BENCH_ONLY=kafka|redis|mqtt, BENCH_NEST=0 to skip the Nest transport reference,
+ * KAFKA_BROKERS, REDIS_HOST, MQTT_URL.
  */
 import 'reflect-metadata';
 import { Injectable, Module, type INestApplicationContext } from '@nestjs/common';
@@ -26,6 +27,7 @@ import { DaprModule, PubSubService, Subscribe, type ComponentDefinition } from '
 import { median, runComparison } from './state.harness';
 import { rawKafka, rawRedis, type RawSide } from './pubsub.baselines';
 import { nestKafkaReference } from './pubsub.nest-reference';
+import { rawMqtt } from './pubsub.mqtt.baseline';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
 const ROUND_MS = Number(process.env.BENCH_ROUND_MS ?? 2000);
@@ -36,6 +38,7 @@ const INFLIGHT = 16;
 const ONLY = process.env.BENCH_ONLY;
 const BROKERS = process.env.KAFKA_BROKERS ?? '127.0.0.1:9092';
 const REDIS = process.env.REDIS_HOST ?? '127.0.0.1:6379';
+const MQTT = process.env.MQTT_URL ?? 'tcp://127.0.0.1:1883';
 const PAD = 'x'.repeat(900);
 
 interface Counter {
@@ -65,12 +68,17 @@ interface Broker {
   raw: RawSide;
   rawCounter: Counter;
   fwCounter: Counter;
+  rawPubTopic?: string;
+  rawE2eTopic?: string;
 }
 
 async function main(): Promise<void> {
   const run = `${Date.now().toString(36)}${randomBytes(3).toString('hex')}`;
   const wantKafka = !ONLY || ONLY === 'kafka';
   const wantRedis = !ONLY || ONLY === 'redis';
+  const wantMqtt = !ONLY || ONLY === 'mqtt';
+  const mqttTopic = (name: string) => `bench/${run}/${name}`;
+  const mqttFw: Counter = { count: 0, latencies: [] };
   const topics = {
     kPub: `bench-${run}-k-pub`,
     kE2e: `bench-${run}-k-e2e`,
@@ -101,6 +109,7 @@ async function main(): Promise<void> {
   const components: ComponentDefinition[] = [];
   if (wantKafka) components.push({ name: 'kafkaps', type: 'pubsub.kafka', metadata: { brokers: BROKERS, initialOffset: 'oldest' } });
   if (wantRedis) components.push({ name: 'redisps', type: 'pubsub.redis', metadata: { redisHost: REDIS } });
+  if (wantMqtt) components.push({ name: 'mqttps', type: 'pubsub.mqtt3', metadata: { url: MQTT, consumerID: `bench-${run}`, cleanSession: 'true' } });
 
   const onKafka = sink(kafkaFw);
   const onRedis = sink(redisFw);
@@ -118,7 +127,15 @@ async function main(): Promise<void> {
       onRedis(data);
     }
   }
-  const providers = [...(wantKafka ? [KafkaHandlers] : []), ...(wantRedis ? [RedisHandlers] : [])];
+  const onMqtt = sink(mqttFw);
+  @Injectable()
+  class MqttHandlers {
+    @Subscribe({ pubsub: 'mqttps', topic: mqttTopic('e2e') })
+    mqtt(data: Payload): void {
+      onMqtt(data);
+    }
+  }
+  const providers = [...(wantKafka ? [KafkaHandlers] : []), ...(wantRedis ? [RedisHandlers] : []), ...(wantMqtt ? [MqttHandlers] : [])];
   @Module({ imports: [DaprModule.forRoot({ appId: `bench-${run}`, components })], providers })
   class BenchModule {}
   const app: INestApplicationContext = await NestFactory.createApplicationContext(BenchModule, { logger: ['error', 'warn'] });
@@ -136,6 +153,12 @@ async function main(): Promise<void> {
     brokers.push({ label: 'redis', pubsub: 'redisps', pubTopic: topics.rPub, e2eTopic: topics.rE2e, raw, rawCounter, fwCounter: redisFw });
   }
 
+  if (wantMqtt) {
+    const rawCounter: Counter = { count: 0, latencies: [] };
+    const raw = await rawMqtt({ url: MQTT, clientId: `bench-${run}-raw`, topic: mqttTopic('raw-e2e'), onData: sink(rawCounter) });
+    brokers.push({ label: 'mqtt', pubsub: 'mqttps', pubTopic: mqttTopic('pub'), e2eTopic: mqttTopic('e2e'), raw, rawCounter, fwCounter: mqttFw, rawPubTopic: mqttTopic('raw-pub'), rawE2eTopic: mqttTopic('raw-e2e') });
+  }
+
   const report: string[] = [];
   const line = (s: string) => {
     report.push(s);
@@ -143,8 +166,8 @@ async function main(): Promise<void> {
   };
 
   for (const b of brokers) {
-    const rawPubTopic = b.label === 'kafka' ? topics.kRawPub : topics.rRawPub;
-    const rawE2eTopic = b.label === 'kafka' ? topics.kRawE2e : topics.rRawE2e;
+    const rawPubTopic = b.rawPubTopic ?? (b.label === 'kafka' ? topics.kRawPub : topics.rRawPub);
+    const rawE2eTopic = b.rawE2eTopic ?? (b.label === 'kafka' ? topics.kRawE2e : topics.rRawE2e);
 
     // K1: publish throughput.
     const pub = await runComparison(
