@@ -124,6 +124,9 @@ export async function openMqtt(
     if (wasConnected) logger.warn(`connection with the broker lost (client id ${clientId}); reconnecting`);
   });
   client.on('connect', () => {
+    // Go (paho, so Dapr) sends TCP segments at once; Node's sockets would hold small ones (a PUBACK) back
+    // for the peer's delayed ACK — tens of milliseconds on every delivery of a connection that also publishes.
+    (client.stream as { setNoDelay?: (noDelay: boolean) => void } | undefined)?.setNoDelay?.(true);
     if (wasConnected) logger.log(`reconnected to the broker (client id ${clientId})`);
     wasConnected = true;
   });
