@@ -16,11 +16,16 @@ export class PrivateMosquitto {
   readonly dir = mkdtempSync(join(tmpdir(), 'nest-dapr-mosquitto-'));
   private proc?: ChildProcess;
 
-  private constructor(readonly port: number) {
+  /** `listenerOptions`: lines for the listener (e.g. TLS `cafile`, `certfile`, `keyfile`, `require_certificate`). */
+  private constructor(
+    readonly port: number,
+    listenerOptions: readonly string[],
+  ) {
     writeFileSync(
       join(this.dir, 'mosquitto.conf'),
       [
         `listener ${port} 127.0.0.1`,
+        ...listenerOptions,
         'allow_anonymous true',
         // Started as root, Mosquitto would switch to the mosquitto user, which cannot write the temporary folder.
         'user root',
@@ -32,8 +37,8 @@ export class PrivateMosquitto {
     );
   }
 
-  static async start(): Promise<PrivateMosquitto> {
-    const m = new PrivateMosquitto(await freePort());
+  static async start(listenerOptions: readonly string[] = []): Promise<PrivateMosquitto> {
+    const m = new PrivateMosquitto(await freePort(), listenerOptions);
     await m.start();
     return m;
   }

@@ -78,10 +78,12 @@ function pem(md: MetadataOrigin, field: string, value: string | undefined): stri
 /**
  * Opens an MQTT 3.1.1 connection with the options Dapr gives paho: the
  * client id, the clean-session flag, automatic reconnects, and TLS. `prepare`
- * runs before the socket opens, so a driver can take over message handling
- * before the broker delivers anything it kept for the session. Resolves once
- * the broker accepted the connection; fails after Dapr's 20 s, or at once
- * when the broker refuses it (bad credentials, client id rejected).
+ * gets the client before the socket opens, so a driver can take over message
+ * handling before the broker delivers anything it kept for the session, and
+ * can end the client (`closeMqtt`) if it is closed while still connecting.
+ * Resolves once the broker accepted the connection; fails after Dapr's 20 s,
+ * at once when the broker refuses it (bad credentials, client id rejected),
+ * or when the client is ended first.
  */
 export async function openMqtt(
   componentType: string,
@@ -144,9 +146,15 @@ export async function openMqtt(
         }
       };
       client.on('error', refused);
+      const ended = () => {
+        clearTimeout(timer);
+        reject(new Error('the MQTT connection was closed before the broker accepted it'));
+      };
+      client.once('end', ended);
       client.once('connect', () => {
         clearTimeout(timer);
         client.off('error', refused);
+        client.off('end', ended);
         resolve();
       });
       client.connect();
@@ -158,9 +166,17 @@ export async function openMqtt(
   return client;
 }
 
-/** Sends DISCONNECT after in-flight publishes settled; forces the socket shut if that takes too long. */
+/**
+ * Sends DISCONNECT after in-flight publishes settled, forcing the socket shut
+ * if that takes too long; a client still connecting (or reconnecting) is
+ * ended at once, which stops its reconnect loop.
+ */
 export async function closeMqtt(client: MqttClient | undefined): Promise<void> {
-  if (!client) return;
+  if (!client || client.disconnected) return;
+  if (!client.connected) {
+    await new Promise<void>((resolve) => client.end(true, () => resolve()));
+    return;
+  }
   await new Promise<void>((resolve) => {
     const timer = setTimeout(() => client.end(true, () => resolve()), 2_000);
     client.end(false, () => {

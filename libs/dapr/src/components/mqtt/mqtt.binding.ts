@@ -37,6 +37,8 @@ export class MqttBinding implements InputBindingDriver, OutputBindingDriver {
   private retain = false;
   private backOffMaxRetries = 0;
   private producer?: Promise<MqttClient>;
+  /** The connections as soon as they exist, so close ends one that is still connecting. */
+  private readonly clients = new Set<MqttClient>();
   private consumer?: MqttClient;
   private closed = false;
 
@@ -83,9 +85,10 @@ export class MqttBinding implements InputBindingDriver, OutputBindingDriver {
     if (this.closed) throw new Error(`binding "${this.md.name}" is closed`);
     if (this.consumer) throw new Error(`binding "${this.md.name}": the subscription is already active`);
     this.logger.log(`subscribing to topic ${this.topic} (qos: 1)`);
-    const client = await openMqtt(this.md.type, this.connection, `${this.clientId}-consumer`, this.logger, (c) =>
-      deferAcknowledgements(c, (d) => void this.handle(d, handler)),
-    );
+    const client = await openMqtt(this.md.type, this.connection, `${this.clientId}-consumer`, this.logger, (c) => {
+      this.clients.add(c);
+      deferAcknowledgements(c, (d) => void this.handle(d, handler));
+    });
     this.consumer = client;
     try {
       await withinMqttWait(`subscribe to ${this.topic}`, client.subscribeAsync(this.topic, { qos: 1 }));
@@ -97,6 +100,7 @@ export class MqttBinding implements InputBindingDriver, OutputBindingDriver {
     // Stopping disconnects without UNSUBSCRIBE, so the broker keeps the session's place.
     return async () => {
       if (this.consumer === client) this.consumer = undefined;
+      this.clients.delete(client);
       await closeMqtt(client);
     };
   }
@@ -122,7 +126,7 @@ export class MqttBinding implements InputBindingDriver, OutputBindingDriver {
 
   private producerClient(): Promise<MqttClient> {
     if (!this.producer) {
-      this.producer = openMqtt(this.md.type, this.connection, `${this.clientId}-producer`, this.logger);
+      this.producer = openMqtt(this.md.type, this.connection, `${this.clientId}-producer`, this.logger, (c) => this.clients.add(c));
       // A failed connect is tried again on the next create.
       this.producer.catch(() => (this.producer = undefined));
     }
@@ -132,10 +136,10 @@ export class MqttBinding implements InputBindingDriver, OutputBindingDriver {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    const consumer = this.consumer;
     this.consumer = undefined;
-    const producer = this.producer;
     this.producer = undefined;
-    await Promise.allSettled([closeMqtt(consumer), producer?.then(closeMqtt)]);
+    const clients = [...this.clients];
+    this.clients.clear();
+    await Promise.allSettled(clients.map(closeMqtt));
   }
 }

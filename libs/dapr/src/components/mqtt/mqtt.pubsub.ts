@@ -64,9 +64,11 @@ export class MqttPubSub extends BrokerPubSub<MqttPubSubSettings> {
   }
 
   protected async connect(): Promise<void> {
-    this.client = await openMqtt(this.md.type, this.settings.connection, this.settings.clientId, this.logger, (client) =>
-      deferAcknowledgements(client, (d) => this.dispatch(d)),
-    );
+    await openMqtt(this.md.type, this.settings.connection, this.settings.clientId, this.logger, (client) => {
+      // Kept before it connects, so a close during start-up (the init timeout) ends its reconnect loop.
+      this.client = client;
+      deferAcknowledgements(client, (d) => this.dispatch(d));
+    });
     // The broker sends a parked message again on the next connection; its acknowledgement here would be dropped.
     this.client.on('close', () => (this.parked = []));
   }
