@@ -3,6 +3,7 @@ import type { MqttClient } from 'mqtt';
 import { BindingRequestError } from '../../errors/bindings.errors';
 import type { InputBindingDriver, InputBindingHandler, InvokeRequest, InvokeResponse, OutputBindingDriver } from '../../spi/bindings.spi';
 import type { ComponentMetadata } from '../../spi/component.spi';
+import { loadPackage } from '../../spi/kit/load-package';
 import { decodeMetadata } from '../../spi/kit/metadata';
 import { withTimeout } from '../../spi/kit/timeout';
 import { MQTT3_BINDING_METADATA } from './mqtt.metadata';
@@ -52,6 +53,8 @@ export class MqttBinding implements InputBindingDriver, OutputBindingDriver {
     this.retain = m.retain;
     this.backOffMaxRetries = m.backOffMaxRetries;
     if (m.qos) this.logger.warn("Metadata property 'qos' has been deprecated and is ignored; qos is set to 1");
+    // Connections open on first use, as in Dapr; a missing mqtt package still fails start-up.
+    await loadPackage(md.type, 'mqtt');
   }
 
   features(): readonly string[] {
