@@ -44,7 +44,8 @@ describe('pubsub.mqtt3: at-least-once when the consumer process is killed', () =
     const def: ComponentDefinition = { name: 'ps', type: 'pubsub.mqtt3', metadata: { url: MQTT_URL, qos: '1', cleanSession: 'false' } };
     const out = join(dir, `${run}.log`);
     try {
-      publisher = await startApp({ appId: `${run}-publisher`, components: [def] });
+      // The publisher needs no session of its own on the shared broker.
+      publisher = await startApp({ appId: `${run}-publisher`, components: [{ ...def, metadata: { ...def.metadata, cleanSession: 'true' } }] });
       const pubsub = publisher.get(PubSubService);
 
       // Handlers run concurrently up to the broker's in-flight window; 50 ms each keeps the stream going for a while.

@@ -91,7 +91,7 @@ describe('pubsub.mqtt3', () => {
     await app(`${id}-w`, { consumerID: `${id}-w1`, cleanSession: 'true' }, [make('w1', `${id}-workers`)]);
     await app(`${id}-w`, { consumerID: `${id}-w2`, cleanSession: 'true' }, [make('w2', `${id}-workers`)]);
     await app(`${id}-audit`, { consumerID: `${id}-audit`, cleanSession: 'true' }, [make('audit', `${id}-audit`)]);
-    const publisher = await app(`${id}-pub`, { consumerID: `${id}-pub` });
+    const publisher = await app(`${id}-pub`, { consumerID: `${id}-pub`, cleanSession: 'true' });
     const n = 40;
     const expected = Array.from({ length: n }, (_, i) => `job-${i}`);
     for (const m of expected) await publisher.get(PubSubService).publish('mqttps', topic, m);

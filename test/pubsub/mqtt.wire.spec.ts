@@ -53,7 +53,7 @@ describe('pubsub.mqtt3 on the wire', () => {
     const id = uniqueName('wire');
     const topic = `${id}/orders`;
     const seen = await capture(await raw(`${id}-raw`), topic);
-    const a = await app(`${id}-app`, { consumerID: `${id}-pub` });
+    const a = await app(`${id}-app`, { consumerID: `${id}-pub`, cleanSession: 'true' });
     await a.get(PubSubService).publish('mqttps', topic, { orderId: 42 });
     await waitFor(() => seen.length === 1, 'the raw client to receive the publish');
     const packet = seen[0];
@@ -71,8 +71,8 @@ describe('pubsub.mqtt3 on the wire', () => {
     const t2 = `${id}/q2`;
     const seen0 = await capture(await raw(`${id}-raw0`), t0);
     const seen2 = await capture(await raw(`${id}-raw2`), t2);
-    const a0 = await app(`${id}-a0`, { consumerID: `${id}-p0`, qos: '0' });
-    const a2 = await app(`${id}-a2`, { consumerID: `${id}-p2`, qos: '2', retain: 'true' });
+    const a0 = await app(`${id}-a0`, { consumerID: `${id}-p0`, qos: '0', cleanSession: 'true' });
+    const a2 = await app(`${id}-a2`, { consumerID: `${id}-p2`, qos: '2', retain: 'true', cleanSession: 'true' });
     await a0.get(PubSubService).publish('mqttps', t0, 'zero');
     await a2.get(PubSubService).publish('mqttps', t2, 'two');
     await waitFor(() => seen0.length === 1 && seen2.length === 1, 'both publishes');
