@@ -72,7 +72,11 @@ export class PrivateMosquitto {
     if (!proc) throw new Error('private mosquitto is not running');
     const exited = new Promise<void>((resolve) => proc.once('exit', () => resolve()));
     proc.kill('SIGTERM');
-    await Promise.race([exited, new Promise((_, reject) => setTimeout(() => reject(new Error('mosquitto did not exit within 10 s of SIGTERM')), 10_000))]);
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise((_, reject) => {
+      timer = setTimeout(() => reject(new Error('mosquitto did not exit within 10 s of SIGTERM')), 10_000);
+    });
+    await Promise.race([exited, late]).finally(() => clearTimeout(timer));
     if (proc.exitCode === null && proc.signalCode === null) throw new Error('mosquitto is still running');
     if (await accepts(this.port)) throw new Error(`port ${this.port} still accepts connections after mosquitto exited`);
   }
