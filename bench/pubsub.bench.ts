@@ -10,15 +10,16 @@
  * Raw sides: kafkajs producer.send / consumer eachMessage (autoCommit), ioredis
  * XADD / XREADGROUP + XACK with 10 handlers at a time (bench/pubsub.baselines.ts), nats
  * js.publish / push consumer + ack (bench/pubsub.nats.baseline.ts), amqplib confirmed publish /
- * consume + ack with prefetch 100 (bench/pubsub.rabbitmq.baseline.ts).
+ * consume + ack with prefetch 100 (bench/pubsub.rabbitmq.baseline.ts), mqtt.js publish / subscribe
+ * at QoS 1 (bench/pubsub.mqtt.baseline.ts).
  * @nestjs/microservices: its Kafka transport (ClientKafka.emit → @EventPattern) next to the same
  * app on DaprTransport (ClientDapr.emit → @EventPattern), rounds alternating.
  *
  * Run: `npm run bench:pubsub`. Env: BENCH_ROUNDS (5), BENCH_ROUND_MS (2000),
  * BENCH_E2E_MESSAGES (3000), BENCH_RATE (300 msg/s), BENCH_LAT_MS (3000),
- * BENCH_ONLY=kafka|redis|nats|rabbitmq|nest, BENCH_NEST=0 to skip the Nest transport rows (Transport.KAFKA and
+ * BENCH_ONLY=kafka|redis|nats|rabbitmq|mqtt|nest, BENCH_NEST=0 to skip the Nest transport rows (Transport.KAFKA and
  * DaprTransport, BENCH_NEST_ROUNDS alternating rounds, default 3),
- * BENCH_RABBIT_CONFIRM=0 (RabbitMQ without publisher confirms), KAFKA_BROKERS, REDIS_HOST, NATS_URL, RABBITMQ_URL.
+ * BENCH_RABBIT_CONFIRM=0 (RabbitMQ without publisher confirms), KAFKA_BROKERS, REDIS_HOST, NATS_URL, RABBITMQ_URL, MQTT_URL.
  */
 import 'reflect-metadata';
 import { Injectable, Module, type INestApplicationContext } from '@nestjs/common';
@@ -32,6 +33,7 @@ import { rawKafka, rawRedis, type RawSide } from './pubsub.baselines';
 import { daprTransportReference, nestKafkaReference, type NestReferenceResult } from './pubsub.nest-reference';
 import { createNatsStreams, deleteNatsStreams, rawNats } from './pubsub.nats.baseline';
 import { rawRabbit } from './pubsub.rabbitmq.baseline';
+import { rawMqtt } from './pubsub.mqtt.baseline';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
 const ROUND_MS = Number(process.env.BENCH_ROUND_MS ?? 2000);
@@ -44,6 +46,7 @@ const ONLY = process.env.BENCH_ONLY;
 const BROKERS = process.env.KAFKA_BROKERS ?? '127.0.0.1:9092';
 const REDIS = process.env.REDIS_HOST ?? '127.0.0.1:6379';
 const NATS = process.env.NATS_URL ?? 'nats://127.0.0.1:4222';
+const MQTT = process.env.MQTT_URL ?? 'tcp://127.0.0.1:1883';
 const PAD = 'x'.repeat(900);
 // RabbitMQ: BENCH_RABBIT_CONFIRM=0 publishes without publisher confirms on both sides.
 const RABBITMQ = process.env.RABBITMQ_URL ?? 'amqp://guest:guest@127.0.0.1:5672';
@@ -88,6 +91,9 @@ async function main(): Promise<void> {
   // BENCH_ONLY=nest: only the @nestjs/microservices rows (Transport.KAFKA and DaprTransport).
   const wantBrokers = ONLY !== 'nest';
   const wantRabbit = !ONLY || ONLY === 'rabbitmq';
+  const wantMqtt = !ONLY || ONLY === 'mqtt';
+  const mqttTopic = (name: string) => `bench/${run}/${name}`;
+  const mqttFw: Counter = { count: 0, latencies: [] };
   const topics = {
     kPub: `bench-${run}-k-pub`,
     kE2e: `bench-${run}-k-e2e`,
@@ -141,6 +147,7 @@ async function main(): Promise<void> {
       onRabbit(data);
     }
   }
+  if (wantMqtt) components.push({ name: 'mqttps', type: 'pubsub.mqtt3', metadata: { url: MQTT, consumerID: `bench-${run}`, cleanSession: 'true' } });
 
   const onKafka = sink(kafkaFw);
   const onRedis = sink(redisFw);
@@ -166,7 +173,15 @@ async function main(): Promise<void> {
       onNats(data);
     }
   }
-  const providers = [...(wantKafka ? [KafkaHandlers] : []), ...(wantRedis ? [RedisHandlers] : []), ...(wantNats ? [NatsHandlers] : []), ...(wantRabbit ? [RabbitHandlers] : [])];
+  const onMqtt = sink(mqttFw);
+  @Injectable()
+  class MqttHandlers {
+    @Subscribe({ pubsub: 'mqttps', topic: mqttTopic('e2e') })
+    mqtt(data: Payload): void {
+      onMqtt(data);
+    }
+  }
+  const providers = [...(wantKafka ? [KafkaHandlers] : []), ...(wantRedis ? [RedisHandlers] : []), ...(wantNats ? [NatsHandlers] : []), ...(wantRabbit ? [RabbitHandlers] : []), ...(wantMqtt ? [MqttHandlers] : [])];
   @Module({ imports: [DaprModule.forRoot({ appId: `bench-${run}`, components })], providers })
   class BenchModule {}
   const app: INestApplicationContext = await NestFactory.createApplicationContext(BenchModule, { logger: ['error', 'warn'] });
@@ -196,6 +211,12 @@ async function main(): Promise<void> {
     const raw = await rawNats({ url: NATS, stream: natsStream(topics.nRawE2e), topic: topics.nRawE2e, onData: sink(rawCounter) });
     const rawTopics = { pub: topics.nRawPub, e2e: topics.nRawE2e };
     brokers.push({ label: 'nats', pubsub: 'natsps', pubTopic: topics.nPub, e2eTopic: topics.nE2e, raw, rawTopics, rawCounter, fwCounter: natsFw });
+  }
+
+  if (wantMqtt) {
+    const rawCounter: Counter = { count: 0, latencies: [] };
+    const raw = await rawMqtt({ url: MQTT, clientId: `bench-${run}-raw`, topic: mqttTopic('raw-e2e'), onData: sink(rawCounter) });
+    brokers.push({ label: 'mqtt', pubsub: 'mqttps', pubTopic: mqttTopic('pub'), e2eTopic: mqttTopic('e2e'), raw, rawCounter, fwCounter: mqttFw, rawTopics: { pub: mqttTopic('raw-pub'), e2e: mqttTopic('raw-e2e') } });
   }
 
   const report: string[] = [];

@@ -169,6 +169,15 @@ async function main() {
     rmSync(join(root, '.dapr/local'), { recursive: true, force: true });
     say(c.dim('state, pub/sub and name resolution: SQLite files in .dapr/local/ (cleaned at start)'));
   }
+  if (profile === 'mqtt') {
+    // A fresh sample stock every run: the profile keeps it in Redis under its own key prefixes.
+    const { Redis } = require('ioredis');
+    const redis = new Redis('127.0.0.1:6379');
+    const keys = await redis.keys('mqtt-sample-*');
+    if (keys.length) await redis.del(...keys);
+    await redis.quit();
+    say(c.dim('state: Redis keys mqtt-sample-* (cleaned at start); pub/sub: Mosquitto on 127.0.0.1:1883'));
+  }
   const checkoutPort = await choosePort('CHECKOUT_PORT', 3002);
   const orderPort = await choosePort('ORDER_PORT', 3001);
   const apps = [];

@@ -5,6 +5,7 @@
 #   - Kafka on 127.0.0.1:9092 (via scripts/kafka.sh start)
 #   - NATS with JetStream on 127.0.0.1:4222 (store /var/lib/nats-server)
 #   - RabbitMQ on 127.0.0.1:5672 (guest/guest; started with `rabbitmq-server -detached`)
+#   - Mosquitto (MQTT) on 127.0.0.1:1883 (with /etc/mosquitto/mosquitto.conf)
 # Starts whatever is down, waits until it answers, and exits non-zero on any failure.
 # Idempotent: running it again when everything is up only re-checks.
 #
@@ -187,9 +188,48 @@ ensure_rabbitmq() {
   log "RabbitMQ is up on $RABBITMQ_HOST:$RABBITMQ_PORT (after ${waited}s)"
 }
 
+# ----------------------------------------------------------------- Mosquitto
+MQTT_HOST=127.0.0.1
+MQTT_PORT=1883
+MOSQUITTO_CONF=/etc/mosquitto/mosquitto.conf
+
+# A real MQTT round trip (CONNECT, PUBLISH at QoS 1, DISCONNECT), not just an open port.
+mosquitto_up() {
+  if command -v mosquitto_pub >/dev/null 2>&1; then
+    mosquitto_pub -h "$MQTT_HOST" -p "$MQTT_PORT" -q 1 -t nest-dapr/services-check -n -i "services-sh-$$" >/dev/null 2>&1
+  else
+    (exec 3<>"/dev/tcp/$MQTT_HOST/$MQTT_PORT") 2>/dev/null
+  fi
+}
+
+ensure_mosquitto() {
+  if mosquitto_up; then
+    log "Mosquitto is up on $MQTT_HOST:$MQTT_PORT"
+    return 0
+  fi
+  need mosquitto "install mosquitto (and mosquitto-clients)"
+  [[ -f "$MOSQUITTO_CONF" ]] || die "$MOSQUITTO_CONF does not exist: Mosquitto is not configured"
+  # The Debian config writes its pid, persistence and log files here; the package creates them, a fresh container may not.
+  mkdir -p /run/mosquitto /var/lib/mosquitto /var/log/mosquitto
+  if id mosquitto >/dev/null 2>&1; then chown mosquitto: /run/mosquitto /var/lib/mosquitto /var/log/mosquitto || true; fi
+  log "Mosquitto is down; starting it ..."
+  mosquitto -d -c "$MOSQUITTO_CONF" || die "mosquitto failed to start with $MOSQUITTO_CONF (see /var/log/mosquitto/mosquitto.log)"
+  local waited=0
+  until mosquitto_up; do
+    if ((waited >= WAIT_TIMEOUT)); then
+      tail -n 20 /var/log/mosquitto/mosquitto.log >&2 2>/dev/null || true
+      die "Mosquitto did not answer on $MQTT_HOST:$MQTT_PORT within ${WAIT_TIMEOUT}s (see /var/log/mosquitto/mosquitto.log)"
+    fi
+    sleep 1
+    waited=$((waited + 1))
+  done
+  log "Mosquitto is up on $MQTT_HOST:$MQTT_PORT (after ${waited}s)"
+}
+
 ensure_postgres
 ensure_redis
 ensure_kafka
 ensure_nats
 ensure_rabbitmq
+ensure_mosquitto
 log "all services are up"

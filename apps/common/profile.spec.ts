@@ -7,8 +7,8 @@ const componentRegistry = new ComponentRegistry(BUILTIN_DRIVERS);
 import { componentsPathFor, knownProfiles } from './profile';
 
 describe('component profiles', () => {
-  it('ships local, redis, kafka, rabbitmq and servicebus', () => {
-    expect(knownProfiles()).toEqual(expect.arrayContaining(['kafka', 'local', 'rabbitmq', 'redis', 'servicebus']));
+  it('ships local, redis, kafka, nats, rabbitmq, mqtt and servicebus', () => {
+    expect(knownProfiles()).toEqual(expect.arrayContaining(['kafka', 'local', 'mqtt', 'nats', 'rabbitmq', 'redis', 'servicebus']));
   });
 
   it('selects components/<DAPR_PROFILE>, local by default', () => {
@@ -27,7 +27,7 @@ describe('component profiles', () => {
     expect(componentsPathFor('nope', undefined, { DAPR_COMPONENTS_PATH: '/tmp/x' })).toBe('/tmp/x');
   });
 
-  it.each(['local', 'redis', 'kafka', 'servicebus', 'rabbitmq'])('%s: every component parses, has a registered driver, and both apps find their stores', (profile) => {
+  it.each(['local', 'redis', 'kafka', 'servicebus', 'rabbitmq', 'mqtt', 'nats'])('%s: every component parses, has a registered driver, and both apps find their stores', (profile) => {
     const { components } = loadComponentsPath(join(__dirname, '../../components', profile));
     for (const c of components) expect(componentRegistry.find(c.type, c.version)).toBeDefined();
     const names = (app: string) => components.filter((c) => c.scopes.length === 0 || c.scopes.includes(app)).map((c) => c.name).sort();

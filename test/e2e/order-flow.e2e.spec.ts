@@ -6,6 +6,7 @@ import { Test, type TestingModule } from '@nestjs/testing';
 import Redis from 'ioredis';
 import { Kafka, logLevel } from 'kafkajs';
 import { ServiceBusTestPeer } from '../support/servicebus-peer';
+import { dropMqttSession } from '../pubsub/support/mqtt-test-utils';
 import { Client } from 'pg';
 import { connect as amqpConnect } from 'amqplib';
 import { DaprModule, PubSubService } from 'nest-dapr';
@@ -19,7 +20,7 @@ import { call, eventually, freePort, startSampleApp, stopApp, type RunningApp } 
  * dead-letter topic. Every run uses its own SKUs, key prefixes, consumer
  * groups and tables, so runs never see each other's data.
  */
-type Profile = 'local' | 'redis' | 'kafka' | 'servicebus' | 'nats' | 'rabbitmq';
+type Profile = 'local' | 'redis' | 'kafka' | 'servicebus' | 'nats' | 'rabbitmq' | 'mqtt';
 
 interface RunResources {
   cleanup: () => Promise<void>;
@@ -60,6 +61,35 @@ function prepare(profile: Profile, run: string, dir: string, servicebus?: Servic
     };
   }
   if (profile === 'rabbitmq') return prepareRabbitmq(run, dir);
+  if (profile === 'mqtt') {
+    // Redis state under this run's key prefixes; each app's MQTT session under this run's client id.
+    const clientIds: string[] = [];
+    copyProfile('mqtt', components, dir, (doc) => {
+      if (doc.spec?.type === 'state.redis') setMetadata(doc, 'keyPrefix', `e2e-${run}-${doc.metadata!.name}`);
+      if (doc.spec?.type === 'pubsub.mqtt3') setMetadata(doc, 'consumerID', `e2e-${run}-{appID}`);
+    });
+    for (const app of ['order', 'checkout', `e2e-probe-${run}`]) clientIds.push(`e2e-${run}-${app}`);
+    return {
+      cleanup: async () => {
+        // A clean connect ends each persistent session, so the broker stops queueing for it.
+        for (const clientId of clientIds) await dropMqttSession(clientId).catch(() => undefined);
+        const redis = new Redis('127.0.0.1:6379', { lazyConnect: true });
+        await redis.connect();
+        try {
+          const keys: string[] = [];
+          let cursor = '0';
+          do {
+            const [next, batch] = await redis.scan(cursor, 'MATCH', `e2e-${run}-*`, 'COUNT', 500);
+            cursor = next;
+            keys.push(...batch);
+          } while (cursor !== '0');
+          if (keys.length) await redis.del(...keys);
+        } finally {
+          redis.disconnect();
+        }
+      },
+    };
+  }
   const tables: string[] = [];
   const pgTables = (doc: ComponentDoc) => {
     const table = `e2e_${run}_${doc.metadata!.name}`;
@@ -156,7 +186,7 @@ function prepareRabbitmq(run: string, dir: string): RunResources {
   };
 }
 
-describe.each<Profile>(['local', 'redis', 'kafka', 'servicebus', 'nats', 'rabbitmq'])('order flow end to end on the %s profile', (profile) => {
+describe.each<Profile>(['local', 'redis', 'kafka', 'servicebus', 'nats', 'rabbitmq', 'mqtt'])('order flow end to end on the %s profile', (profile) => {
   const run = `${Date.now().toString(36)}${randomBytes(3).toString('hex')}`;
   const sku = (name: string) => `${name}-${run}`;
   let dir: string;

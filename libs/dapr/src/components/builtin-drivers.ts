@@ -13,6 +13,7 @@ import { staticDrivers } from './static';
 import { kubernetesDrivers } from './kubernetes';
 import { jetstreamDrivers } from './jetstream';
 import { rabbitmqDrivers } from './rabbitmq';
+import { mqttDrivers } from './mqtt';
 
 /**
  * The one place that lists the drivers shipped with nest-dapr. Each vendor
@@ -35,4 +36,5 @@ export const BUILTIN_DRIVERS: readonly DriverRegistration[] = [
   ...kubernetesDrivers,
   ...jetstreamDrivers,
   ...rabbitmqDrivers,
+  ...mqttDrivers,
 ];
