@@ -83,6 +83,12 @@ export default tseslint.config(
               from: { element: { type: 'block' } },
               allow: { to: { element: { type: 'block', captured: { block: '{{ from.captured.block }}' } } } },
             },
+            {
+              // The transactional outbox (state/outbox/) lives in the state block's transaction path and
+              // publishes through the pub/sub block, as Dapr's does; never the other way round.
+              from: { element: { type: 'block', captured: { block: 'state' } } },
+              allow: { to: { element: { type: 'block', captured: { block: 'pubsub' } } } },
+            },
             allow('block', ['handlers', 'operations', 'resiliency', 'observability', 'runtime', 'spi', 'errors']),
             allow('testing', ['testing', 'root', 'block', 'drivers-index', 'driver', 'handlers', 'operations', 'resiliency', 'observability', 'runtime', 'spi', 'errors']),
             allow('root', ['root', 'testing', 'block', 'drivers-index', 'driver', 'handlers', 'operations', 'resiliency', 'observability', 'runtime', 'spi', 'errors']),

@@ -130,7 +130,7 @@ describe('state.redis interop with Dapr storage format', () => {
     await expect(state.getItem('statestore', 'legacy')).resolves.toEqual({ key: 'legacy', value: { old: true } });
   });
 
-  it('transactions write the same format in one MULTI', async () => {
+  it('transactions write the same format (in one all-or-nothing script)', async () => {
     await state.transaction('statestore', [
       { operation: 'upsert', request: { key: 't1', value: { v: 1 } } },
       { operation: 'upsert', request: { key: 't2', value: 'two', metadata: { ttlInSeconds: '50' } } },
