@@ -131,7 +131,6 @@ describe.each<Profile>(['local', 'redis', 'kafka', 'servicebus'])('order flow en
         { sku: sku('grinder'), available: 1, price: 89 },
       ]),
       // The re-drive cron must not re-publish anything during this test.
-      ORDER_REDRIVE_AFTER_MS: '600000',
     };
     const [checkoutPort, orderPort] = [await freePort(), await freePort()];
     [checkout, order] = await Promise.all([

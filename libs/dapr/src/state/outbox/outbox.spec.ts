@@ -3,6 +3,7 @@ import { Test } from '@nestjs/testing';
 import { DaprModule, ETagMismatchError, PubSubService, StateService, Subscribe, type CloudEvent } from 'nest-dapr';
 import { DaprTestingModule } from 'nest-dapr/testing';
 import { ComponentRuntime } from '../../runtime/component-runtime';
+import type { PubSubDriver, StateStoreDriver } from 'nest-dapr/spi';
 import { OutboxPublishError } from '../../errors/outbox.errors';
 import { ComponentConfigError } from '../../errors/component-config.error';
 
@@ -79,8 +80,7 @@ describe('transactional outbox (in-memory store and pub/sub)', () => {
     expect(byData('plain')).toMatchObject({ datacontenttype: 'text/plain', type: 'com.dapr.event.sent' });
     expect(await state.get('store', 'o1')).toEqual({ id: 1 });
     // The markers are unprefixed `outbox-<uuid>` keys, deleted once published.
-    const driver = app.get(ComponentRuntime).get('state', 'store').driver as { get(r: { key: string; metadata: Md }): Promise<unknown> };
-    await until(() => true);
+    const driver = app.get(ComponentRuntime).get<StateStoreDriver>('state', 'store').driver;
     for (const e of received) await expect(waitGone(driver, e.id)).resolves.toBe(true);
   });
 
@@ -126,9 +126,9 @@ describe('transactional outbox (in-memory store and pub/sub)', () => {
   it('relays through a separate internal pub/sub (outboxPubsub) on Dapr\'s internal topic name', async () => {
     app = await boot({ ...OUTBOX, outboxPubsub: 'internal' }, [{ name: 'pubsub' }, { name: 'internal' }]);
     const internal: string[] = [];
-    const driver = app.get(ComponentRuntime).get('pubsub', 'internal').driver as { publish(r: { topic: string }): Promise<void> };
+    const driver = app.get(ComponentRuntime).get<PubSubDriver>('pubsub', 'internal').driver;
     const publish = driver.publish.bind(driver);
-    driver.publish = (r) => (internal.push(r.topic), publish(r as never));
+    driver.publish = (r) => (internal.push(r.topic), publish(r));
     await app.get(StateService).transaction('store', [{ operation: 'upsert', request: { key: 'x', value: 1 } }]);
     await until(() => received.length === 1);
     expect(internal).toEqual(['shopordersoutbox']);
@@ -182,7 +182,7 @@ describe('transactional outbox (in-memory store and pub/sub)', () => {
   });
 });
 
-async function waitGone(driver: { get(r: { key: string; metadata: Md }): Promise<unknown> }, key: string): Promise<boolean> {
+async function waitGone(driver: StateStoreDriver, key: string): Promise<boolean> {
   const end = Date.now() + 3000;
   while (Date.now() < end) {
     if ((await driver.get({ key, metadata: {} })) === undefined) return true;
