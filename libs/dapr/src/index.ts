@@ -110,6 +110,7 @@ export {
   SubscriptionConfigError,
 } from './errors/pubsub.errors';
 export { HandlerTimeoutError } from './errors/subscription.errors';
+export { OutboxPublishError } from './errors/outbox.errors';
 export {
   BindingNotFoundError,
   BindingOperationNotSupportedError,

@@ -4,7 +4,7 @@ import { DaprModule, ETagMismatchError, PubSubService, StateService, Subscribe, 
 import { DaprTestingModule } from 'nest-dapr/testing';
 import { ComponentRuntime } from '../../runtime/component-runtime';
 import type { PubSubDriver, StateStoreDriver } from 'nest-dapr/spi';
-import { OutboxPublishError } from '../../errors/outbox.errors';
+import { OutboxPublishError } from 'nest-dapr';
 import { ComponentConfigError } from '../../errors/component-config.error';
 
 const received: CloudEvent[] = [];
