@@ -6,6 +6,7 @@ import { DaprError } from './dapr.error';
  */
 export class OutboxPublishError extends DaprError {
   constructor(
+    /** The state store whose transaction was not run. */
     readonly store: string,
     reason: string,
     options?: { cause?: unknown },
