@@ -154,9 +154,14 @@ export class OutboxRelay implements OnApplicationBootstrap, BeforeApplicationShu
   }
 }
 
-/** The CloudEvent to publish: the internal one without the broker metadata, on the user's topic. */
+/**
+ * The CloudEvent to publish: the internal one without the broker metadata, on the user's topic.
+ * Its trace fields are left to the publish, which stamps the relay's producer span: a span of the
+ * transaction's trace (the relay's delivery continues it), so subscribers join that trace under the
+ * publish. Dapr republishes the transaction's `traceid` with an empty `traceparent` instead.
+ */
 function eventFields(event: CloudEvent, config: OutboxConfig): Record<string, unknown> {
-  const { metadata: _metadata, ...fields } = event;
+  const { metadata: _metadata, traceid: _traceid, traceparent: _traceparent, ...fields } = event;
   fields.topic = config.publishTopic;
   fields.pubsubname = config.publishPubsub;
   return fields;
