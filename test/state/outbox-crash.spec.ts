@@ -40,7 +40,7 @@ const redisStreams = (): ComponentDefinition => ({
   name: 'ps',
   type: 'pubsub.redis',
   // A killed consumer's pending entries are claimed again after 2 s.
-  metadata: { redisHost: '127.0.0.1:6379', processingTimeout: '2s', redeliverInterval: '500ms', concurrency: '100', queueDepth: '200' },
+  metadata: { redisHost: '127.0.0.1:6379', processingTimeout: '2s', redeliverInterval: '500ms', concurrency: '500', queueDepth: '500' },
 });
 
 const scenarios: Scenario[] = [
@@ -68,7 +68,7 @@ const scenarios: Scenario[] = [
     pubsub: (_run, dir) => ({
       name: 'ps',
       type: 'pubsub.sqlite',
-      metadata: { connectionString: join(dir, 'queue.db'), visibilityTimeout: '2s', redeliverInterval: '200ms', concurrency: '100' },
+      metadata: { connectionString: join(dir, 'queue.db'), visibilityTimeout: '2s', redeliverInterval: '200ms', concurrency: '500' },
     }),
   },
 ];
@@ -82,7 +82,14 @@ describe.each(scenarios)('outbox crash loop: $name', (scenario) => {
   const state = scenario.state(run, dir);
   const pubsub = scenario.pubsub(run, dir);
   const components: ComponentDefinition[] = [
-    { ...state, metadata: { ...state.metadata, outboxPublishPubsub: 'ps', outboxPublishTopic: topic } },
+    // Internal messages of transactions that never committed (killed before the commit, or stale) are
+    // dropped once Dapr's wait for their marker is over; with the default they would be retried for
+    // ever and, past the subscription's concurrency, hold up the rest. A committed transaction's marker
+    // is there from its commit on, so dropping never loses one of its events — the test would see it.
+    {
+      ...state,
+      metadata: { ...state.metadata, outboxPublishPubsub: 'ps', outboxPublishTopic: topic, outboxDiscardWhenMissingState: 'true' },
+    },
     pubsub,
   ];
   const delivered = new Map<string, number>();
