@@ -87,6 +87,12 @@ export default tseslint.config(
               from: { element: { type: 'block' } },
               allow: { to: { element: { type: 'block', captured: { block: '{{ from.captured.block }}' } } } },
             },
+            {
+              // The transactional outbox (state/outbox/) lives in the state block's transaction path and
+              // publishes through the pub/sub block, as Dapr's does; never the other way round.
+              from: { element: { type: 'block', captured: { block: 'state' } } },
+              allow: { to: { element: { type: 'block', captured: { block: 'pubsub' } } } },
+            },
             allow('block', ['handlers', 'operations', 'resiliency', 'observability', 'runtime', 'spi', 'errors']),
             allow('microservices', ['microservices', 'block', 'handlers', 'operations', 'resiliency', 'observability', 'runtime', 'spi', 'errors']),
             allow('testing', ['testing', 'root', 'microservices', 'block', 'drivers-index', 'driver', 'handlers', 'operations', 'resiliency', 'observability', 'runtime', 'spi', 'errors']),

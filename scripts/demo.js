@@ -62,7 +62,7 @@ function startApp(name, port, color) {
   if (!existsSync(main)) throw new Error(`${main} is missing: run "npm run build" first (npm start does)`);
   const child = spawn(process.execPath, [main], {
     cwd: root,
-    env: { ...process.env, PORT: String(port), DAPR_PROFILE: profile, ORDER_REDRIVE_AFTER_MS: process.env.ORDER_REDRIVE_AFTER_MS ?? '15000' },
+    env: { ...process.env, PORT: String(port), DAPR_PROFILE: profile },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const tag = color(`[${name.padEnd(8)}]`);

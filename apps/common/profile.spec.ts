@@ -31,7 +31,11 @@ describe('component profiles', () => {
     const { components } = loadComponentsPath(join(__dirname, '../../components', profile));
     for (const c of components) expect(componentRegistry.find(c.type, c.version)).toBeDefined();
     const names = (app: string) => components.filter((c) => c.scopes.length === 0 || c.scopes.includes(app)).map((c) => c.name).sort();
-    expect(names('order')).toEqual(expect.arrayContaining(['orders', 'pubsub', 'order-redrive']));
+    expect(names('order')).toEqual(expect.arrayContaining(['orders', 'pubsub']));
+    // Orders are announced through the store's transactional outbox.
+    const orders = components.find((c) => c.name === 'orders')!;
+    const md = Object.fromEntries(orders.metadata.map((m) => [m.name, m.value]));
+    expect(md).toMatchObject({ outboxPublishPubsub: 'pubsub', outboxPublishTopic: 'order.created' });
     expect(names('checkout')).toEqual(expect.arrayContaining(['stock', 'pubsub']));
     expect(names('checkout')).not.toContain('orders');
   });

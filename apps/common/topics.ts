@@ -7,7 +7,3 @@ export const TOPIC_ORDER_REJECTED = 'order.rejected';
 /** State component names (each scoped to its app in the profiles). */
 export const ORDERS_STORE = 'orders';
 export const STOCK_STORE = 'stock';
-/** Input binding (bindings.cron) that re-drives stuck orders. */
-export const REDRIVE_BINDING = 'order-redrive';
-/** Lock store (lock.sqlite / lock.redis) that keeps periodic jobs to one instance at a time. */
-export const LOCK_STORE = 'lockstore';

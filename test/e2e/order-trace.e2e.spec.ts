@@ -58,7 +58,6 @@ describe('one order traced across both apps (local profile)', () => {
     const env = {
       DAPR_COMPONENTS_PATH: join(dir, 'components'),
       CHECKOUT_CATALOG: JSON.stringify([{ sku: `tea-${run}`, available: 5, price: 3 }]),
-      ORDER_REDRIVE_AFTER_MS: '600000',
       OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${port}`,
       OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json',
       OTEL_BSP_SCHEDULE_DELAY: '100',

@@ -83,7 +83,6 @@ describe('order flow end to end in sidecar mode on nest-dapr run (redis profile)
         { sku: sku('coffee'), available: 10, price: 4.5 },
         { sku: sku('grinder'), available: 1, price: 89 },
       ]),
-      ORDER_REDRIVE_AFTER_MS: '600000',
     };
     [checkout, order] = await Promise.all([launch('checkout', dir, components, env), launch('order', dir, components, env)]);
   }, 180_000);

@@ -130,7 +130,7 @@ describe('state.redis interop with Dapr storage format', () => {
     await expect(state.getItem('statestore', 'legacy')).resolves.toEqual({ key: 'legacy', value: { old: true } });
   });
 
-  it('transactions write the same format in one MULTI', async () => {
+  it('transactions write the same format (in one all-or-nothing script)', async () => {
     await state.transaction('statestore', [
       { operation: 'upsert', request: { key: 't1', value: { v: 1 } } },
       { operation: 'upsert', request: { key: 't2', value: 'two', metadata: { ttlInSeconds: '50' } } },
@@ -140,6 +140,34 @@ describe('state.redis interop with Dapr storage format', () => {
     expect(await raw.hgetall(key('t2'))).toEqual({ data: '"two"', version: '1' });
     expect(await raw.ttl(key('t2'))).toBeGreaterThan(45);
     expect(await raw.exists(key('k'))).toBe(0);
+  });
+
+  it('a transaction is all or nothing, with each ETag checked against what the earlier operations leave', async () => {
+    await state.save('statestore', { key: 'ax', value: 'x' });
+    const etag = (await state.getItem('statestore', 'ax'))!.etag!;
+    // Two writes of one key in one transaction: the second sees the version the first made.
+    await state.transaction('statestore', [
+      { operation: 'upsert', request: { key: 'ax', value: 'x2', etag } },
+      { operation: 'upsert', request: { key: 'ax', value: 'x3', etag: String(Number(etag) + 1) } },
+      { operation: 'upsert', request: { key: 'ay', value: 'y' } },
+    ]);
+    expect(await raw.hgetall(key('ax'))).toEqual({ data: '"x3"', version: String(Number(etag) + 2) });
+    // A stale ETag anywhere: nothing is written, not even the operations before it (Dapr's MULTI would keep them).
+    const err = await state
+      .transaction('statestore', [
+        { operation: 'upsert', request: { key: 'az', value: 'z' } },
+        { operation: 'delete', request: { key: 'ay' } },
+        { operation: 'upsert', request: { key: 'ax', value: 'stale', etag } },
+      ])
+      .catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ETagMismatchError);
+    expect((err as ETagMismatchError).message).toContain('ax');
+    expect(await raw.exists(key('az'))).toBe(0);
+    expect(await raw.hget(key('ay'), 'data')).toBe('"y"');
+    expect(await raw.hget(key('ax'), 'data')).toBe('"x3"');
+    // A key created with first-write refuses an upsert without an ETag inside a transaction too.
+    await state.save('statestore', { key: 'fw-tx', value: 1, options: { concurrency: 'first-write' } });
+    await expect(state.transaction('statestore', [{ operation: 'upsert', request: { key: 'fw-tx', value: 2 } }])).rejects.toBeInstanceOf(ETagMismatchError);
   });
 
   it('component ttlInSeconds is the default TTL of every save; -1 on a save overrides it', async () => {

@@ -11,5 +11,5 @@ describeStateConformance(
     type: 'state.redis',
     metadata: { redisHost: process.env.REDIS_HOST ?? '127.0.0.1:6379', keyPrefix: prefix },
   }),
-  { badEtag: '9999999', invalidEtag: 'not-a-number', atomicTransactions: false, etagOnMissingKeyIsMismatch: false },
+  { badEtag: '9999999', invalidEtag: 'not-a-number', etagOnMissingKeyIsMismatch: false },
 );

@@ -4,7 +4,6 @@ import { DaprModule } from 'nest-dapr';
 import { daprOptionsFor } from '../../common/profile';
 import { CheckoutClient } from './orders/checkout.client';
 import { OrderEventsHandler } from './orders/order-events.handler';
-import { OrderRedriveHandler } from './orders/order-redrive.handler';
 import { OrdersController } from './orders/orders.controller';
 import { OrdersService } from './orders/orders.service';
 
@@ -20,7 +19,6 @@ import { OrdersService } from './orders/orders.service';
     OrdersService,
     CheckoutClient,
     OrderEventsHandler,
-    OrderRedriveHandler,
     // Invalid bodies get 400 with class-validator's messages (also under DaprTestingModule).
     { provide: APP_PIPE, useValue: new ValidationPipe({ whitelist: true, forbidNonWhitelisted: true, transform: true }) },
   ],

@@ -127,6 +127,7 @@ export {
 } from './errors/pubsub.errors';
 export { HandlerTimeoutError } from './errors/subscription.errors';
 export { MicroserviceConfigError } from './errors/microservices.errors';
+export { OutboxPublishError } from './errors/outbox.errors';
 export {
   BindingNotFoundError,
   BindingOperationNotSupportedError,

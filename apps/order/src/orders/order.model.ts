@@ -14,7 +14,5 @@ export interface Order {
   reason?: string;
   createdAt: string;
   updatedAt: string;
-  /** How often the re-drive cron re-published `order.created`. */
-  redrives: number;
   history: { at: string; event: string }[];
 }

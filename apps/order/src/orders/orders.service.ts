@@ -1,15 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { Injectable, Logger, NotFoundException, UnprocessableEntityException } from '@nestjs/common';
-import { InvocationError, PubSubService, StateStore } from 'nest-dapr';
+import { InvocationError, StateStore } from 'nest-dapr';
 import type { CheckoutOutcome, OrderCreatedEvent, OrderPaidEvent, OrderRejectedEvent } from '../../../common/events';
 import { withETagRetry } from '../../../common/etag-retry';
-import { ORDERS_STORE, PUBSUB, TOPIC_ORDER_CREATED } from '../../../common/topics';
+import { ORDERS_STORE } from '../../../common/topics';
 import { CheckoutClient } from './checkout.client';
 import type { CreateOrderDto } from './create-order.dto';
 import type { Order } from './order.model';
-
-/** Key of the list of orders still waiting for checkout (read by the re-drive cron). */
-export const PENDING_INDEX = 'pending-orders';
 
 @Injectable()
 export class OrdersService {
@@ -17,12 +14,16 @@ export class OrdersService {
 
   constructor(
     @StateStore(ORDERS_STORE) private readonly orders: StateStore<Order>,
-    @StateStore(ORDERS_STORE) private readonly index: StateStore<string[]>,
-    private readonly pubsub: PubSubService,
     private readonly checkout: CheckoutClient,
   ) {}
 
-  /** Quotes the order with checkout (invocation), stores it as pending, then announces it. */
+  /**
+   * Quotes the order with checkout (invocation), then stores it as pending and
+   * announces it in one step: the `orders` store has Dapr's transactional
+   * outbox (`outboxPublishTopic: order.created`), so the transaction's upsert
+   * is published if and only if it commits. No crash can leave a stored order
+   * unannounced, which is why there is no re-drive cron.
+   */
   async create(dto: CreateOrderDto): Promise<Order> {
     const quotedTotal = await this.quote(dto);
     const now = new Date().toISOString();
@@ -34,13 +35,17 @@ export class OrdersService {
       quotedTotal,
       createdAt: now,
       updatedAt: now,
-      redrives: 0,
       history: [{ at: now, event: 'created' }],
     };
-    // first-write: a fresh id must never overwrite anything.
-    await this.orders.save(order.id, order, { options: { concurrency: 'first-write' } });
-    await this.updateIndex((ids) => [...ids, order.id]);
-    await this.publishCreated(order);
+    await this.orders.transaction([
+      // The upsert's metadata becomes CloudEvent fields of the published event (Dapr's outbox).
+      { operation: 'upsert', request: { key: order.id, value: order, metadata: { type: 'com.example.order.created', subject: order.id } } },
+      // A projection: published instead of the stored order, never stored.
+      {
+        operation: 'upsert',
+        request: { key: order.id, value: createdEvent(order), metadata: { contentType: 'application/json', 'outbox.projection': 'true' } },
+      },
+    ]);
     this.logger.log(`order ${order.id} created for ${order.customer} (quoted ${quotedTotal})`);
     return order;
   }
@@ -74,7 +79,6 @@ export class OrdersService {
       this.logger.warn(`order.${status} for unknown order ${event.orderId}: ignored`);
       return undefined;
     }
-    await this.updateIndex((ids) => ids.filter((id) => id !== event.orderId));
     return updated;
   }
 
@@ -84,33 +88,6 @@ export class OrdersService {
     if (order.status !== 'pending') return order;
     const outcome: CheckoutOutcome = await this.checkout.checkout(createdEvent(order));
     return this.settle(outcome, outcome.status);
-  }
-
-  /** Re-publishes `order.created` for orders pending longer than `olderThanMs`; returns their ids. */
-  async redrive(olderThanMs: number): Promise<string[]> {
-    const ids = (await this.index.get(PENDING_INDEX)) ?? [];
-    const cutoff = Date.now() - olderThanMs;
-    const redriven: string[] = [];
-    for (const id of ids) {
-      const item = await this.orders.getItem(id);
-      if (!item || item.value.status !== 'pending' || Date.parse(item.value.updatedAt) > cutoff) continue;
-      const now = new Date().toISOString();
-      const order: Order = {
-        ...item.value,
-        redrives: item.value.redrives + 1,
-        updatedAt: now,
-        history: [...item.value.history, { at: now, event: 'redriven' }],
-      };
-      try {
-        await this.orders.save(id, order, { etag: item.etag });
-      } catch {
-        continue; // it changed meanwhile (probably settled): look again on the next tick
-      }
-      await this.publishCreated(order);
-      redriven.push(id);
-    }
-    if (redriven.length) this.logger.warn(`re-published order.created for ${redriven.length} stuck order(s): ${redriven.join(', ')}`);
-    return redriven;
   }
 
   private async quote(dto: CreateOrderDto): Promise<number> {
@@ -127,20 +104,6 @@ export class OrdersService {
       }
     }
     return Math.round(total * 100) / 100;
-  }
-
-  private publishCreated(order: Order): Promise<void> {
-    return this.pubsub.publish(PUBSUB, TOPIC_ORDER_CREATED, createdEvent(order), {
-      cloudEvent: { type: 'com.example.order.created', subject: order.id },
-    });
-  }
-
-  private updateIndex(change: (ids: string[]) => string[]): Promise<void> {
-    return withETagRetry(async () => {
-      const item = await this.index.getItem(PENDING_INDEX);
-      const next = change(item?.value ?? []);
-      await this.index.save(PENDING_INDEX, next, item ? { etag: item.etag } : { options: { concurrency: 'first-write' } });
-    });
   }
 }
 

@@ -1,12 +1,9 @@
 import type { Server } from 'node:http';
+import { ETagMismatchError, StateService } from 'nest-dapr';
 import { DaprTestingModule, StubResponse, type DaprTestHarness } from 'nest-dapr/testing';
-import { LockService } from 'nest-dapr';
 import type { OrderCreatedEvent } from '../../../common/events';
-import { LOCK_STORE } from '../../../common/topics';
 import { AppModule } from '../app.module';
 import type { Order } from './order.model';
-import { OrderRedriveHandler, REDRIVE_LOCK } from './order-redrive.handler';
-import { PENDING_INDEX } from './orders.service';
 
 /** Small HTTP client over the Nest server (no supertest in this repo). */
 async function http(server: Server, method: string, path: string, body?: unknown): Promise<{ status: number; body: any }> {
@@ -56,8 +53,8 @@ describe('order app on DaprTestingModule', () => {
     expect(created.data).toEqual({ orderId: order.id, customer: 'ada', items: order.items });
     expect(created.event).toMatchObject({ type: 'com.example.order.created', subject: order.id, source: 'order', pubsubname: 'pubsub' });
 
+    expect(created.event!.id).toMatch(/^outbox-/);
     expect((await http(server, 'GET', `/orders/${order.id}`)).body).toMatchObject({ id: order.id, status: 'pending' });
-    expect(await dapr.getState<string[]>('orders', PENDING_INDEX)).toEqual([order.id]);
   });
 
   it('answers 400 with the validation messages for an invalid body', async () => {
@@ -91,7 +88,6 @@ describe('order app on DaprTestingModule', () => {
     expect(paid).toMatchObject({ status: 'paid', total: 4.5 });
     expect(paid.history.map((h) => h.event)).toEqual(['created', 'order.paid']);
     expect((await http(server, 'GET', `/orders/${b.id}`)).body).toMatchObject({ status: 'rejected', reason: 'out of stock: mug' });
-    expect(await dapr.getState<string[]>('orders', PENDING_INDEX)).toEqual([]);
   });
 
   it('checks an order out synchronously through the checkout client', async () => {
@@ -102,32 +98,16 @@ describe('order app on DaprTestingModule', () => {
     expect(dapr.invocations('checkout').at(-1)).toMatchObject({ httpMethod: 'POST', method: 'checkout', body: { orderId: a.id } });
   });
 
-  it('the re-drive cron re-publishes orders stuck in pending', async () => {
+  it('a failed order transaction publishes nothing (the outbox publishes only what commits)', async () => {
     const a = (await http(server, 'POST', '/orders', { customer: 'a', items: [{ sku: 'coffee', quantity: 1 }] })).body as Order;
     await dapr.settle();
     dapr.clearPublished();
-
-    // Too fresh: nothing to do.
-    expect(await dapr.triggerBinding('order-redrive')).toEqual({ redriven: [] });
-    // Age the order past the threshold, then tick.
-    const item = await dapr.getStateItem<Order>('orders', a.id);
-    const old = new Date(Date.now() - 60_000).toISOString();
-    await dapr.seed('orders', { [a.id]: { ...item!.value, updatedAt: old } });
-    expect(await dapr.triggerBinding('order-redrive')).toEqual({ redriven: [a.id] });
+    const stale = (await dapr.getStateItem<Order>('orders', a.id))!;
+    await dapr.seed('orders', { [a.id]: { ...stale.value, customer: 'changed' } });
+    await expect(
+      dapr.get(StateService).transaction('orders', [{ operation: 'upsert', request: { key: a.id, value: stale.value, etag: stale.etag } }]),
+    ).rejects.toBeInstanceOf(ETagMismatchError);
     await dapr.settle();
-    expect(dapr.publishedData<OrderCreatedEvent>('order.created')).toEqual([{ orderId: a.id, customer: 'a', items: a.items }]);
-    expect(dapr.get(OrderRedriveHandler)).toBeInstanceOf(OrderRedriveHandler);
-  });
-
-  it('the re-drive runs in one instance at a time: while another holds the lock, a tick skips', async () => {
-    const lock = dapr.get(LockService);
-    // Another instance is re-driving.
-    expect(await lock.lock(LOCK_STORE, REDRIVE_LOCK, 'other-instance', 30)).toEqual({ success: true });
-    expect(await dapr.triggerBinding('order-redrive')).toEqual({ redriven: [], skipped: true });
-    expect(await lock.unlock(LOCK_STORE, REDRIVE_LOCK, 'other-instance')).toEqual({ status: 'SUCCESS' });
-    // Free again: the tick runs, and leaves the lock free behind it.
-    expect(await dapr.triggerBinding('order-redrive')).toEqual({ redriven: [] });
-    expect(await lock.lock(LOCK_STORE, REDRIVE_LOCK, 'probe', 1)).toEqual({ success: true });
-    await lock.unlock(LOCK_STORE, REDRIVE_LOCK, 'probe');
+    expect(dapr.published('order.created')).toEqual([]);
   });
 });

@@ -82,7 +82,8 @@ export class TopicSubscription {
     const tracer = config.runner.tracer;
     this.delivery = {
       policy: config.inbound,
-      startSpan: (event) => tracer.startConsumerSpan(spanTarget, event.traceparent ?? event.traceid, event.tracestate),
+      // `||`: Dapr's outbox events carry the trace in `traceid` with an empty `traceparent`.
+      startSpan: (event) => tracer.startConsumerSpan(spanTarget, event.traceparent || event.traceid, event.tracestate),
     };
   }
 

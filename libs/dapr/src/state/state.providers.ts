@@ -1,11 +1,13 @@
 import type { Provider } from '@nestjs/common';
+import { OutboxCommits } from './outbox/outbox-commits';
+import { OutboxRelay } from './outbox/outbox-relay';
 import { StateService } from './state.service';
 import { getStateStoreToken } from './state-store.decorator';
 import { StateStoreHandle } from './state-store.handle';
 import { declaredStateStoreNames } from './state-store.registry';
 
 /** The state block's providers for DaprModule. */
-export const stateProviders: Provider[] = [StateService];
+export const stateProviders: Provider[] = [StateService, OutboxCommits, OutboxRelay];
 
 export const stateExports = [StateService];
 

@@ -1,4 +1,4 @@
-import { Inject, Injectable, Optional } from '@nestjs/common';
+import { Inject, Injectable, Optional, type Type } from '@nestjs/common';
 import { ModuleRef } from '@nestjs/core';
 import type {
   StateDeleteRequest,
@@ -24,7 +24,12 @@ import { mapLimit } from '../operations/map-limit';
 import { OperationRunner } from '../operations/operation-runner';
 import type { ResiliencyPolicy } from '../resiliency/resiliency-policy';
 import { ResiliencyService } from '../resiliency/resiliency.service';
-import { ComponentRuntime } from '../runtime/component-runtime';
+import { ComponentRuntime, type LoadedComponent } from '../runtime/component-runtime';
+import { ComponentConfigError } from '../errors/component-config.error';
+import { PubSubService } from '../pubsub/pubsub.service';
+import { checkedOutboxConfig } from './outbox/outbox-check';
+import { OutboxCommits } from './outbox/outbox-commits';
+import { OutboxPublisher } from './outbox/outbox-publisher';
 import { parseStateQuery } from './query/state-query.filter';
 import { DAPR_STATE_POLICY_RESOLVER, findPolicyResolver, type StatePolicyResolver } from './state-policy';
 import { StateKeyScheme } from './state-key.scheme';
@@ -53,6 +58,8 @@ interface StateTarget {
   features: ReadonlySet<StateFeature>;
   /** One operation per kind, built once: policy, span, metrics and typed error of every call. */
   ops: Record<StateOperationKind, OutboundOperation<StorageKeyed | undefined>>;
+  /** The transactional outbox (component metadata `outboxPublishPubsub` / `outboxPublishTopic`), when configured. */
+  outbox?: OutboxPublisher;
   /** The driver calls of the single-key hot paths, made once (the runner passes the request as detail). */
   calls: {
     get: (span: unknown, signal: AbortSignal, req: StateGetRequest) => Promise<StateGetResponse | undefined>;
@@ -221,7 +228,20 @@ export class StateService {
       );
     });
     const md = stringifyMetadata(metadata);
-    await this.run(t, 'transaction', () => t.driver.multi!(ops, md));
+    const outbox = t.outbox;
+    if (!outbox) {
+      await this.run(t, 'transaction', () => t.driver.multi!(ops, md));
+      return;
+    }
+    // The outbox publishes each upsert to its internal topic first and adds the markers the relay waits for.
+    const prepared = await outbox.prepare(ops, md);
+    try {
+      await this.run(t, 'transaction', () => t.driver.multi!(prepared.operations, md));
+    } catch (err) {
+      outbox.settled(prepared.markers, 'failed');
+      throw err;
+    }
+    outbox.settled(prepared.markers, 'committed');
   }
 
   async query<T = unknown>(store: string, query: StateQuery): Promise<StateQueryResponse<T>> {
@@ -363,6 +383,18 @@ export class StateService {
     return ops;
   }
 
+  /** The outbox publisher of a store whose metadata configures one (checked as the relay checks it at start-up). */
+  private outboxOf(loaded: LoadedComponent<StateStoreDriver>): OutboxPublisher | undefined {
+    const config = checkedOutboxConfig(loaded, this.runtime);
+    if (!config) return undefined;
+    const pubsub = this.moduleRef && lookup(this.moduleRef, PubSubService);
+    if (!pubsub) {
+      throw new ComponentConfigError(`component "${loaded.name}": the transactional outbox needs the pub/sub block (PubSubService), which this StateService cannot reach`, loaded.metadata.source, loaded.name, 'outboxPublishPubsub');
+    }
+    const commits = lookup(this.moduleRef!, OutboxCommits);
+    return new OutboxPublisher(loaded.name, config, this.runtime.appId, this.runtime.options.namespace, pubsub, commits);
+  }
+
   private async resolve(store: string): Promise<StateTarget> {
     if (!store) throw new StateStoreNotFoundError(String(store), this.runtime.names('state'));
     await this.runtime.start();
@@ -373,12 +405,14 @@ export class StateService {
     const driver = loaded.driver;
     const props = loaded.metadata.properties;
     const keys = StateKeyScheme.fromMetadata(loaded.name, props, this.runtime.appId, this.runtime.options.namespace);
+    const outbox = this.outboxOf(loaded);
     const target: StateTarget = {
       name: loaded.name,
       driver: loaded.driver,
       keys,
       features: new Set(loaded.driver.features()),
       ops: this.operations(loaded.name, keys, this.policyFor(loaded.name)),
+      outbox,
       calls: {
         get: (_span, _signal, req) => driver.get(req),
         set: (_span, _signal, req) => driver.set(req),
@@ -396,6 +430,15 @@ function wrapError(store: string, keys: StateKeyScheme, op: StateOperationKind, 
   if (err instanceof DaprError) return err;
   const message = (err as Error)?.message ?? String(err);
   return new StateStoreError(store, op, key !== undefined ? `key "${key}": ${message}` : message, { cause: err });
+}
+
+/** A provider of this app's module, if there is one. */
+function lookup<T>(moduleRef: ModuleRef, token: Type<T>): T | undefined {
+  try {
+    return moduleRef.get(token, { strict: false });
+  } catch {
+    return undefined;
+  }
 }
 
 /** The value of a get's answer (undefined for a missing key). */

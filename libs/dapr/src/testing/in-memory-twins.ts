@@ -35,7 +35,8 @@ export function toInMemoryTwins(specs: ComponentSpec[], options: TwinOptions): C
     });
     switch (kind) {
       case 'state':
-        out.push(twin('state.in-memory'));
+        // The outbox is the state block's, not the store's: the twin keeps it, on the twins of its pub/subs.
+        out.push(twin('state.in-memory', spec.metadata.filter((m) => OUTBOX_FIELDS.has(m.name.toLowerCase()))));
         break;
       case 'pubsub':
         out.push(
@@ -67,6 +68,8 @@ export function toInMemoryTwins(specs: ComponentSpec[], options: TwinOptions): C
   }
   return out;
 }
+
+const OUTBOX_FIELDS = new Set(['outboxpublishpubsub', 'outboxpublishtopic', 'outboxpubsub', 'outboxdiscardwhenmissingstate']);
 
 /** A literal consumerID keeps its meaning (instances of one group compete) in the twin. */
 function consumerId(spec: ComponentSpec): ComponentSpec['metadata'] {

@@ -1,4 +1,3 @@
-import type { ChainableCommander } from 'ioredis';
 import { ETagInvalidError, ETagMismatchError } from '../../errors/state.errors';
 import { RedisJsonModeError } from '../../errors/redis-json.error';
 import type { ComponentMetadata } from '../../spi/component.spi';
@@ -62,9 +61,70 @@ else
   return redis.error_reply("failed to delete " .. KEYS[1]);
 end`;
 
+/**
+ * A transaction as one script, so it is all or nothing. Dapr sends a MULTI of
+ * the set/delete scripts, which Redis does not roll back: an ETag failure in
+ * one operation leaves the others applied, and a transactional outbox marker
+ * would then be written for a transaction that failed. Here every operation is
+ * first checked, in order, against the state the earlier ones leave (the same
+ * rules as SET_SCRIPT and DEL_SCRIPT, with first-write ignored as in Dapr's
+ * Multi), and only when all pass are they applied, with the same writes as
+ * those scripts. KEYS are the operations' keys; ARGV has five entries an
+ * operation: kind (s/d), version or ETag ("0" = none), data, binary marker, TTL.
+ */
+const MULTI_SCRIPT = `
+local ver = {};
+local fw = {};
+for i = 1, #KEYS do
+  local k = KEYS[i];
+  local a = (i - 1) * 5;
+  local kind = ARGV[a + 1];
+  local etag = ARGV[a + 2];
+  local cur = ver[k];
+  local curfw = fw[k];
+  if cur == nil then
+    cur = redis.pcall("HGET", k, "version");
+    if type(cur) == "table" then cur = false; end;
+    curfw = redis.pcall("HGET", k, "first-write");
+    if type(curfw) == "table" then curfw = false; end;
+  end;
+  if kind == "s" then
+    if not (not cur or cur == "" or cur == etag or (not curfw and etag == "0")) then
+      return redis.error_reply("failed to set key #" .. i);
+    end;
+    ver[k] = tostring((tonumber(cur) or 0) + 1);
+    fw[k] = curfw;
+  else
+    if not (not cur or cur == etag or cur == "" or etag == "0") then
+      return redis.error_reply("failed to delete #" .. i);
+    end;
+    ver[k] = false;
+    fw[k] = false;
+  end;
+end;
+for i = 1, #KEYS do
+  local k = KEYS[i];
+  local a = (i - 1) * 5;
+  if ARGV[a + 1] == "s" then
+    if type(redis.pcall("HGET", k, "version")) == "table" then redis.call("DEL", k); end;
+    redis.call("HSET", k, "data", ARGV[a + 3]);
+    local version = redis.call("HINCRBY", k, "version", 1);
+    if ARGV[a + 4] == "1" then redis.call("HSET", k, "${REDIS_BINARY_FIELD}", version);
+    else redis.call("HDEL", k, "${REDIS_BINARY_FIELD}"); end;
+    if ARGV[a + 5] ~= "" then
+      local ttl = tonumber(ARGV[a + 5]);
+      if ttl > 0 then redis.call("EXPIRE", k, ttl); else redis.call("PERSIST", k); end;
+    end;
+  else
+    redis.call("DEL", k);
+  end;
+end;
+return #KEYS`;
+
 interface ScriptCommands {
   daprStateSet(key: string, version: string, data: string | Buffer, firstWrite: string, binary: string, ttl: string): Promise<number>;
   daprStateDel(key: string, etag: string): Promise<number>;
+  daprStateMulti(numberOfKeys: number, ...keysAndArgs: (string | Buffer)[]): Promise<number>;
 }
 
 /**
@@ -73,7 +133,8 @@ interface ScriptCommands {
  * or JSON text) and `version` (the integer ETag), `first-write` when created
  * with that concurrency mode; set/delete through Dapr's Lua semantics; TTL via
  * EXPIRE/PERSIST (a save without `ttlInSeconds` keeps an existing TTL, as in
- * Dapr); transactions as one MULTI/EXEC, which Redis does not roll back.
+ * Dapr); transactions as one all-or-nothing script (Dapr's MULTI/EXEC is not
+ * rolled back on an ETag failure; see MULTI_SCRIPT).
  */
 export class RedisStateStore implements StateStoreDriver {
   private client?: RedisClient;
@@ -90,6 +151,7 @@ export class RedisStateStore implements StateStoreDriver {
     this.client = client;
     client.defineCommand('daprStateSet', { numberOfKeys: 1, lua: SET_SCRIPT });
     client.defineCommand('daprStateDel', { numberOfKeys: 1, lua: DEL_SCRIPT });
+    client.defineCommand('daprStateMulti', { lua: MULTI_SCRIPT });
     if (settings.type === 'node') this.replicas = await connectedReplicas(client);
     if (m.queryIndexes !== undefined) await refuseQueryIndexes(client, md);
   }
@@ -172,34 +234,25 @@ export class RedisStateStore implements StateStoreDriver {
 
   async multi(operations: StateTransactionOperation[]): Promise<void> {
     // Parse every ETag before anything is sent, as Dapr does.
-    const versions = operations.map((op) => (op.operation === 'upsert' ? parseVersion(op.request) : undefined));
-    const tx = this.redis().multi() as ChainableCommander & {
-      daprStateSet: (...a: unknown[]) => ChainableCommander;
-      daprStateDel: (...a: unknown[]) => ChainableCommander;
-    };
-    operations.forEach((op, i) => {
+    const keys: string[] = [];
+    const args: (string | Buffer)[] = [];
+    for (const op of operations) {
+      keys.push(op.request.key);
       if (op.operation === 'upsert') {
         const r = op.request;
         // Dapr's Multi passes no first-write argument, so first-write is ignored in transactions.
-        tx.daprStateSet(
-          r.key,
-          versions[i],
-          dataArg(r),
-          '1',
-          r.isBinary ? '1' : '0',
-          r.ttlInSeconds === undefined ? this.defaultTtl : String(r.ttlInSeconds),
-        );
+        args.push('s', parseVersion(r), dataArg(r), r.isBinary ? '1' : '0', r.ttlInSeconds === undefined ? this.defaultTtl : String(r.ttlInSeconds));
       } else {
-        tx.daprStateDel(op.request.key, op.request.etag ?? '0');
+        args.push('d', op.request.etag ?? '0', '', '0', '');
       }
-    });
-    const results = await tx.exec();
-    if (!results) throw new Error('redis transaction was aborted');
-    for (let i = 0; i < results.length; i++) {
-      const err = results[i][0];
-      if (!err) continue;
-      const key = operations[i].request.key;
-      if (isScriptRejection(err)) throw new ETagMismatchError(key, 'etag mismatch', 'transaction', { cause: err });
+    }
+    try {
+      await this.scripts().daprStateMulti(keys.length, ...keys, ...args);
+    } catch (err) {
+      const failed = scriptRejectionIndex(err);
+      if (failed !== undefined) {
+        throw new ETagMismatchError(operations[failed].request.key, 'etag mismatch', 'transaction', { cause: err });
+      }
       throw err;
     }
   }
@@ -240,6 +293,12 @@ function parseVersion(req: StateSetRequest): string {
 function isScriptRejection(err: unknown): boolean {
   const msg = (err as Error)?.message ?? '';
   return msg.includes('failed to set key') || msg.includes('failed to delete');
+}
+
+/** The operation a rejected MULTI_SCRIPT names ("failed to set key #3" is the third, index 2). */
+function scriptRejectionIndex(err: unknown): number | undefined {
+  const m = /failed to (?:set key|delete) #(\d+)/.exec((err as Error)?.message ?? '');
+  return m ? Number(m[1]) - 1 : undefined;
 }
 
 function isWrongType(err: unknown): boolean {
