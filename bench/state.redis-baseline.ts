@@ -14,9 +14,9 @@ if type(fwr) == "table" then fwr = false; end;
 if not etag or type(etag) == "table" or etag == "" or etag == ARGV[1] or (not fwr and ARGV[1] == "0") then
   redis.call("HSET", KEYS[1], "data", ARGV[2]);
   if ARGV[3] == "0" then redis.call("HSET", KEYS[1], "first-write", 0); end;
-  if ARGV[4] == "1" then redis.call("HSET", KEYS[1], "nest-dapr-binary", 1);
-  else redis.call("HDEL", KEYS[1], "nest-dapr-binary"); end;
   local version = redis.call("HINCRBY", KEYS[1], "version", 1);
+  if ARGV[4] == "1" then redis.call("HSET", KEYS[1], "nest-dapr-binary", version);
+  else redis.call("HDEL", KEYS[1], "nest-dapr-binary"); end;
   if ARGV[5] ~= "" then
     local ttl = tonumber(ARGV[5]);
     if ttl > 0 then redis.call("EXPIRE", KEYS[1], ttl); else redis.call("PERSIST", KEYS[1]); end;
