@@ -15,6 +15,7 @@
  */
 const { spawn } = require('node:child_process');
 const { existsSync, rmSync } = require('node:fs');
+const { resetProfileState } = require('./demo-reset');
 const net = require('node:net');
 const { join } = require('node:path');
 
@@ -169,14 +170,9 @@ async function main() {
     rmSync(join(root, '.dapr/local'), { recursive: true, force: true });
     say(c.dim('state, pub/sub and name resolution: SQLite files in .dapr/local/ (cleaned at start)'));
   }
-  if (profile === 'mqtt') {
-    // A fresh sample stock every run: the profile keeps it in Redis under its own key prefixes.
-    const { Redis } = require('ioredis');
-    const redis = new Redis('127.0.0.1:6379');
-    const keys = await redis.keys('mqtt-sample-*');
-    if (keys.length) await redis.del(...keys);
-    await redis.quit();
-    say(c.dim('state: Redis keys mqtt-sample-* (cleaned at start); pub/sub: Mosquitto on 127.0.0.1:1883'));
+  if (profile !== 'local') {
+    // A fresh sample stock every run: the profile's state stores on their servers are emptied first.
+    await resetProfileState(root, profile, (line) => say(c.dim(line)));
   }
   const checkoutPort = await choosePort('CHECKOUT_PORT', 3002);
   const orderPort = await choosePort('ORDER_PORT', 3001);
