@@ -30,7 +30,9 @@ describe('layer rule (npm run lint)', () => {
     ['a driver importing the runtime', 'components/redis/probe.ts', "import { ComponentRuntime } from '../../runtime/component-runtime';\nvoid ComponentRuntime;\n", /"driver".*to elements of type "runtime"/],
     ['a driver importing another vendor', 'components/redis/probe.ts', "import { KafkaPubSub } from '../kafka/kafka.pubsub';\nvoid KafkaPubSub;\n", /vendor="redis" to elements of type "driver".*vendor="kafka"/],
     ['observability importing resiliency', 'observability/probe.ts', "import { ResiliencyService } from '../resiliency/resiliency.service';\nvoid ResiliencyService;\n", /"observability" to elements of type "resiliency"/],
-    ['a block importing another block', 'state/probe.ts', "import { PubSubService } from '../pubsub/pubsub.service';\nvoid PubSubService;\n", /block="state" to elements of type "block".*block="pubsub"/],
+    // state → pubsub is the one allowed crossing (the transactional outbox publishes); the way back is not.
+    ['a block importing another block', 'pubsub/probe.ts', "import { StateService } from '../state/state.service';\nvoid StateService;\n", /block="pubsub" to elements of type "block".*block="state"/],
+    ['a new block importing another block', 'lock/probe.ts', "import { StateService } from '../state/state.service';\nvoid StateService;\n", /block="lock" to elements of type "block".*block="state"/],
     ['errors importing the runtime', 'errors/probe.ts', "import { ComponentRuntime } from '../runtime/component-runtime';\nvoid ComponentRuntime;\n", /"errors" to elements of type "runtime"/],
   ])('fails %s', (_what, file, source, message) => {
     const messages = lint(file, source);
