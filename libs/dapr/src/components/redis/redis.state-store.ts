@@ -170,56 +170,45 @@ export class RedisStateStore implements StateStoreDriver {
     await closeRedis(c);
   }
 
-  async get(req: StateGetRequest): Promise<StateGetResponse | undefined> {
-    const client = this.redis();
-    let fields: (Buffer | null)[];
-    try {
-      // HMGET of the three fields a read needs, as Buffers (a binary value must stay byte-exact):
-      // three replies instead of HGETALL's field/value pairs, which costs ~1.5 µs less per get.
-      fields = await client.hmgetBuffer(req.key, 'data', 'version', REDIS_BINARY_FIELD);
-    } catch (err) {
-      // A plain string key (written before Dapr used hashes): value without an ETag.
-      if (!isWrongType(err)) throw err;
-      const type = await client.type(req.key);
-      if (type === 'ReJSON-RL') throw new RedisJsonModeError(req.key);
-      const data = await client.getBuffer(req.key);
-      return data ? { data } : undefined;
-    }
-    const [data, version, marker] = fields;
-    if (!data) {
-      if (!version) return undefined;
-      throw new Error(`key "${req.key}" is a hash without a "data" field`);
-    }
-    const res: StateGetResponse = { data };
-    if (version) res.etag = version.toString();
-    if (marker && version && marker.equals(version)) {
-      res.isBinary = true;
-      res.exactBytes = true;
-    }
-    return res;
+  // get and set are the hot paths: no async frame of their own, one `then` with functions made
+  // once per store (an async function's extra promise and resumption were measurable per call).
+  get(req: StateGetRequest): Promise<StateGetResponse | undefined> {
+    const key = req.key;
+    // HMGET of the three fields a read needs, as Buffers (a binary value must stay byte-exact):
+    // three replies instead of HGETALL's field/value pairs, which costs ~1.5 µs less per get.
+    return this.redis()
+      .hmgetBuffer(key, 'data', 'version', REDIS_BINARY_FIELD)
+      .then(responseOf, (err: unknown) => this.getPlainKey(key, err));
   }
 
-  async set(req: StateSetRequest): Promise<void> {
-    const version = parseVersion(req);
-    const hasEtag = version !== '0';
+  /** A plain string key (written before Dapr used hashes): value without an ETag. */
+  private async getPlainKey(key: string, err: unknown): Promise<StateGetResponse | undefined> {
+    if (!isWrongType(err)) throw err;
+    const client = this.redis();
+    const type = await client.type(key);
+    if (type === 'ReJSON-RL') throw new RedisJsonModeError(key);
+    const data = await client.getBuffer(key);
+    return data ? { data } : undefined;
+  }
+
+  set(req: StateSetRequest): Promise<void> {
+    let sent: Promise<unknown>;
     try {
-      await this.scripts().daprStateSet(
+      sent = this.scripts().daprStateSet(
         req.key,
-        version,
+        parseVersion(req),
         dataArg(req),
         req.options?.concurrency === 'first-write' ? '0' : '1',
         req.isBinary ? '1' : '0',
         req.ttlInSeconds === undefined ? this.defaultTtl : String(req.ttlInSeconds),
       );
     } catch (err) {
-      if (isScriptRejection(err)) {
-        throw new ETagMismatchError(req.key, hasEtag ? 'etag mismatch' : 'the key exists and was written with first-write', 'save', {
-          cause: err,
-        });
-      }
-      throw err;
+      return Promise.reject(err as Error);
     }
-    if (this.replicas > 0 && req.options?.consistency === 'strong') await this.waitForReplicas();
+    const strong = this.replicas > 0 && req.options?.consistency === 'strong';
+    return sent.then(strong ? () => this.waitForReplicas() : settledVoid, (err: unknown) => {
+      throw setError(req, err);
+    });
   }
 
   async delete(req: StateDeleteRequest): Promise<void> {
@@ -270,6 +259,38 @@ export class RedisStateStore implements StateStoreDriver {
     if (!this.client) throw new Error(`state store ${TYPE} is closed`);
     return this.client;
   }
+}
+
+/**
+ * The value (and ETag) of the three fields HMGET returned, or undefined for a missing key.
+ * (The block's typed error names the key when this throws.)
+ */
+function responseOf(fields: (Buffer | null)[]): StateGetResponse | undefined {
+  const data = fields[0];
+  const version = fields[1];
+  if (!data) {
+    if (!version) return undefined;
+    throw new Error('the key is a hash without a "data" field');
+  }
+  const res: StateGetResponse = { data };
+  if (version) {
+    res.etag = version.toString();
+    const marker = fields[2];
+    if (marker && marker.equals(version)) {
+      res.isBinary = true;
+      res.exactBytes = true;
+    }
+  }
+  return res;
+}
+
+function settledVoid(): void {}
+
+/** A rejected set script is an ETag conflict (or first-write on an existing key); anything else as it is. */
+function setError(req: StateSetRequest, err: unknown): unknown {
+  if (!isScriptRejection(err)) return err;
+  const hasEtag = req.etag !== undefined && req.options?.concurrency !== 'last-write' && Number(req.etag) !== 0;
+  return new ETagMismatchError(req.key, hasEtag ? 'etag mismatch' : 'the key exists and was written with first-write', 'save', { cause: err });
 }
 
 /** JSON goes as the string ioredis writes directly; bytes as a Buffer view (no copy). */
