@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { context, INVALID_SPAN_CONTEXT, trace, type Span } from '@opentelemetry/api';
 import { DaprMetrics } from '../observability/dapr-metrics';
 import { DaprTracer } from '../observability/dapr-tracer';
+import { openTelemetryRegistered } from '../observability/otel-global';
 import { NEVER_ABORTED } from '../resiliency/resiliency-policy';
 import type { InboundOperation, OutboundOperation } from './operation';
 
@@ -32,22 +33,27 @@ export class OperationRunner {
    * made once instead of a closure per call).
    */
   run<R, D>(op: OutboundOperation<D>, detail: D, fn: (span: Span, signal: AbortSignal, detail: D) => Promise<R>): Promise<R> {
+    const plain = op.policy === undefined && op.retryAfterFailure === undefined;
+    // A leaf call in a process without OpenTelemetry: no span, no timing, nothing to ask the API.
+    if (plain && op.leaf === true && !openTelemetryRegistered()) return this.runPlain(op, detail, fn, NO_SPAN);
     const span = op.startSpan ? op.startSpan(detail) : NO_SPAN;
     const metered = op.record !== undefined && this.metrics.active;
     // Nothing to time, record or retry (no MeterProvider, no sampled span, no policy): the call
     // itself, with its failure turned into the typed error. The common case costs no async frame.
-    if (!metered && !op.policy && !op.retryAfterFailure && !span.isRecording()) {
-      let call: Promise<R>;
-      try {
-        call = fn(span, NEVER_ABORTED, detail);
-      } catch (err) {
-        return Promise.reject(op.toError(err, detail));
-      }
-      return call.then(undefined, (err: unknown) => {
-        throw op.toError(err, detail);
-      });
-    }
+    if (plain && !metered && !span.isRecording()) return this.runPlain(op, detail, fn, span);
     return this.runObserved(op, detail, fn, span, metered);
+  }
+
+  private runPlain<R, D>(op: OutboundOperation<D>, detail: D, fn: (span: Span, signal: AbortSignal, detail: D) => Promise<R>, span: Span): Promise<R> {
+    let call: Promise<R>;
+    try {
+      call = fn(span, NEVER_ABORTED, detail);
+    } catch (err) {
+      return Promise.reject(op.toError(err, detail));
+    }
+    return call.then(undefined, (err: unknown) => {
+      throw op.toError(err, detail);
+    });
   }
 
   private async runObserved<R, D>(

@@ -20,6 +20,12 @@ export interface OutboundOperation<D = undefined> {
   retryAfterFailure?<R>(first: unknown, attempt: (signal: AbortSignal) => Promise<R>, detail: D): Promise<R>;
   /** Starts the call's span as a child of the active context; without it the call has no span of its own. */
   startSpan?(detail: D): Span;
+  /**
+   * The span is a leaf (a state call): outside a trace it starts none and
+   * carries nothing outward. While no OpenTelemetry is registered in the
+   * process, the runner then skips the span and metrics checks altogether.
+   */
+  readonly leaf?: boolean;
   /** Called before the first attempt when metrics are recorded (e.g. `req_sent_total`). */
   begin?(detail: D): void;
   /** Records the call's metrics once it settled; `error` is the typed error, if any. */

@@ -374,6 +374,7 @@ export class StateService {
       const label = METRIC_OPERATION[kind];
       ops[kind] = {
         policy,
+        leaf: true,
         // Dapr tags state spans db.system=state, not the vendor.
         startSpan: () => tracer.startStateSpan(name, label),
         record: (error, elapsedMs) => metrics.stateOperation(name, label, error === undefined, elapsedMs),
