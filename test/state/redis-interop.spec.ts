@@ -216,11 +216,26 @@ describe('state.redis after a lost connection', () => {
 
   afterAll(() => raw.disconnect());
 
-  async function killConnection(appId: string): Promise<void> {
+  async function connectionId(appId: string): Promise<string> {
     const list = (await raw.client('LIST')) as string;
     const line = list.split('\n').find((l) => l.includes(` name=nest-dapr.${appId}.statestore `));
     if (!line) throw new Error(`connection of ${appId} not found in CLIENT LIST`);
-    await raw.client('KILL', 'ID', /\bid=(\d+)/.exec(line)![1]);
+    return /\bid=(\d+)/.exec(line)![1];
+  }
+
+  async function recovered<T>(call: () => Promise<T>): Promise<T> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await call();
+      } catch (err) {
+        if (attempt >= 50) throw err;
+        await new Promise((r) => setTimeout(r, 20));
+      }
+    }
+  }
+
+  async function killConnection(appId: string): Promise<void> {
+    await raw.client('KILL', 'ID', await connectionId(appId));
   }
 
   it('fails the call in flight with a typed error wrapping the driver error, then recovers', async () => {
@@ -231,9 +246,13 @@ describe('state.redis after a lost connection', () => {
     try {
       await state.save('statestore', { key: 'k', value: 'v' });
       let failure: unknown;
-      for (let attempt = 0; attempt < 5 && !failure; attempt++) {
-        await killConnection(appId);
-        failure = await state.get('statestore', 'k').then(
+      for (let attempt = 0; attempt < 20 && !failure; attempt++) {
+        // The get is written right behind the KILL (sent on another connection, not awaited), so
+        // it is usually in flight when the connection drops; one issued after the client saw the
+        // close would wait in ioredis' offline queue and be served after the reconnect instead.
+        const id = await connectionId(appId);
+        const killed = raw.client('KILL', 'ID', id);
+        const got = state.get('statestore', 'k').then(
           (v) => {
             // Served after the reconnect: still the right value.
             expect(v).toBe('v');
@@ -241,8 +260,11 @@ describe('state.redis after a lost connection', () => {
           },
           (err: unknown) => err,
         );
-        // The next call after reconnection succeeds.
-        await expect(state.get('statestore', 'k')).resolves.toBe('v');
+        await killed;
+        failure = await got;
+        // Once the client has reconnected, calls succeed again (one sent before it noticed the
+        // drop may still fail, so a few tries are allowed).
+        await expect(recovered(() => state.get('statestore', 'k'))).resolves.toBe('v');
       }
       expect(failure).toBeInstanceOf(StateStoreError);
       expect(failure).toMatchObject({ errorCode: 'ERR_STATE_GET', store: 'statestore' });
