@@ -2,6 +2,7 @@ import { Logger } from '@nestjs/common';
 import type { Client, Notification, Pool } from 'pg';
 import type { ComponentMetadata } from '../../spi/component.spi';
 import type { ConfigurationItems, ConfigurationStoreDriver, ConfigurationUnsubscribe, ConfigurationUpdateHandler } from '../../spi/configuration.spi';
+import { SubscriptionSet } from '../../spi/kit/subscription-set';
 import { ConfigurationWatch } from '../../spi/kit/configuration-watch';
 import { loadPackage } from '../../spi/kit/load-package';
 import { decodeMetadata, metadataError } from '../../spi/kit/metadata';
@@ -33,7 +34,7 @@ export class PostgresConfigurationStore implements ConfigurationStoreDriver {
   private table = '';
   private notifyChannel = '';
   private name = '';
-  private readonly subscriptions = new Set<PostgresConfigurationSubscription>();
+  private readonly subscriptions = new SubscriptionSet();
 
   async init(md: ComponentMetadata): Promise<void> {
     this.name = md.name;
@@ -78,23 +79,13 @@ export class PostgresConfigurationStore implements ConfigurationStoreDriver {
   async subscribe(keys: readonly string[], metadata: Record<string, string>, onUpdate: ConfigurationUpdateHandler): Promise<ConfigurationUnsubscribe> {
     const channel = this.channelFor(metadata);
     const sub = new PostgresConfigurationSubscription(this, channel, keys, onUpdate);
-    this.subscriptions.add(sub);
-    try {
-      await sub.start();
-    } catch (err) {
-      this.subscriptions.delete(sub);
-      await sub.stop();
-      throw err;
-    }
-    return async () => {
-      this.subscriptions.delete(sub);
-      await sub.stop();
-    };
+    // Started with the kit's bookkeeping: a subscription that fails to start is stopped and forgotten.
+    const handle = await this.subscriptions.start(sub);
+    return () => handle.stop();
   }
 
   async close(): Promise<void> {
-    await Promise.allSettled([...this.subscriptions].map((s) => s.stop()));
-    this.subscriptions.clear();
+    await this.subscriptions.stopAll();
     const pool = this.pool;
     this.pool = undefined;
     await pool?.end();

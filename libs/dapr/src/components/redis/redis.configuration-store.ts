@@ -1,6 +1,7 @@
 import { Logger } from '@nestjs/common';
 import type { ComponentMetadata } from '../../spi/component.spi';
 import type { ConfigurationItems, ConfigurationStoreDriver, ConfigurationUnsubscribe, ConfigurationUpdateHandler } from '../../spi/configuration.spi';
+import { SubscriptionSet } from '../../spi/kit/subscription-set';
 import { ConfigurationWatch, DELETED_ITEM } from '../../spi/kit/configuration-watch';
 import { closeRedis, connectRedis, parseRedisSettings, type RedisClient, type RedisSettings } from './redis-connection';
 import { keyOfChannel, keyspaceChannel, mergedKeyspaceFlags, readConfigurationItems } from './redis-configuration.values';
@@ -24,7 +25,7 @@ export class RedisConfigurationStore implements ConfigurationStoreDriver {
   private settings!: RedisSettings;
   private name = '';
   private type = 'configuration.redis';
-  private readonly subscriptions = new Set<RedisConfigurationSubscription>();
+  private readonly subscriptions = new SubscriptionSet();
   private flagsWarned = false;
 
   async init(md: ComponentMetadata): Promise<void> {
@@ -50,23 +51,13 @@ export class RedisConfigurationStore implements ConfigurationStoreDriver {
 
   async subscribe(keys: readonly string[], _metadata: Record<string, string>, onUpdate: ConfigurationUpdateHandler): Promise<ConfigurationUnsubscribe> {
     const sub = new RedisConfigurationSubscription(this, keys, onUpdate);
-    this.subscriptions.add(sub);
-    try {
-      await sub.start();
-    } catch (err) {
-      this.subscriptions.delete(sub);
-      await sub.stop();
-      throw err;
-    }
-    return async () => {
-      this.subscriptions.delete(sub);
-      await sub.stop();
-    };
+    // Started with the kit's bookkeeping: a subscription that fails to start is stopped and forgotten.
+    const handle = await this.subscriptions.start(sub);
+    return () => handle.stop();
   }
 
   async close(): Promise<void> {
-    await Promise.allSettled([...this.subscriptions].map((s) => s.stop()));
-    this.subscriptions.clear();
+    await this.subscriptions.stopAll();
     await closeRedis(this.client);
     this.client = undefined;
   }
