@@ -1,28 +1,15 @@
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { chownSync, mkdtempSync, rmSync } from 'node:fs';
-import { createServer, connect } from 'node:net';
+import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { freePort } from '../support/free-port';
+export { freePort };
 
 const run = promisify(execFile);
 /** Where initdb and pg_ctl are (Debian's PostgreSQL 15 unless PG_BIN says otherwise). */
 const PG_BIN = process.env.PG_BIN ?? '/usr/lib/postgresql/15/bin';
-
-/**
- * Servers of a test's own, on free ports: the restart tests stop and start
- * them, which the shared Redis and PostgreSQL other suites use must never see.
- */
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const port = (srv.address() as { port: number }).port;
-      srv.close(() => resolve(port));
-    });
-  });
-}
 
 /** Resolves true when something accepts TCP connections on the port. */
 export function portOpen(port: number): Promise<boolean> {

@@ -27,6 +27,7 @@ import { firstValueFrom, lastValueFrom, map, of, throwError, toArray, type Obser
 import { DaprModule, DropEvent, Subscribe, type CloudEvent } from 'nest-dapr';
 import { ClientDapr, DaprContext, DaprRpcException, DaprTransport, MicroserviceConfigError } from 'nest-dapr/microservices';
 import { runId, sleep, waitFor } from '../pubsub/pubsub-test-kit';
+import { freePort } from '../support/free-port';
 
 jest.setTimeout(60_000);
 
@@ -292,13 +293,3 @@ describe('DaprTransport configuration errors', () => {
   });
 });
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = require('node:net').createServer() as import('node:net').Server;
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const port = (srv.address() as { port: number }).port;
-      srv.close(() => resolve(port));
-    });
-  });
-}

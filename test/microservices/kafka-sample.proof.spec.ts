@@ -17,7 +17,6 @@
 import { Injectable, type INestApplication, type INestMicroservice } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import { Kafka, logLevel } from 'kafkajs';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { DaprModule, Subscribe, type CloudEvent } from 'nest-dapr';
 import { GameService } from '../../samples/kafka-microservice/src/game/game.service';
@@ -29,6 +28,7 @@ import { daprTransport } from '../../samples/kafka-microservice/src/transport.da
 import { kafkaTransport } from '../../samples/kafka-microservice/src/transport.kafka';
 import { runId, sleep, waitFor } from '../pubsub/pubsub-test-kit';
 import { ServiceBusTestPeer } from '../support/servicebus-peer';
+import { freePort } from '../support/free-port';
 
 jest.setTimeout(300_000);
 
@@ -48,17 +48,6 @@ class DeadLetterWatch {
   onDeadLetter(original: CloudEvent<HeroKilledDragonEvent>) {
     deadLetters.push(original);
   }
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const port = (srv.address() as { port: number }).port;
-      srv.close(() => resolve(port));
-    });
-  });
 }
 
 /**

@@ -7,10 +7,10 @@
 import { Controller, Inject, Injectable, Module, type INestApplication, type INestMicroservice } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { ClientsModule, Ctx, MessagePattern, Payload } from '@nestjs/microservices';
-import { createServer } from 'node:net';
 import { firstValueFrom } from 'rxjs';
 import { DaprModule } from 'nest-dapr';
 import { ClientDapr, DaprContext, DaprRpcException, DaprTransport } from 'nest-dapr/microservices';
+import { freePort } from '../support/free-port';
 
 jest.setTimeout(60_000);
 
@@ -27,17 +27,6 @@ class Vault {
 @Injectable()
 class Caller {
   constructor(@Inject('VAULT') readonly client: ClientDapr) {}
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const port = (srv.address() as { port: number }).port;
-      srv.close(() => resolve(port));
-    });
-  });
 }
 
 describe('@MessagePattern over service invocation: caller identity and access control', () => {

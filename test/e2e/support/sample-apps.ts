@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
+import { freePort } from '../../support/free-port';
+export { freePort };
 
 const root = join(__dirname, '..', '..', '..');
 const register = join(root, 'test/support/swc-register.js');
@@ -10,16 +11,6 @@ export interface RunningApp {
   port: number;
   child: ChildProcess;
   output: () => string;
-}
-
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => resolve(port));
-    });
-    srv.on('error', reject);
-  });
 }
 
 /**

@@ -1,10 +1,10 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { javaArgs, runKafkaJava, type KafkaInstallation } from './kafka-installation';
+import { freePorts } from '../../support/free-port';
 
 /** A single-node Kafka this test process started for itself, with a listener the shared broker lacks. */
 export interface PrivateKafka {
@@ -114,19 +114,3 @@ export async function startPrivateKafka(k: KafkaInstallation, o: PrivateKafkaOpt
   return { brokers: `127.0.0.1:${client}`, log, stop };
 }
 
-async function freePorts(n: number): Promise<number[]> {
-  const servers = await Promise.all(
-    Array.from(
-      { length: n },
-      () =>
-        new Promise<ReturnType<typeof createServer>>((resolve, reject) => {
-          const s = createServer();
-          s.once('error', reject);
-          s.listen(0, '127.0.0.1', () => resolve(s));
-        }),
-    ),
-  );
-  const ports = servers.map((s) => (s.address() as { port: number }).port);
-  await Promise.all(servers.map((s) => new Promise((r) => s.close(r))));
-  return ports;
-}

@@ -1,8 +1,9 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
+import { freePort } from '../../support/free-port';
+export { freePort };
 
 const ROOT = join(__dirname, '..', '..', '..');
 const CLI = join(ROOT, 'libs/dapr/src/cli/main.ts');
@@ -29,16 +30,6 @@ export interface SidecarStart {
   waitForApp?: boolean;
   /** Arguments after `--`: the app to start. */
   command?: string[];
-}
-
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => resolve(port));
-    });
-    srv.on('error', reject);
-  });
 }
 
 /** Writes Dapr resource documents as one YAML file per document into `dir`. */
