@@ -170,8 +170,8 @@ export class RedisStateStore implements StateStoreDriver {
     await closeRedis(c);
   }
 
-  // get and set are the hot paths: no async frame of their own, one `then` with functions made
-  // once per store (an async function's extra promise and resumption were measurable per call).
+  // get and set are the hot paths: no async frame of their own, one `then` whose success function
+  // is made once (an async function's extra promise and resumption were measurable per call).
   get(req: StateGetRequest): Promise<StateGetResponse | undefined> {
     const key = req.key;
     // HMGET of the three fields a read needs, as Buffers (a binary value must stay byte-exact):
@@ -289,7 +289,8 @@ function settledVoid(): void {}
 /** A rejected set script is an ETag conflict (or first-write on an existing key); anything else as it is. */
 function setError(req: StateSetRequest, err: unknown): unknown {
   if (!isScriptRejection(err)) return err;
-  const hasEtag = req.etag !== undefined && req.options?.concurrency !== 'last-write' && Number(req.etag) !== 0;
+  // The version the script was sent (parseVersion succeeded, or nothing was sent): "0" means no ETag.
+  const hasEtag = parseVersion(req) !== '0';
   return new ETagMismatchError(req.key, hasEtag ? 'etag mismatch' : 'the key exists and was written with first-write', 'save', { cause: err });
 }
 
